@@ -1,0 +1,108 @@
+"""Generic image figures: grids of images with titles, optional zoom boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["show_images", "display_range"]
+
+
+def display_range(image, low=1.0, high=99.8):
+    """Percentile display range of an image.
+
+    Parameters
+    ----------
+    image : ndarray
+        The image.
+    low, high : float
+        Percentiles for black and white.
+
+    Returns
+    -------
+    tuple of float
+        ``(vmin, vmax)`` for ``imshow``.
+
+    Examples
+    --------
+    >>> display_range(np.arange(100.0), 0, 100)
+    (0.0, 99.0)
+    """
+    vmin, vmax = np.percentile(np.asarray(image, dtype=np.float64), [low, high])
+    if vmax <= vmin:
+        vmax = vmin + 1.0
+    return float(vmin), float(vmax)
+
+
+def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=None,
+                suptitle=None, percentiles=(1.0, 99.8)):
+    """Show images side by side, each scaled to its own percentile range.
+
+    Parameters
+    ----------
+    images : sequence of 2-D ndarray, or 2-D sequence (rows of images)
+        The images. A list of lists gives one row per inner list.
+    titles : sequence of str, optional
+        One title per image (same nesting as ``images``).
+    ncols : int, optional
+        Images per row for a flat list (default: all in one row, at most 5).
+    size : float
+        Size of one panel in inches.
+    cmap : str
+        Colour map.
+    zoom : tuple of slice, optional
+        ``(rows, cols)`` region: a second row shows it enlarged for every
+        image, and a box marks it in the first row.
+    suptitle : str, optional
+        Figure title.
+    percentiles : tuple of float
+        Display range per image.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = show_images([np.eye(8), np.ones((8, 8))], ["eye", "ones"])  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    nested = len(images) > 0 and isinstance(images[0], (list, tuple))
+    if nested:
+        rows = [list(r) for r in images]
+        trows = [list(t) for t in titles] if titles is not None else [[None] * len(r) for r in rows]
+    else:
+        flat = list(images)
+        tflat = list(titles) if titles is not None else [None] * len(flat)
+        n = ncols or min(len(flat), 5)
+        rows = [flat[i:i + n] for i in range(0, len(flat), n)]
+        trows = [tflat[i:i + n] for i in range(0, len(tflat), n)]
+    if zoom is not None:
+        zrows = [[img[zoom] for img in r] for r in rows]
+        zt = [[(f"{t} (zoom)" if t else "zoom") for t in tr] for tr in trows]
+        rows = [x for pair in zip(rows, zrows) for x in pair]
+        trows = [x for pair in zip(trows, zt) for x in pair]
+    nr = len(rows)
+    nc = max(len(r) for r in rows)
+    fig, axes = plt.subplots(nr, nc, figsize=(size * nc, size * nr), squeeze=False)
+    for i, (row, trow) in enumerate(zip(rows, trows)):
+        for j in range(nc):
+            ax = axes[i][j]
+            ax.set_axis_off()
+            if j >= len(row):
+                continue
+            img = np.asarray(row[j])
+            vmin, vmax = display_range(img, *percentiles)
+            ax.imshow(img, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            if trow[j]:
+                ax.set_title(trow[j], fontsize=10)
+            if zoom is not None and i % 2 == 0:
+                rs, cs = zoom
+                r0, r1 = rs.start or 0, rs.stop or img.shape[0]
+                c0, c1 = cs.start or 0, cs.stop or img.shape[1]
+                ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, ec="cyan", lw=1))
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
