@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["show_images", "display_range"]
+__all__ = ["show_images", "display_range", "plot_line_profile"]
 
 
 def display_range(image, low=1.0, high=99.8):
@@ -104,5 +104,57 @@ def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=No
                 ax.add_patch(Rectangle((c0 - 0.5, r0 - 0.5), c1 - c0, r1 - r0, fill=False, ec="cyan", lw=1))
     if suptitle:
         fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def plot_line_profile(images, labels, row, cols=None, normalize=True, ax=None):
+    """Plot the intensity along one image row for several images.
+
+    Parameters
+    ----------
+    images : sequence of 2-D ndarray
+        Images of the same shape (e.g. input, target, ground truth).
+    labels : sequence of str
+        One legend label per image.
+    row : int
+        The row to plot.
+    cols : slice, optional
+        Columns to plot (default: all).
+    normalize : bool
+        Scale each profile to its 1st/99.8th percentile over the whole image,
+        so labels of different brightness can be compared.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> fig = plot_line_profile([np.eye(8)], ["eye"], row=3)  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    if len(images) != len(labels):
+        raise ValueError(f"got {len(images)} images but {len(labels)} labels")
+    cols = cols if cols is not None else slice(None)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(8, 3))
+    else:
+        fig = ax.figure
+    for img, label in zip(images, labels):
+        img = np.asarray(img, dtype=np.float64)
+        line = img[row, cols]
+        if normalize:
+            lo, hi = display_range(img)
+            line = (line - lo) / (hi - lo)
+        start = cols.start or 0
+        ax.plot(np.arange(start, start + line.size), line, label=label, lw=1.2)
+    ax.set_xlabel("x (pixels)")
+    ax.set_ylabel("normalised intensity" if normalize else "intensity")
+    ax.set_title(f"intensity along row {row}")
+    ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig

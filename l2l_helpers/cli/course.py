@@ -1,0 +1,42 @@
+"""``l2l course``: run the course notebooks headless."""
+
+from __future__ import annotations
+
+from ..profiles import PROFILES
+
+ORDER = 90
+
+
+def register(sub):
+    p = sub.add_parser(
+        "course",
+        help="execute the course notebooks headless (HTML + summary)",
+        description=(
+            "Execute every course notebook (NN_name.ipynb) in a fresh kernel with the chosen profile and "
+            "write the executed notebooks, an HTML copy of each, the notebooks' results and a summary "
+            "(summary.md, summary.json: what ran and how long it took) into OUT."
+        ),
+    )
+    p.add_argument("--notebooks", default="notebooks", help="folder with the notebooks (default: notebooks)")
+    p.add_argument("--out", default="course_output", help="output folder (default: course_output)")
+    p.add_argument("--profile", choices=PROFILES, default="workshop",
+                   help="quick (tests), workshop (minutes on a laptop; default) or paper (GPU)")
+    p.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these prefixes, e.g. 00 03")
+    p.add_argument("--inplace", action="store_true",
+                   help="also save executed notebooks over the sources (maintainers, before committing)")
+    p.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run (default 3600)")
+    p.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from ..course import run_course
+
+    summary = run_course(args.notebooks, args.out, profile=args.profile, only=args.only,
+                         inplace=args.inplace, timeout=args.timeout, html=not args.no_html)
+    failed = [e["notebook"] for e in summary["notebooks"] if e["status"] != "ok"]
+    print(f"\nWrote executed notebooks, HTML and summary.md to {args.out}/")
+    if failed:
+        print(f"Failed: {', '.join(failed)} (see {args.out}/summary.md)")
+        return 1
+    return 0

@@ -1,0 +1,245 @@
+"""Run the course: execute every notebook headless and collect the results.
+
+This is the main job of the repository (``python3 tasks.py course`` or
+``l2l course``): each notebook is executed in a fresh kernel with the chosen
+profile, and the executed notebook, an HTML copy and a summary of what ran and
+how long it took are written into one output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import time
+from pathlib import Path
+
+from .profiles import PROFILES
+
+__all__ = ["find_notebooks", "execute_notebook", "run_course", "format_summary"]
+
+_NOTEBOOK_NAME = re.compile(r"^\d\d_.+\.ipynb$")
+
+
+def find_notebooks(folder, only=None):
+    """List the course notebooks (``NN_name.ipynb``) of a folder in order.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The notebooks folder.
+    only : sequence of str, optional
+        Keep notebooks whose name starts with one of these prefixes
+        (``["00", "03"]`` or ``["03_n2n"]``).
+
+    Returns
+    -------
+    list of Path
+        The notebooks, sorted by name.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist or no notebook matches.
+
+    Examples
+    --------
+    >>> find_notebooks("notebooks", only=["00"])  # doctest: +SKIP
+    [PosixPath('notebooks/00_the_data.ipynb')]
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: notebooks folder does not exist")
+    notebooks = sorted(p for p in folder.iterdir() if _NOTEBOOK_NAME.match(p.name))
+    if only:
+        notebooks = [p for p in notebooks if any(p.name.startswith(o) for o in only)]
+    if not notebooks:
+        detail = f" matching {', '.join(only)}" if only else ""
+        raise FileNotFoundError(f"{folder}: no course notebooks (NN_name.ipynb){detail}")
+    return notebooks
+
+
+def _clean_metadata(nb):
+    """Drop saved widget state, which is large and goes stale."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+    return nb
+
+
+def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, kernel_name="python3"):
+    """Execute one notebook in a fresh kernel.
+
+    Parameters
+    ----------
+    path : str or Path
+        The notebook; it runs with its own folder as working directory.
+    profile : {"quick", "workshop", "paper"}
+        Passed to the kernel as ``L2L_PROFILE``.
+    results_root : str or Path, optional
+        Passed as ``L2L_RESULTS_DIR``: where the notebook writes results.
+    timeout : int
+        Seconds one cell may run.
+    kernel_name : str
+        Jupyter kernel to use.
+
+    Returns
+    -------
+    nb : nbformat.NotebookNode
+        The executed notebook (as far as it ran).
+    error : str or None
+        None on success, else a one-line description of the failure.
+
+    Examples
+    --------
+    >>> nb, error = execute_notebook("notebooks/00_the_data.ipynb", profile="quick")  # doctest: +SKIP
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    path = Path(path)
+    nb = nbformat.read(path, as_version=4)
+    env = dict(os.environ, L2L_PROFILE=profile, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    if results_root is not None:
+        env["L2L_RESULTS_DIR"] = str(Path(results_root).resolve())
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+                            resources={"metadata": {"path": str(path.parent.resolve())}})
+    error = None
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        lines = [ln for ln in str(exc).strip().splitlines() if ln.strip()]
+        error = lines[-1] if lines else "cell failed"
+    except Exception as exc:  # kernel died, timeout, ...
+        error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return _clean_metadata(nb), error
+
+
+def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="workshop", only=None,
+               inplace=False, timeout=3600, html=True):
+    """Execute the course notebooks and write notebooks, HTML and a summary.
+
+    Parameters
+    ----------
+    notebooks_dir : str or Path
+        Folder with the numbered notebooks.
+    out_dir : str or Path
+        Output folder: ``NN_name.ipynb`` and ``NN_name.html`` per notebook,
+        ``results/`` (what the notebooks save), ``summary.json`` and
+        ``summary.md``. Existing files of the same name are replaced; the
+        source notebooks are not touched unless ``inplace``.
+    profile : {"quick", "workshop", "paper"}
+        Run profile for every notebook.
+    only : sequence of str, optional
+        Run only notebooks whose names start with these prefixes.
+    inplace : bool
+        Also write each successfully executed notebook back over its source
+        (for maintainers: committed notebooks carry the outputs of a real run).
+    timeout : int
+        Seconds one cell may run.
+    html : bool
+        Write an HTML copy of each executed notebook.
+
+    Returns
+    -------
+    dict
+        The summary: profile, versions, and per notebook its name, status
+        (``"ok"`` or ``"failed"``), seconds and error.
+
+    Examples
+    --------
+    >>> summary = run_course(profile="quick", only=["00"])  # doctest: +SKIP
+    >>> summary["notebooks"][0]["status"]  # doctest: +SKIP
+    'ok'
+    """
+    import nbformat
+    from tqdm.auto import tqdm
+
+    from . import __version__
+
+    notebooks = find_notebooks(notebooks_dir, only=only)
+    out = Path(out_dir)
+    src = Path(notebooks_dir).resolve()
+    if out.resolve() == src:
+        raise ValueError(f"{out}: output folder must differ from the notebooks folder")
+    out.mkdir(parents=True, exist_ok=True)
+    results_root = out / "results"
+    summary = {
+        "profile": profile,
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "python": platform.python_version(),
+        "l2l_helpers": __version__,
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
+        "notebooks": [],
+    }
+    bar = tqdm(notebooks, desc=f"course ({profile})", unit="notebook")
+    for path in bar:
+        bar.set_postfix_str(path.name)
+        t0 = time.perf_counter()
+        nb, error = execute_notebook(path, profile=profile, results_root=results_root, timeout=timeout)
+        seconds = time.perf_counter() - t0
+        target = out / path.name
+        nbformat.write(nb, target)
+        if html:
+            _write_html(nb, target.with_suffix(".html"))
+        if inplace and error is None:
+            nbformat.write(nb, path)
+        entry = {"notebook": path.name, "status": "ok" if error is None else "failed",
+                 "seconds": round(seconds, 1), "error": error}
+        summary["notebooks"].append(entry)
+        tqdm.write(f"{path.name}: {entry['status']} in {seconds:.0f} s" + (f" ({error})" if error else ""))
+    summary["total_seconds"] = round(sum(e["seconds"] for e in summary["notebooks"]), 1)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(format_summary(summary))
+    return summary
+
+
+def _write_html(nb, path):
+    from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    Path(path).write_text(body, encoding="utf-8")
+
+
+def format_summary(summary):
+    """Format a course summary as a Markdown table.
+
+    Parameters
+    ----------
+    summary : dict
+        As returned by :func:`run_course`.
+
+    Returns
+    -------
+    str
+        Markdown text.
+
+    Examples
+    --------
+    >>> print(format_summary({"profile": "quick", "notebooks": [
+    ...     {"notebook": "00_the_data.ipynb", "status": "ok", "seconds": 3.2, "error": None}]}))
+    # Course run (profile: quick)
+    <BLANKLINE>
+    | notebook | status | seconds |
+    | --- | --- | ---: |
+    | 00_the_data.ipynb | ok | 3.2 |
+    <BLANKLINE>
+    1 of 1 notebooks ran without error in 3 s.
+    <BLANKLINE>
+    """
+    rows = [f"# Course run (profile: {summary['profile']})", "",
+            "| notebook | status | seconds |", "| --- | --- | ---: |"]
+    for e in summary["notebooks"]:
+        status = e["status"] if not e.get("error") else f"{e['status']}: {e['error']}"
+        rows.append(f"| {e['notebook']} | {status} | {e['seconds']:.1f} |")
+    n_ok = sum(e["status"] == "ok" for e in summary["notebooks"])
+    total = sum(e["seconds"] for e in summary["notebooks"])
+    extra = [f"{k}: {summary[k]}" for k in ("started", "python", "l2l_helpers", "machine") if k in summary]
+    rows += ["", f"{n_ok} of {len(summary['notebooks'])} notebooks ran without error in {total:.0f} s."]
+    if extra:
+        rows += [""] + [f"- {x}" for x in extra]
+    return "\n".join(rows) + "\n"

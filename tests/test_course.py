@@ -1,0 +1,91 @@
+"""The course runner executes notebooks headless and reports what ran."""
+
+import json
+
+import nbformat
+import pytest
+
+from l2l_helpers.course import execute_notebook, find_notebooks, format_summary, run_course
+
+
+def _write_notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+    nb.metadata["widgets"] = {"state": "stale"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# A test notebook")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def course_dir(tmp_path):
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    _write_notebook(folder / "00_ok.ipynb", "import os\nprint('profile', os.environ['L2L_PROFILE'])")
+    _write_notebook(folder / "01_fails.ipynb", "raise RuntimeError('broken on purpose')")
+    (folder / "scratch.ipynb").write_text("not a course notebook")
+    return folder
+
+
+def test_find_notebooks_keeps_numbered_notebooks_in_order(course_dir):
+    assert [p.name for p in find_notebooks(course_dir)] == ["00_ok.ipynb", "01_fails.ipynb"]
+
+
+def test_find_notebooks_filters_by_prefix(course_dir):
+    assert [p.name for p in find_notebooks(course_dir, only=["01"])] == ["01_fails.ipynb"]
+
+
+def test_find_notebooks_without_match_names_the_folder(course_dir):
+    with pytest.raises(FileNotFoundError, match="notebooks.*99"):
+        find_notebooks(course_dir, only=["99"])
+
+
+def test_execute_notebook_passes_the_profile_to_the_kernel(course_dir):
+    nb, error = execute_notebook(course_dir / "00_ok.ipynb", profile="quick")
+    assert error is None
+    assert "profile quick" in nb.cells[1].outputs[0]["text"]
+
+
+def test_execute_notebook_drops_saved_widget_state(course_dir):
+    nb, _ = execute_notebook(course_dir / "00_ok.ipynb", profile="quick")
+    assert "widgets" not in nb.metadata
+
+
+def test_execute_notebook_reports_the_failing_error(course_dir):
+    _, error = execute_notebook(course_dir / "01_fails.ipynb", profile="quick")
+    assert "broken on purpose" in error
+
+
+def test_execute_notebook_rejects_unknown_profile(course_dir):
+    with pytest.raises(ValueError, match="profile"):
+        execute_notebook(course_dir / "00_ok.ipynb", profile="fast")
+
+
+def test_run_course_writes_notebooks_html_and_summary(course_dir, tmp_path):
+    out = tmp_path / "out"
+    summary = run_course(course_dir, out, profile="quick")
+    assert [e["status"] for e in summary["notebooks"]] == ["ok", "failed"]
+    for name in ("00_ok.ipynb", "00_ok.html", "01_fails.ipynb", "summary.md", "summary.json"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "summary.json").read_text())["profile"] == "quick"
+
+
+def test_run_course_leaves_sources_untouched_unless_inplace(course_dir, tmp_path):
+    before = (course_dir / "00_ok.ipynb").read_bytes()
+    run_course(course_dir, tmp_path / "out", profile="quick", only=["00"])
+    assert (course_dir / "00_ok.ipynb").read_bytes() == before
+    run_course(course_dir, tmp_path / "out", profile="quick", only=["00"], inplace=True)
+    assert nbformat.read(course_dir / "00_ok.ipynb", as_version=4).cells[1].outputs
+
+
+def test_run_course_refuses_to_write_into_the_notebooks_folder(course_dir):
+    with pytest.raises(ValueError, match="differ"):
+        run_course(course_dir, course_dir, profile="quick")
+
+
+def test_format_summary_counts_successes():
+    text = format_summary({"profile": "quick", "notebooks": [
+        {"notebook": "a", "status": "ok", "seconds": 1.0, "error": None},
+        {"notebook": "b", "status": "failed", "seconds": 2.0, "error": "boom"}]})
+    assert "1 of 2 notebooks ran without error" in text
+    assert "failed: boom" in text

@@ -1,0 +1,41 @@
+"""Generic image figures."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from l2l_helpers.plotting.images import display_range, plot_line_profile, show_images
+
+
+def test_display_range_of_a_constant_image_is_not_empty():
+    vmin, vmax = display_range(np.ones((4, 4)))
+    assert vmax > vmin
+
+
+def test_show_images_makes_one_panel_per_image():
+    fig = show_images([np.eye(8), np.ones((8, 8)) + np.eye(8), np.eye(8)], ["a", "b", "c"])
+    assert sum(ax.has_data() for ax in fig.axes) == 3
+
+
+def test_show_images_with_zoom_adds_a_row_of_crops():
+    fig = show_images([np.eye(8), np.eye(8)], ["a", "b"], zoom=(slice(0, 4), slice(0, 4)))
+    assert sum(ax.has_data() for ax in fig.axes) == 4
+    assert fig.axes[2].get_images()[0].get_array().shape == (4, 4)
+
+
+def test_show_images_accepts_rows_of_different_length():
+    fig = show_images([[np.eye(8)] * 3, [np.eye(8)]], [["a", "b", "c"], ["d"]])
+    assert sum(ax.has_data() for ax in fig.axes) == 4
+
+
+def test_line_profile_draws_one_line_per_image():
+    fig = plot_line_profile([np.eye(8), 2 * np.eye(8)], ["a", "b"], row=3)
+    assert len(fig.axes[0].get_lines()) == 2
+
+
+def test_line_profile_needs_one_label_per_image():
+    with pytest.raises(ValueError, match="2 images but 1 labels"):
+        plot_line_profile([np.eye(8), np.eye(8)], ["a"], row=0)
