@@ -148,14 +148,18 @@ def read_image(path, ndim=2):
     import tifffile
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ImageError(f"{path}: file does not exist")
+    if not path.is_file():
+        raise ImageError(f"{path}: not a file")
     try:
         arr = tifffile.imread(path)
     except Exception as exc:  # tifffile raises many kinds of errors
         raise ImageError(f"{path}: cannot be read as a TIFF image ({type(exc).__name__}: {exc})") from exc
     if ndim == 2 and arr.ndim == 3 and 1 in (arr.shape[0], arr.shape[-1]):
-        arr = arr.squeeze()  # a single plane saved with a singleton axis
+        # a single plane saved with a singleton axis: drop only that axis
+        # (squeeze() would also turn a one-pixel-wide image into 1-D)
+        arr = arr[0] if arr.shape[0] == 1 else arr[..., 0]
     return check_image(arr, name=str(path), ndim=ndim)
 
 

@@ -58,7 +58,7 @@ def main(argv=None):
         return 1
     try:
         result = args.func(args)
-    except (ImageError, FileExistsError, FileNotFoundError, ValueError) as exc:
+    except (ImageError, OSError, ValueError) as exc:  # user errors: bad input, files, folders
         print(f"l2l {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
