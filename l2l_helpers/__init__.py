@@ -4,7 +4,7 @@ Submodules are loaded on first use, so ``import l2l_helpers`` is fast and
 does not import TensorFlow; only the training modules do.
 
 >>> import l2l_helpers as l2l
->>> data = l2l.simulate.simulate_pair("actin", seed=0)  # doctest: +SKIP
+>>> data = l2l.simulate.simulate_cell("actin", seed=0)  # doctest: +SKIP
 """
 
 import importlib
