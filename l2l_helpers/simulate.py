@@ -20,6 +20,14 @@ stage drift (``input_repeat``, for noise2noise) and 20 times without drift
 (``input_average``). ``ground_truth`` is the noise-free, background-free
 structure seen through a fine PSF, scaled to [0, 1].
 
+Structures are thin where the real ones are: stress fibres are lines about
+one pixel wide (before the PSF), running roughly parallel to the cell's long
+axis, most of them in bundles of 2-4 fibres a few pixels apart plus fainter
+single fibres, with a thin cortical actin rim along the cell edge; focal
+adhesions are short plaques 3-4 pixels wide at the periphery of each cell,
+pointing inwards; both paxillin labels contain cytosolic paxillin, in a
+different ratio to the adhesions.
+
 The intensities and structure densities are calibrated so that the paper's
 contrast protocol (:mod:`l2l_helpers.contrast`) measures the contrast values
 reported in the paper for its real datasets
@@ -27,9 +35,11 @@ reported in the paper for its real datasets
 deviations, for 8 cells of 256 x 256 pixels. The one exception is the RMS
 contrast of the caveolae target (0.22), which no image clipped to [0, 1] can
 reach together with its Michelson contrast of 0.98 at a 1 % sample; the
-simulated value is about 0.11. The structures are therefore sparse and, for
-pxn and actin, wide compared with the protocol's smoothing: one simulated
-pixel corresponds to a small pixel size (high magnification).
+simulated value is about 0.11. The calibration limits how much structure an
+image may hold: a target Michelson contrast of 0.93-0.99 with the protocol's
+top-10 % sample (after a Gaussian smoothing of 2 pixels) needs the bright
+structure to cover at most about 10 % of the field, so a cell carries only
+1-2 bright fibre bundles and a few faint fibres, and only 4-8 adhesions.
 
 Examples
 --------
@@ -84,16 +94,24 @@ MAX_DRIFT = 4.0
 # ``gain``); read noise is the camera's standard deviation in counts; offset is
 # the camera baseline. ``cell_radius`` is a fraction of the image size,
 # ``neighbours`` the number of surrounding cells and ``packing`` how far apart
-# their centres are (in sums of radii: smaller is denser).
+# their centres are (in sums of radii: smaller is denser). Actin: per cell
+# ``n_bundles`` bundles of ``fibres_per_bundle`` thin fibres (``fibre_width``
+# px) ``fibre_spacing`` px apart plus ``n_faint`` single fibres of relative
+# brightness ``faint``, and a cortical rim (``cortex_weight``). Pxn:
+# ``n_adhesions`` plaques whose outer end lies ``adhesion_edge_distance`` px
+# inside the cell's edge, pointing inwards.
 #: Imaging and structure parameters of each structure (stored in metadata).
 PARAMETERS = {
     "actin": {
         "cell_radius": (0.3, 0.4), "neighbours": (5, 7), "packing": (0.6, 0.72),
-        "psf_ground_truth": 0.8, "psf_input": 1.6, "psf_target": 1.1,
-        "n_fibres": (1, 2), "fibre_spread": 0.2, "fibre_width": 2.0, "cortex_weight": 0.03,
+        "psf_ground_truth": 0.8, "psf_input": 1.6, "psf_target": 0.9,
+        "n_bundles": (1, 2), "fibres_per_bundle": (2, 4), "fibre_spacing": (2.0, 3.0), "n_faint": (3, 6),
+        "faint": 0.06, "fibre_angle_spread": 0.12, "p_transverse": 0.05, "fibre_reach": 0.9,
+        "fibre_spread": 0.3, "fibre_share": 0.85, "fibre_modulation": 0.1, "fibre_width": 0.6,
+        "fibre_gain": 0.75, "cortex_weight": 0.03,
         "n_puncta": (20, 45),
         "input": {"structure": 225.0, "cytosol": 70.0, "puncta": 550.0, "baseline": 2.0, "gain": 0.4},
-        "target": {"structure": 220.0, "cytosol": 1.0, "baseline": 1.0},
+        "target": {"structure": 600.0, "cytosol": 0.2, "baseline": 0.5},
         "read_noise": 2.0, "offset": 100.0,
     },
     "tubulin": {
@@ -114,11 +132,11 @@ PARAMETERS = {
     },
     "pxn": {
         "cell_radius": (0.3, 0.4), "neighbours": (5, 7), "packing": (0.61, 0.74),
-        "psf_ground_truth": 0.8, "psf_input": 1.4, "psf_target": 1.1,
-        "n_adhesions": (5, 9), "adhesion_length": (15.0, 30.0), "adhesion_zone": (0.7, 0.95),
-        "adhesion_spread": 0.15, "adhesion_width": (5.0, 8.0),
-        "input": {"structure": 110.0, "cytosol": 20.8, "baseline": 2.0, "gain": 0.3},
-        "target": {"structure": 600.0, "cytosol": 0.2, "baseline": 1.0},
+        "psf_ground_truth": 0.8, "psf_input": 1.4, "psf_target": 0.9,
+        "n_adhesions": (4, 8), "adhesion_length": (8.0, 14.0), "adhesion_edge_distance": (2.0, 8.0),
+        "adhesion_angle_spread": 0.25, "adhesion_spread": 0.15, "adhesion_width": (3.0, 4.0),
+        "input": {"structure": 135.0, "cytosol": 20.8, "baseline": 2.0, "gain": 0.3},
+        "target": {"structure": 1200.0, "cytosol": 0.2, "baseline": 0.5},
         "read_noise": 2.0, "offset": 100.0,
     },
     "nucleus_membrane": {
@@ -221,6 +239,7 @@ def _cell_geometry(rng, size, center, radius):
     centrosome = (ny + 1.0 * n_r * np.sin(c_ang), nx + 1.0 * n_r * np.cos(c_ang))
     return {
         "mask": rel < 1.0, "rel": rel, "theta": theta, "center": (cy, cx), "radius": radius,
+        "orient": orient,
         "radius_at": radius_at, "nucleus_rel": nuc_rel,
         "nucleus_center": (ny, nx), "nucleus_radius": n_r, "centrosome": centrosome,
     }
@@ -323,22 +342,64 @@ def _erode(mask, iterations):
 
 def _actin(rng, size, geo, p):
     mask = geo["mask"]
-    n = rng.integers(*p["n_fibres"], endpoint=True)
-    main = rng.uniform(0, np.pi)
-    ang = main + rng.normal(0, 0.3, n)
-    second = rng.random(n) < 0.25  # a second family of fibres
-    ang[second] = rng.uniform(0, np.pi) + rng.normal(0, 0.2, int(second.sum()))
-    py, px, _, _ = _points_in_cell(rng, geo, n, 0.0, 0.8)
-    n = len(py)
-    ang = ang[:n]
-    half = geo["radius"] * rng.uniform(0.3, 1.0, n)
-    ys, xs, idx, _ = _segment_points(py - half * np.sin(ang), px - half * np.cos(ang),
-                                     py + half * np.sin(ang), px + half * np.cos(ang))
-    w = rng.lognormal(0.0, p["fibre_spread"], n)[idx]
-    fibres = _splat(ys, xs, w, size) * _erode(mask, 3)
-    fibres = ndi.gaussian_filter(fibres, p["fibre_width"]) * 2.0
+    cy, cx = geo["center"]
+    radius = geo["radius"]
+    # stress fibres: thin, roughly parallel to the cell's long axis, spread
+    # across the cell's width and spanning most of its length. Most run in
+    # bundles of a few fibres a few pixels apart (bright); others run alone
+    # (faint), and a few cross the others (transverse arcs).
+    nb = int(rng.integers(*p["n_bundles"], endpoint=True))
+    per = rng.integers(p["fibres_per_bundle"][0], p["fibres_per_bundle"][1] + 1, nb)
+    nf = int(rng.integers(*p["n_faint"], endpoint=True))
+    main = geo["orient"] + rng.normal(0, 0.3)
+    # the cell's own territory (neighbours overlap its outline): its centre
+    # and extent across (u) and along (v) the fibres
+    eroded = _erode(mask, 2)
+    ty, tx = np.nonzero(eroded)
+    if len(ty) == 0:
+        ty, tx = np.array([cy]), np.array([cx])
+    my, mx = float(ty.mean()), float(tx.mean())
+    u_lo, u_hi = np.percentile((ty - my) * np.cos(main) - (tx - mx) * np.sin(main), [5, 95])
+    v_lo, v_hi = np.percentile((ty - my) * np.sin(main) + (tx - mx) * np.cos(main), [5, 95])
+    half = max(0.5 * (v_hi - v_lo), 1.0)
+    b_ang = main + rng.normal(0, p["fibre_angle_spread"], nb)
+    b_off = rng.uniform(u_lo, u_hi, nb)  # across the cell
+    b_w = rng.lognormal(0.0, p["fibre_spread"], nb)
+    bundle = np.repeat(np.arange(nb), per)
+    rank = np.concatenate([np.arange(m) - (m - 1) / 2 for m in per]) if nb else np.zeros(0)
+    spacing = rng.uniform(*p["fibre_spacing"], nb)[bundle]
+    ang = np.concatenate([b_ang[bundle] + rng.normal(0, 0.02, len(bundle)),
+                          main + rng.normal(0, 2 * p["fibre_angle_spread"], nf)])
+    offset = np.concatenate([b_off[bundle] + rank * spacing, rng.uniform(u_lo, u_hi, nf)])
+    w_fibre = np.concatenate([b_w[bundle] * rng.uniform(p["fibre_share"], 1.0, len(bundle)),
+                              p["faint"] * rng.lognormal(0.0, p["fibre_spread"], nf)])
+    n = len(ang)
+    second = rng.random(n) < p["p_transverse"]
+    ang[second] = main + np.pi / 2 + rng.normal(0, 0.2, int(second.sum()))
+    mid = 0.5 * (v_lo + v_hi) + rng.uniform(-0.3, 0.3, n) * half  # along the fibre
+    oy = my + offset * np.cos(main) + mid * np.sin(ang)
+    ox = mx - offset * np.sin(main) + mid * np.cos(ang)
+    # each fibre covers a random part [t0, t1] of its chord through the cell
+    t0 = -rng.uniform(0.3, 1.5, n) * half
+    t1 = rng.uniform(0.3, 1.5, n) * half
+    ys, xs, idx, t = _segment_points(oy + t0 * np.sin(ang), ox + t0 * np.cos(ang),
+                                     oy + t1 * np.sin(ang), ox + t1 * np.cos(ang))
+    rel = np.hypot(ys - cy, xs - cx) / geo["radius_at"](np.arctan2(ys - cy, xs - cx))
+    iy, ix = np.round(ys).astype(int), np.round(xs).astype(int)
+    ok = (iy >= 0) & (iy < size) & (ix >= 0) & (ix < size) & (rel < p["fibre_reach"])
+    ok[ok] = eroded[iy[ok], ix[ok]]
+    # brightness varies between fibres and slowly along each fibre
+    w = w_fibre[idx]
+    phase = rng.uniform(0, 2 * np.pi, n)[idx]
+    w = w * (1.0 + p["fibre_modulation"] * np.sin((t1[idx] - t0[idx]) * t / radius * 4.0 + phase))
+    along = t * (t1 - t0)[idx]  # distance from the fibre's start (pixels)
+    w = w * np.clip(np.minimum(along, (t1 - t0)[idx] - along) / 6.0, 0.0, 1.0)  # tapered ends
+    fibres = _splat(ys[ok], xs[ok], w[ok], size)
+    fibres = ndi.gaussian_filter(fibres, p["fibre_width"]) * p["fibre_gain"]
+    # cortical actin: a thin rim along the cell edge
     edge = (mask & ~_erode(mask, 2)).astype(float)
     cortex = ndi.gaussian_filter(edge, 0.7) * p["cortex_weight"]
+    cortex *= np.clip(1.0 + 0.3 * _smooth_noise(rng, size, 6.0), 0.2, None)
     structure = fibres + cortex
     # unspecific bright puncta of the AC-15 antibody, spread over the cytosol
     k = rng.integers(*p["n_puncta"], endpoint=True)
@@ -432,17 +493,33 @@ def _capsules(y0, x0, y1, x1, half_width, weights, size):
 
 
 def _pxn(rng, size, geo, p):
-    k = rng.integers(*p["n_adhesions"], endpoint=True)
-    qy, qx, theta, _ = _points_in_cell(rng, geo, k, *p["adhesion_zone"])
-    k = len(qy)
+    mask = geo["mask"]
+    # focal adhesions sit at the periphery of the cell's own territory: their
+    # outer end a few pixels inside the edge, their axis pointing inwards
+    # (roughly towards the cell centre), along the gradient of the distance
+    # to the edge
+    dist = ndi.distance_transform_edt(mask)
+    d_lo, d_hi = p["adhesion_edge_distance"]
+    cand = np.flatnonzero((dist >= d_lo) & (dist <= d_hi))
+    k = int(rng.integers(*p["n_adhesions"], endpoint=True))
+    cyto = geo["cytosol"]
+    if len(cand) == 0:
+        structure = np.zeros((size, size))
+        return structure, _mix(structure, cyto, p["input"]), _mix(structure, cyto, p["target"])
+    pick = rng.choice(cand, size=min(k, len(cand)), replace=False)
+    k = len(pick)
+    oy, ox = np.unravel_index(pick, mask.shape)
+    oy = oy + rng.uniform(-0.5, 0.5, k)
+    ox = ox + rng.uniform(-0.5, 0.5, k)
+    smooth = ndi.gaussian_filter(dist, 4.0)
+    gy, gx = np.gradient(smooth)
+    iy, ix = np.round(oy).astype(int).clip(0, size - 1), np.round(ox).astype(int).clip(0, size - 1)
+    ang = np.arctan2(gy[iy, ix], gx[iy, ix]) + rng.normal(0, p["adhesion_angle_spread"], k)
     length = rng.uniform(*p["adhesion_length"], k)
     half_width = 0.5 * rng.uniform(*p["adhesion_width"], k)
-    # adhesions are elongated plaques pointing roughly radially
-    ang = theta + rng.normal(0, 0.25, k)
-    dy, dx = 0.5 * length * np.sin(ang), 0.5 * length * np.cos(ang)
     w = rng.lognormal(0.0, p["adhesion_spread"], k)
-    structure = _capsules(qy - dy, qx - dx, qy + dy, qx + dx, half_width, w, size) * geo["mask"]
-    cyto = geo["cytosol"]
+    structure = _capsules(oy, ox, oy + length * np.sin(ang), ox + length * np.cos(ang),
+                          half_width, w, size) * mask
     return structure, _mix(structure, cyto, p["input"]), _mix(structure, cyto, p["target"])
 
 

@@ -261,3 +261,51 @@ def test_single_scale_ssim_is_low_but_ms_ssim_several_times_higher(calibration_s
         ms = float(tf.reduce_mean(tf.image.ssim_multiscale(a[..., None], b[..., None], max_val=1.0)))
         assert 0.03 <= ssim <= 0.2, f"{structure}: single-scale SSIM {ssim:.3f}"
         assert ms >= 3 * ssim, f"{structure}: MS-SSIM {ms:.3f} is not several times SSIM {ssim:.3f}"
+
+
+# ---------------------------------------------------------------------------
+# appearance of the structures
+
+
+def _main_cell(structure, seed):
+    """Structure map (before blurring) and geometry of the main cell of a simulated scene."""
+    from l2l_helpers import simulate
+
+    rng = np.random.default_rng(seed)
+    p = simulate.PARAMETERS[structure]
+    cells = simulate._tissue(rng, 256, p["cell_radius"], p["neighbours"], p["packing"])
+    builder = {"actin": simulate._actin, "pxn": simulate._pxn}[structure]
+    return builder(rng, 256, cells[0], p)[0], cells[0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_stress_fibres_of_a_cell_run_roughly_parallel(seed):
+    structure, geo = _main_cell("actin", seed)
+    fibres = structure * ndi.binary_erosion(geo["mask"], iterations=4)
+    smooth = ndi.gaussian_filter(fibres, 1.0)
+    gy, gx = ndi.sobel(smooth, 0), ndi.sobel(smooth, 1)
+    jyy, jxx, jxy = (ndi.gaussian_filter(a, 2.0) for a in (gy * gy, gx * gx, gx * gy))
+    on_fibre = fibres > 0.3 * fibres.max()
+    # coherence of the local orientations (1: all parallel, ~0: random)
+    coherence = np.abs(np.mean(np.exp(1j * np.arctan2(2 * jxy[on_fibre], jxx[on_fibre] - jyy[on_fibre]))))
+    assert on_fibre.sum() > 100
+    assert coherence > 0.8, f"orientation coherence {coherence:.2f}"
+
+
+def test_actin_ground_truth_has_a_cortical_rim_along_the_cell_edge():
+    cell = simulate_cell("actin", size=256, seed=1)
+    gt, mask = cell["ground_truth"], cell["cell_mask"]
+    rim = mask & ~ndi.binary_erosion(mask, iterations=2, border_value=1)
+    interior = ndi.binary_erosion(mask, iterations=6) & ~ndi.binary_dilation(gt > 0.02, iterations=3)
+    assert rim.sum() > 200 and interior.sum() > 1000
+    assert gt[rim].mean() > 5 * gt[interior].mean()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_focal_adhesions_sit_at_the_cell_periphery(seed):
+    structure, geo = _main_cell("pxn", seed)
+    depth = ndi.distance_transform_edt(geo["mask"])  # distance to the cell's edge
+    adhesion = structure > 0.3
+    assert adhesion.sum() > 50
+    assert depth[adhesion].mean() < 0.75 * depth[geo["mask"]].mean()
+    assert depth[adhesion].max() <= 8.0 + 14.0 + 2.0  # edge distance + length + half width
