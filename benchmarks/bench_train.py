@@ -1,0 +1,154 @@
+"""Speed and memory of training each profile's CARE network on this CPU.
+
+For every profile (quick, workshop, paper) a fresh process builds the
+profile's network, trains it on random patches of the profile's size for a
+few warm-up steps (graph building) and then for ``--steps`` timed steps, and
+reports seconds per step, the estimated time of a whole training
+(``epochs x steps_per_epoch x seconds per step``, without data preparation
+and validation) and the peak memory of the process (``resource.getrusage``).
+With ``--full quick`` (or another profile) it also times a complete
+``train_model`` run of that profile on simulated actin cells, end to end.
+
+Results go to ``benchmarks/results/train.json``.
+
+Usage::
+
+    python benchmarks/bench_train.py                 # all profiles, 5 timed steps each
+    python benchmarks/bench_train.py --full quick    # plus a real quick training
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _measure_steps(profile, steps, warmup):
+    import resource
+
+    import numpy as np
+
+    from l2l_helpers.train import PROFILES
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    from csbdeep.internals.losses import loss_mae
+    from csbdeep.models import CARE, Config
+
+    p = PROFILES[profile]
+    keras.utils.set_random_seed(0)
+    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+    model = CARE(config, name=None, basedir=None)
+    km = model.keras_model
+    km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae())
+    rng = np.random.default_rng(0)
+    n, b, s = p["batch_size"], p["batch_size"], p["patch_size"]
+    X = rng.random((n, s, s, 1), dtype=np.float32)
+    Y = rng.random((n, s, s, 1), dtype=np.float32)
+    for _ in range(warmup):
+        km.train_on_batch(X[:b], Y[:b])
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        km.train_on_batch(X[:b], Y[:b])
+    sec = (time.perf_counter() - t0) / steps
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "profile": profile,
+        "settings": p,
+        "n_parameters": int(km.count_params()),
+        "seconds_per_step": round(sec, 4),
+        "timed_steps": steps,
+        "estimated_training_minutes": round(sec * p["epochs"] * p["steps_per_epoch"] / 60, 2),
+        "peak_memory_mb": round(peak_mb, 1),
+    }
+
+
+def _measure_full(profile):
+    import resource
+    import tempfile
+
+    from l2l_helpers.prepare import make_training_data
+    from l2l_helpers.simulate import simulate_dataset
+    from l2l_helpers.train import PROFILES, train_model
+
+    p = PROFILES[profile]
+    t0 = time.perf_counter()
+    data = simulate_dataset("actin", n=8, size=256, seed=0)
+    t_sim = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    patches = make_training_data(data["input"], data["benchmark"], patch_size=p["patch_size"],
+                                 n_patches_per_image=p["n_patches_per_image"], seed=0)
+    t_prep = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        result = train_model(*patches, Path(tmp) / "model", profile=profile, seed=0, verbose=0)
+        t_train = time.perf_counter() - t0
+    h = result.history
+    return {
+        "profile": profile,
+        "cells": 8,
+        "n_train_patches": int(len(patches[0])),
+        "simulate_seconds": round(t_sim, 1),
+        "prepare_seconds": round(t_prep, 1),
+        "train_seconds": round(t_train, 1),
+        "val_loss_first_epoch": round(h["val_loss"][0], 4),
+        "val_loss_best": round(min(h["val_loss"]), 4),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profiles", nargs="+", default=["quick", "workshop", "paper"])
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per profile (default 5)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
+    parser.add_argument("--full", nargs="*", default=[], metavar="PROFILE",
+                        help="also time a complete training of these profiles on simulated actin")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-full", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(HERE / "results" / "train.json"))
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(_measure_steps(args.child, args.steps, args.warmup)))
+        return 0
+    if args.child_full:
+        print(json.dumps(_measure_full(args.child_full)))
+        return 0
+
+    def run(flag, profile):
+        cmd = [sys.executable, __file__, flag, profile, "--steps", str(args.steps), "--warmup", str(args.warmup)]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                           "processor": platform.processor() or platform.machine()},
+               "steps": [], "full": []}
+    for profile in args.profiles:
+        r = run("--child", profile)
+        print(f"{profile:9s} {r['seconds_per_step']:.3f} s/step, ~{r['estimated_training_minutes']:.1f} min "
+              f"per training, peak {r['peak_memory_mb']:.0f} MB, {r['n_parameters']} parameters")
+        results["steps"].append(r)
+    for profile in args.full:
+        r = run("--child-full", profile)
+        print(f"{profile:9s} full training: prepare {r['prepare_seconds']} s, train {r['train_seconds']} s, "
+              f"val_loss {r['val_loss_first_epoch']} -> {r['val_loss_best']}")
+        results["full"].append(r)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

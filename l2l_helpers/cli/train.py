@@ -1,0 +1,203 @@
+"""``l2l train`` and ``l2l restore``: train a CARE network on image pairs and apply it.
+
+Examples::
+
+    l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --profile quick
+    l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --resume
+    l2l restore --model-dir models/actin_l2l data/actin_test/input results/actin_l2l
+"""
+
+from __future__ import annotations
+
+ORDER = 40
+
+_LOSSES = ("l1", "mse", "ssim", "ms3", "ms5")
+_PROFILES = ("quick", "workshop", "paper")
+
+
+def register(subparsers):
+    """Add the ``train`` and ``restore`` commands to the ``l2l`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-command parsers of ``l2l``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser(prog="l2l").add_subparsers()
+    >>> register(sub)
+    >>> sorted(sub.choices)
+    ['restore', 'train']
+    """
+    parser = subparsers.add_parser(
+        "train",
+        help="train a CARE network on pairs of images (label2label or noise2noise)",
+        description=(
+            "Train a CARE U-Net (CSBDeep) to turn INPUT images into TARGET images. Images are paired by "
+            "file name. label2label: --input is the low-contrast label, --target the high-contrast label "
+            "of the same structure; noise2noise: --target is a drift-corrected second image of the same "
+            "label. Several --target folders give a multi-channel network (one output per target). "
+            "Patches are normalised by percentiles and augmented by zoom and 90-degree rotations, as in "
+            "the paper. The model folder gets config.json, l2l_training.json (how it was trained), "
+            "history.csv, weights_best.h5 and weights_last.h5; an interrupted run continues with --resume. "
+            "Profiles: quick (seconds, for tests), workshop (minutes on a laptop CPU), paper (the paper's "
+            "settings, for a GPU); any setting can be overridden."
+        ),
+    )
+    parser.add_argument("--input", required=True, metavar="DIR", help="folder of input images")
+    parser.add_argument("--target", required=True, action="append", metavar="DIR",
+                        help="folder of target images (same file names); repeat for several targets")
+    parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder to create (or resume)")
+    parser.add_argument("--loss", choices=_LOSSES, default="l1", help="training loss (default: l1)")
+    parser.add_argument("--profile", choices=_PROFILES, default="workshop",
+                        help="settings profile (default: workshop)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the interrupted run in --model-dir from its last finished epoch")
+    group = parser.add_argument_group("overrides of the profile's settings")
+    group.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
+    group.add_argument("--steps", type=int, metavar="N", help="training steps per epoch")
+    group.add_argument("--patch-size", type=int, metavar="N", help="patch height and width in pixels")
+    group.add_argument("--batch-size", type=int, metavar="N", help="patches per training step")
+    group.add_argument("--patches-per-image", type=int, metavar="N", help="patches drawn from each image pair")
+    group.add_argument("--learning-rate", type=float, metavar="LR", help="Adam learning rate")
+    group.add_argument("--depth", type=int, metavar="N", help="U-Net depth (unet_n_depth)")
+    group.add_argument("--n-first", type=int, metavar="N", help="filters of the first U-Net layer (unet_n_first)")
+    group.add_argument("--kernel-size", type=int, metavar="N", help="convolution kernel size (unet_kern_size)")
+    data = parser.add_argument_group("data preparation")
+    data.add_argument("--zoom-factors", type=float, nargs="+", metavar="Z",
+                      help="zoom factors of the augmentation (default: 0.5 0.75 1.25 1.5; caveolae: 0.8 0.9 1.1 1.2)")
+    data.add_argument("--no-augment", action="store_true", help="no zoom / rotation augmentation")
+    data.add_argument("--poisson", type=float, nargs="?", const=True, default=False, metavar="PEAK",
+                      help="add Poisson noise to the targets (broadens nearly binary STED histograms); "
+                           "optional photon count at intensity 1")
+    data.add_argument("--validation-split", type=float, default=0.1, metavar="F",
+                      help="fraction of patches kept for validation (default: 0.1)")
+    parser.set_defaults(func=run_train)
+
+    rparser = subparsers.add_parser(
+        "restore",
+        help="restore a folder of images with a trained network",
+        description=(
+            "Apply the network in --model-dir to every TIFF image of IN_DIR and write the restorations to "
+            "OUT_DIR with the same file names (float32, in the normalised target scale). A multi-channel "
+            "network writes one sub-folder per target, named after the target folders used in training. "
+            "Large images are predicted in tiles. IN_DIR is never written to."
+        ),
+    )
+    rparser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder (from l2l train)")
+    rparser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
+    rparser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
+    rparser.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    rparser.add_argument("--tiles", type=int, nargs=2, metavar=("NY", "NX"),
+                         help="tiles along y and x (default: automatic)")
+    rparser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    rparser.set_defaults(func=run_restore)
+
+
+def run_train(args):
+    """Train from folders and print a summary (``l2l train``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of ``l2l train``.
+
+    Returns
+    -------
+    int
+        0 on success.
+
+    Raises
+    ------
+    ImageError
+        Missing or unpaired folders, bad images (named in the message).
+    FileExistsError
+        A non-empty ``--model-dir`` without ``--resume``.
+    FileNotFoundError
+        ``--resume`` without a model folder.
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["train", "--input", "data/input", "--target", "data/benchmark",
+    ...       "--model-dir", "models/l2l", "--profile", "quick"])  # doctest: +SKIP
+    0
+    """
+    from pathlib import Path
+
+    if args.resume is False and Path(args.model_dir).exists() and any(Path(args.model_dir).iterdir()):
+        raise FileExistsError(f"{args.model_dir}: folder is not empty; choose another --model-dir, or --resume")
+    if args.resume and not Path(args.model_dir).is_dir():
+        raise FileNotFoundError(f"{args.model_dir}: model folder does not exist (nothing to resume)")
+    from ..io import match_pairs
+
+    match_pairs(args.input, *args.target)  # clear errors before TensorFlow is imported
+    from ..train import train_from_folders
+
+    result = train_from_folders(
+        args.input, args.target, args.model_dir, loss=args.loss, profile=args.profile, seed=args.seed,
+        resume=args.resume, zoom_factors=args.zoom_factors, augment=not args.no_augment,
+        poisson=args.poisson, validation_split=args.validation_split,
+        epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
+        n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
+        unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size)
+    h = result.history
+    if h.get("val_loss"):
+        best = min(range(len(h["val_loss"])), key=lambda i: h["val_loss"][i])
+        print(f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; best val_loss "
+              f"{h['val_loss'][best]:.4f} (epoch {h['epoch'][best]})")
+    print(f"model: {result.model_dir} (history.csv, weights_best.h5, weights_last.h5, l2l_training.json)")
+    return 0
+
+
+def run_restore(args):
+    """Restore a folder and print a summary (``l2l restore``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of ``l2l restore``.
+
+    Returns
+    -------
+    int
+        0 on success.
+
+    Raises
+    ------
+    FileNotFoundError
+        Missing model folder, or a folder that is not a model.
+    ImageError
+        Missing input folder, images that are not 2-D (named).
+    FileExistsError
+        A non-empty output folder without ``--overwrite``.
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["restore", "--model-dir", "models/l2l", "data/test/input", "results/l2l"])  # doctest: +SKIP
+    0
+    """
+    from pathlib import Path
+
+    model_dir = Path(args.model_dir)
+    if not model_dir.is_dir():
+        raise FileNotFoundError(f"{model_dir}: model folder does not exist")
+    if not (model_dir / "l2l_training.json").is_file():
+        raise FileNotFoundError(f"{model_dir}: not a model folder (no l2l_training.json; train one with l2l train)")
+    from ..io import list_images, read_image
+
+    for path in list_images(args.in_dir):  # clear errors before TensorFlow is imported
+        read_image(path, ndim=2)
+    from ..restore import restore_folder
+
+    written = restore_folder(model_dir, args.in_dir, args.out_dir, overwrite=args.overwrite,
+                             n_tiles=args.tiles, progress=not args.no_progress)
+    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
+    return 0
+
+
+__all__ = ["ORDER", "register", "run_train", "run_restore"]

@@ -1,0 +1,230 @@
+"""Specification of l2l_helpers.train (CARE training with profiles, records, resume)."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.ndimage import gaussian_filter
+
+from l2l_helpers.prepare import make_training_data
+from l2l_helpers.train import (
+    LOSS_NAMES,
+    PROFILES,
+    load_model,
+    profile_settings,
+    read_history,
+    read_training_info,
+    train_model,
+)
+
+#: the smallest settings that still show each behaviour
+TINY = dict(profile="quick", epochs=2, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8, verbose=0)
+
+
+@pytest.fixture(scope="module")
+def patches():
+    rng = np.random.default_rng(0)
+    truth = [gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) for _ in range(2)]
+    inputs = [t + 0.3 * gaussian_filter(rng.random(t.shape), 6) + 0.05 * rng.standard_normal(t.shape)
+              for t in truth]
+    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0)
+
+
+@pytest.fixture(scope="module")
+def trained(patches, tmp_path_factory):
+    """One tiny training with a non-default loss, shared by several tests."""
+    model_dir = tmp_path_factory.mktemp("models") / "tiny_mse"
+    return train_model(*patches, model_dir, loss="mse", seed=1, **TINY)
+
+
+# --- profiles and settings (fast) -------------------------------------------------------------
+
+def test_every_profile_has_every_setting():
+    keys = set(PROFILES["paper"])
+    assert set(PROFILES) == {"quick", "workshop", "paper"}
+    assert all(set(p) == keys for p in PROFILES.values())
+
+
+def test_paper_profile_uses_the_papers_settings():
+    p = PROFILES["paper"]
+    assert (p["patch_size"], p["epochs"], p["steps_per_epoch"], p["batch_size"]) == (128, 100, 400, 16)
+
+
+def test_profile_settings_can_be_overridden():
+    s = profile_settings("quick", epochs=3, batch_size=None)
+    assert s["epochs"] == 3 and s["batch_size"] == PROFILES["quick"]["batch_size"]
+
+
+def test_unknown_setting_is_refused():
+    with pytest.raises(ValueError, match="unknown training setting 'epoch'"):
+        profile_settings("quick", epoch=3)
+
+
+def test_unknown_loss_is_refused(patches, tmp_path):
+    with pytest.raises(ValueError, match="unknown loss 'l3'"):
+        train_model(*patches, tmp_path / "m", loss="l3", **TINY)
+
+
+def test_patch_size_must_suit_the_network_depth(patches, tmp_path):
+    X, Y, Xv, Yv = patches
+    with pytest.raises(ValueError, match="not divisible"):
+        train_model(X[:, :30, :30], Y[:, :30, :30], Xv[:, :30, :30], Yv[:, :30, :30], tmp_path / "m",
+                    **{**TINY, "unet_n_depth": 2})  # 30 px is not a multiple of 2**2
+
+
+def test_existing_model_folder_is_not_overwritten(patches, tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "config.json").write_text("{}")
+    with pytest.raises(FileExistsError, match="already holds a model"):
+        train_model(*patches, tmp_path / "m", **TINY)
+
+
+def test_resume_without_a_run_is_refused(patches, tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        train_model(*patches, tmp_path / "nothing", resume=True, **TINY)
+
+
+def test_loading_a_folder_that_is_not_a_model_fails_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a label2label model folder"):
+        load_model(tmp_path)
+
+
+# --- training (slow) ----------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_training_writes_history_weights_and_record(trained):
+    d = trained.model_dir
+    for name in ("config.json", "l2l_training.json", "history.csv", "weights_best.h5", "weights_last.h5"):
+        assert (d / name).is_file(), name
+    hist = read_history(d)
+    assert hist["epoch"] == [1, 2]
+    assert all(np.isfinite(hist["loss"])) and all(np.isfinite(hist["val_loss"]))
+
+
+@pytest.mark.slow
+def test_the_record_says_how_the_model_was_trained(trained):
+    info = json.loads((trained.model_dir / "l2l_training.json").read_text())
+    assert info["loss"] == "mse" and info["seed"] == 1 and info["profile"] == "quick"
+    assert info["patch_size"] == 32 and info["n_channels"] == 1
+    assert info["settings"]["unet_n_depth"] == 1 and info["settings"]["epochs"] == 2
+    assert len(info["percentiles"]) == 2
+
+
+@pytest.mark.slow
+def test_csbdeep_config_gets_no_extra_fields(trained):
+    config = json.loads((trained.model_dir / "config.json").read_text())
+    assert "loss" not in config and "profile" not in config and config["train_tensorboard"] is False
+
+
+@pytest.mark.slow
+def test_reloaded_model_knows_its_loss_and_predicts_like_the_trained_one(trained, patches):
+    model = load_model(trained.model_dir)
+    assert model.l2l_info["loss"] == "mse"
+    x = patches[2][:2]
+    assert np.allclose(model.keras_model.predict(x, verbose=0), trained.model.keras_model.predict(x, verbose=0),
+                       atol=1e-6)
+
+
+@pytest.mark.slow
+def test_same_seed_gives_identical_weights(trained, patches, tmp_path):
+    again = train_model(*patches, tmp_path / "again", loss="mse", seed=1, **TINY)
+    for a, b in zip(trained.model.keras_model.get_weights(), again.model.keras_model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_resume_continues_an_interrupted_run_where_it_stopped(trained, patches, tmp_path):
+    import keras
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    model_dir = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train_model(*patches, model_dir, loss="mse", seed=1, callbacks=[StopAfterFirstEpoch()], **TINY)
+    assert read_history(model_dir)["epoch"] == [1]
+    resumed = train_model(*patches, model_dir, resume=True, verbose=0)
+    assert resumed.history["epoch"] == [1, 2]
+    assert read_training_info(model_dir)["loss"] == "mse"
+    # same batches, same optimizer state: as if never interrupted
+    np.testing.assert_allclose(resumed.history["val_loss"], trained.history["val_loss"], rtol=1e-6)
+    for a, b in zip(trained.model.keras_model.get_weights(), resumed.model.keras_model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_resume_can_train_for_more_epochs(trained, tmp_path, patches):
+    import shutil
+
+    model_dir = tmp_path / "longer"
+    shutil.copytree(trained.model_dir, model_dir)
+    result = train_model(*patches, model_dir, resume=True, epochs=3, verbose=0)
+    assert result.history["epoch"] == [1, 2, 3]
+    assert read_training_info(model_dir)["settings"]["epochs"] == 3
+
+
+@pytest.mark.slow
+def test_training_learns_on_a_simple_problem(tmp_path):
+    # sparse spots under a smooth background and noise: after a short training
+    # the validation error must be clearly below that of the input itself
+    rng = np.random.default_rng(2)
+    truth = [gaussian_filter((rng.random((96, 96)) > 0.97).astype(np.float32), 1.0) for _ in range(4)]
+    inputs = [t + 0.2 * gaussian_filter(rng.random(t.shape), 6) + 0.03 * rng.standard_normal(t.shape)
+              for t in truth]
+    data = make_training_data(inputs, truth, patch_size=32, n_patches_per_image=16, seed=0)
+    X_val, Y_val = data[2], data[3]
+    input_error = float(np.mean(np.abs(X_val - Y_val)))
+    result = train_model(*data, tmp_path / "learn", profile="quick", epochs=4, steps_per_epoch=8,
+                         batch_size=8, unet_n_first=8, verbose=0)
+    assert min(result.history["val_loss"]) < 0.7 * input_error, (result.history["val_loss"], input_error)
+
+
+def test_all_losses_are_listed():
+    assert LOSS_NAMES == ("l1", "mse", "ssim", "ms3", "ms5")
+
+
+def test_loss_curve_figure_marks_the_best_epoch():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from l2l_helpers.plotting.training import plot_history
+
+    fig = plot_history({"epoch": [1, 2, 3], "loss": [0.3, 0.2, 0.1], "val_loss": [0.3, 0.15, 0.2]})
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3 and list(lines[2].get_xdata()) == [2]
+
+
+def test_restoration_figure_puts_rms_maps_under_their_panels():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from l2l_helpers.plotting.training import plot_restorations
+
+    imgs = {name: np.random.rand(32, 32) for name in ("input", "N2N", "L2L")}
+    fig = plot_restorations(imgs, zoom=(slice(0, 8), slice(0, 8)), rms={"L2L": np.random.rand(32, 32)})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "RMS input vs L2L" in titles and "L2L (zoom)" in titles
+    with pytest.raises(ValueError, match="no panel"):
+        plot_restorations(imgs, rms={"CARE": np.zeros((32, 32))})
+
+
+@pytest.mark.slow
+def test_ssim_loss_is_used_and_its_settings_recorded(patches, tmp_path):
+    result = train_model(*patches, tmp_path / "ssim", loss="ssim", **{**TINY, "epochs": 1})
+    info = read_training_info(tmp_path / "ssim")
+    assert info["loss"] == "ssim" and info["loss_settings"]["loss"] == "ssim"
+    assert np.isfinite(result.history["loss"][0]) and result.history["loss"][0] != result.history["mae"][0]
+
+
+@pytest.mark.slow
+def test_overwrite_replaces_an_existing_model(trained, patches, tmp_path):
+    import shutil
+
+    model_dir = tmp_path / "replaced"
+    shutil.copytree(trained.model_dir, model_dir)
+    (model_dir / "notes.txt").write_text("mine")
+    result = train_model(*patches, model_dir, loss="l1", overwrite=True, **{**TINY, "epochs": 1})
+    assert result.history["epoch"] == [1]
+    assert read_training_info(model_dir)["loss"] == "l1"
+    assert (model_dir / "notes.txt").read_text() == "mine"
