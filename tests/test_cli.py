@@ -12,7 +12,7 @@ def test_help_lists_every_subcommand(capsys):
     with pytest.raises(SystemExit):
         main(["--help"])
     out = capsys.readouterr().out
-    for command in ("course",):
+    for command in ("simulate", "data", "contrast", "drift", "train", "restore", "evaluate", "course"):
         assert command in out
 
 

@@ -15,9 +15,12 @@ import numpy as np
 __all__ = ["plot_metric_bars", "plot_metric_table", "plot_line_profiles", "line_across_structure",
            "structured_region", "plot_history_metric", "flip_viewer", "plot_difference_maps"]
 
-_LABELS = {"psnr": "PSNR (dB)", "nrmse": "NRMSE", "ssim": "SSIM", "ms3": "3S-SSIM", "ms5": "5S-SSIM"}
-_HIGHER_IS_BETTER = {"psnr": True, "nrmse": False, "ssim": True, "ms3": True, "ms5": True}
-_METRICS = ("psnr", "nrmse", "ssim", "ms3", "ms5")
+from ..metrics import HIGHER_IS_BETTER, METRICS as _METRICS
+
+_LABELS = {"psnr": "PSNR (dB)", "nrmse": "NRMSE", "ssim": "SSIM", "ms3": "3S-SSIM", "ms5": "5S-SSIM",
+           "background": "background\n(cytosol / structure)"}
+# the background ratio of l2l_helpers.background is a score too: less is better
+_HIGHER_IS_BETTER = {**HIGHER_IS_BETTER, "background": False}
 
 
 def _means(scores):

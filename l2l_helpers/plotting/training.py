@@ -6,7 +6,7 @@ import numpy as np
 
 from .images import display_range
 
-__all__ = ["plot_history", "plot_histories", "plot_restorations", "plot_metric_bars"]
+__all__ = ["plot_history", "plot_histories", "plot_restorations"]
 
 
 def _as_dict(history):
@@ -167,43 +167,5 @@ def plot_restorations(panels, zoom=None, rms=None, size=2.6, cmap="magma", supti
             ax.set_yticks([])
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
-    return fig
-
-
-def plot_metric_bars(table, metrics=("psnr", "ssim"), title=None):
-    """Bar charts comparing methods on a few metrics.
-
-    Parameters
-    ----------
-    table : dict of str to dict of float
-        Method -> {metric: value}, e.g. ``{"input": {...}, "N2N": {...},
-        "L2L": {...}}``.
-    metrics : sequence of str
-        Metrics to show, one panel each.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-
-    Examples
-    --------
-    >>> fig = plot_metric_bars({"input": {"psnr": 18.0}, "L2L": {"psnr": 25.0}}, ["psnr"])  # doctest: +SKIP
-    """
-    import matplotlib.pyplot as plt
-
-    methods = list(table)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(3.2 * len(metrics), 3.0), squeeze=False)
-    for ax, metric in zip(axes[0], metrics):
-        vals = [float(table[m].get(metric, np.nan)) for m in methods]
-        bars = ax.bar(methods, vals, color=[f"C{i}" for i in range(len(methods))])
-        ax.bar_label(bars, fmt="%.3g", fontsize=8)
-        ax.margins(y=0.15)
-        ax.set_title(metric)
-        ax.tick_params(axis="x", labelrotation=30)
-    if title:
-        fig.suptitle(title)
     fig.tight_layout()
     return fig
