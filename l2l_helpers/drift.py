@@ -56,6 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from .io import ImageError, check_image
+from .prepare import normalize
 
 __all__ = [
     "METHODS",
@@ -100,13 +101,6 @@ def _check_pair(reference, moving):
             "drift can only be estimated between images of the same size"
         )
     return ref, mov
-
-
-def _normalize(image, low=1.0, high=99.8):
-    lo, hi = np.percentile(image, [low, high])
-    if hi <= lo:
-        hi = lo + 1.0
-    return (image - lo) / (hi - lo)
 
 
 def _as_generator(seed):
@@ -260,8 +254,8 @@ def ssim_scores(reference, moving, max_shift=5, n_patches=100, patch_size=60, sm
     if smooth_sigma:
         ref = ndi.gaussian_filter(ref, smooth_sigma)
         mov = ndi.gaussian_filter(mov, smooth_sigma)
-    ref = _normalize(ref)
-    mov = _normalize(mov)
+    ref = normalize(ref, 1.0, 99.8)
+    mov = normalize(mov, 1.0, 99.8)
 
     m = max_shift
     h, w = ref.shape

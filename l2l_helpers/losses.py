@@ -351,6 +351,16 @@ def ms_ssim(img1, img2, weights=MS_WEIGHTS["ms5"], max_val=MAX_VAL, filter_size=
     return tf.reduce_mean(_weighted_geometric_mean(terms, weights), axis=-1)
 
 
+def _float_pair(y_true, y_pred, name):
+    """Cast both tensors to float32 and check their static shapes."""
+    import tensorflow as tf
+
+    y_true = tf.cast(y_true, tf.float32)
+    y_pred = tf.cast(y_pred, tf.float32)
+    _check_static_shapes(y_true, y_pred, name)
+    return y_true, y_pred
+
+
 def _check_static_shapes(y_true, y_pred, name):
     if y_true.shape.rank is not None and y_true.shape.rank != 4:
         raise ValueError(f"loss {name!r}: expected tensors shaped (batch, y, x, channels), got {y_true.shape}")
@@ -409,23 +419,17 @@ def get_loss(name, patch_size=None):
     if name == "l1":
         def loss(y_true, y_pred):
             import tensorflow as tf
-            y_true = tf.cast(y_true, tf.float32)
-            y_pred = tf.cast(y_pred, tf.float32)
-            _check_static_shapes(y_true, y_pred, name)
+            y_true, y_pred = _float_pair(y_true, y_pred, name)
             return tf.reduce_mean(tf.abs(y_pred - y_true))
     elif name == "mse":
         def loss(y_true, y_pred):
             import tensorflow as tf
-            y_true = tf.cast(y_true, tf.float32)
-            y_pred = tf.cast(y_pred, tf.float32)
-            _check_static_shapes(y_true, y_pred, name)
+            y_true, y_pred = _float_pair(y_true, y_pred, name)
             return tf.reduce_mean(tf.square(y_pred - y_true))
     elif name == "ssim":
         def loss(y_true, y_pred):
             import tensorflow as tf
-            y_true = tf.cast(y_true, tf.float32)
-            y_pred = tf.cast(y_pred, tf.float32)
-            _check_static_shapes(y_true, y_pred, name)
+            y_true, y_pred = _float_pair(y_true, y_pred, name)
             spatial = [s for s in y_true.shape[1:3] if s is not None]
             if spatial and min(spatial) < settings["filter_size"]:
                 raise ValueError(f"loss 'ssim': patches of {min(spatial)} px are smaller than the filter "
@@ -438,9 +442,7 @@ def get_loss(name, patch_size=None):
     else:
         def loss(y_true, y_pred):
             import tensorflow as tf
-            y_true = tf.cast(y_true, tf.float32)
-            y_pred = tf.cast(y_pred, tf.float32)
-            _check_static_shapes(y_true, y_pred, name)
+            y_true, y_pred = _float_pair(y_true, y_pred, name)
             try:
                 value = ms_ssim(y_true, y_pred, weights=settings["weights"], max_val=settings["max_val"],
                                 filter_size=settings["filter_size"], filter_sigma=settings["filter_sigma"],

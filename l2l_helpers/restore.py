@@ -223,10 +223,10 @@ def restore_folder(model_dir, in_dir, out_dir, overwrite=False, n_tiles=None, pr
 
     from .train import load_model
 
-    model = load_model(model_dir)
     files = list_images(in_dir)
-    for path in files:  # check every image before writing anything
+    for path in files:  # check every image before loading TensorFlow or writing anything
         read_image(path, ndim=2)
+    model = load_model(model_dir)
     out = prepare_output_dir(out_dir, overwrite=overwrite, inputs=[in_dir])
     subs = output_names(model)
     written = []

@@ -16,6 +16,7 @@ from scipy import ndimage as ndi
 from l2l_helpers import drift
 from l2l_helpers.cli import main
 from l2l_helpers.io import ImageError, read_image, write_image
+from l2l_helpers.prepare import normalize
 
 PAD = 16
 
@@ -124,8 +125,8 @@ def test_ssim_score_equals_skimage_ssim_averaged_over_the_patches():
     m, size, n, seed = 3, 40, 6, 5
     scores = drift.ssim_scores(reference, moving, max_shift=m, n_patches=n, patch_size=size, seed=seed)
     # the same computation patch by patch, as the paper describes it
-    ref = drift._normalize(ndi.gaussian_filter(reference.astype(np.float64), 2))
-    mov = drift._normalize(ndi.gaussian_filter(moving.astype(np.float64), 2))
+    ref = normalize(ndi.gaussian_filter(reference.astype(np.float64), 2), 1.0, 99.8)
+    mov = normalize(ndi.gaussian_filter(moving.astype(np.float64), 2), 1.0, 99.8)
     corners = drift.sample_patch_corners(ref, patch_size=size, n_patches=n, margin=m, seed=seed)
     for dy, dx in [(2, -1), (0, 0), (-3, 3)]:
         per_patch = [

@@ -188,11 +188,7 @@ def run_restore(args):
         raise FileNotFoundError(f"{model_dir}: model folder does not exist")
     if not (model_dir / "l2l_training.json").is_file():
         raise FileNotFoundError(f"{model_dir}: not a model folder (no l2l_training.json; train one with l2l train)")
-    from ..io import list_images, read_image
-
-    for path in list_images(args.in_dir):  # clear errors before TensorFlow is imported
-        read_image(path, ndim=2)
-    from ..restore import restore_folder
+    from ..restore import restore_folder  # checks every image before TensorFlow is imported
 
     written = restore_folder(model_dir, args.in_dir, args.out_dir, overwrite=args.overwrite,
                              n_tiles=args.tiles, progress=not args.no_progress)
