@@ -29,6 +29,10 @@ __all__ = [
 IMAGE_SUFFIXES = (".tif", ".tiff")
 
 
+class ModelError(ValueError):
+    """A model folder that is not a usable model (the message names the folder and the problem)."""
+
+
 class ImageError(ValueError):
     """An image or folder of images that cannot be used, with the reason.
 

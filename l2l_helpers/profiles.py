@@ -57,7 +57,7 @@ def current_profile(default=DEFAULT_PROFILE):
     return value
 
 
-def results_dir(name, root=None):
+def results_dir(name, root=None, profile=None):
     """Return (and create) the folder where a notebook or command saves results.
 
     Parameters
@@ -67,6 +67,10 @@ def results_dir(name, root=None):
     root : str or Path, optional
         Base folder. Default: ``L2L_RESULTS_DIR`` if set, else ``results``
         in the current folder.
+    profile : str, optional
+        Profile whose results these are (default :func:`current_profile`).
+        Each profile has its own sub-folder, so a quick run never reads or
+        mixes with the files of a workshop run.
 
     Returns
     -------
@@ -76,9 +80,12 @@ def results_dir(name, root=None):
     Examples
     --------
     >>> results_dir("03_n2n_vs_l2l")  # doctest: +SKIP
-    PosixPath('results/03_n2n_vs_l2l')
+    PosixPath('results/workshop/03_n2n_vs_l2l')
     """
     base = Path(root if root is not None else os.environ.get("L2L_RESULTS_DIR", "results"))
-    path = base / name
+    profile = current_profile() if profile is None else profile
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    path = base / profile / name
     path.mkdir(parents=True, exist_ok=True)
     return path
