@@ -14,6 +14,7 @@ import numpy as np
 
 __all__ = [
     "ImageError",
+    "ModelError",
     "IMAGE_SUFFIXES",
     "list_images",
     "read_image",

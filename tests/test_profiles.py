@@ -21,7 +21,13 @@ def test_unknown_profile_names_the_choices(monkeypatch):
         current_profile()
 
 
-def test_results_dir_is_created_below_the_environment_root(monkeypatch, tmp_path):
+def test_results_dir_is_created_below_the_environment_root_per_profile(monkeypatch, tmp_path):
     monkeypatch.setenv("L2L_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("L2L_PROFILE", "quick")
     path = results_dir("03_n2n_vs_l2l")
-    assert path == tmp_path / "03_n2n_vs_l2l" and path.is_dir()
+    assert path == tmp_path / "quick" / "03_n2n_vs_l2l" and path.is_dir()
+
+
+def test_results_dir_keeps_profiles_apart(monkeypatch, tmp_path):
+    monkeypatch.setenv("L2L_RESULTS_DIR", str(tmp_path))
+    assert results_dir("02_drift_correction", profile="quick") != results_dir("02_drift_correction", profile="workshop")
