@@ -15,6 +15,13 @@ makes the better target. Contrast is measured on each image as follows:
 ``PAPER_CONTRAST`` holds the values the paper reports for its datasets
 (mean and standard deviation over the images).
 
+What matters for the pairing is the contrast of the *structure*, so the
+Michelson contrast decides which label is the target (:func:`suggest_pairing`).
+The RMS contrast is reported next to it but does not decide: a label with a
+cytosolic haze has bright cells against a dark outside, which raises its RMS
+contrast although its structure stands out less. When the two measures rank
+the labels differently, the suggestion says so.
+
 Examples
 --------
 >>> image = np.zeros((100, 100)); image[:, :10] = 1.0
@@ -297,30 +304,64 @@ def measure_contrast(images, fraction=0.1, names=None, sigma=2.0):
     }
 
 
+def _pooled_sd(stats_a, stats_b, measure):
+    return float(np.sqrt(0.5 * (float(stats_a.get(f"{measure}_sd", 0.0)) ** 2
+                                + float(stats_b.get(f"{measure}_sd", 0.0)) ** 2)))
+
+
+def _per_image(stats_a, stats_b, measure):
+    """Per-image values of both labels as arrays, or None if not paired."""
+    va, vb = stats_a.get(measure), stats_b.get(measure)
+    if not isinstance(va, (list, tuple, np.ndarray)) or not isinstance(vb, (list, tuple, np.ndarray)):
+        return None
+    if len(va) != len(vb) or len(va) == 0:
+        return None
+    return np.asarray(va, dtype=np.float64), np.asarray(vb, dtype=np.float64)
+
+
 def suggest_pairing(stats_a, stats_b, labels=("A", "B")):
     """Suggest which label is the input and which the target.
 
-    The label with the higher contrast is the target (the paper's finding).
-    Both measures are compared; the one whose difference between the labels
-    is larger relative to the spread of the values (difference divided by
-    the pooled standard deviation, so measures on different scales can be
-    compared) decides, and the result says whether the two measures agree.
+    The label whose **structure** has the higher contrast is the target (the
+    paper's finding). The Michelson contrast decides: it compares the
+    brightest pixels (the structure) with all the others, so a cytosolic
+    haze or any other background lowers it. The RMS contrast is measured
+    and reported but does not decide: it is the spread of all normalised
+    intensities, so a label whose haze makes the cells bright against the
+    dark outside (or whose illumination is uneven) gains RMS contrast
+    without showing the structure any better. When the two measures rank
+    the labels differently the result says so (``agree`` is False and the
+    message warns). Only when both labels have exactly the same Michelson
+    contrast does the RMS contrast break the tie.
 
     Parameters
     ----------
     stats_a, stats_b : dict
-        Outputs of :func:`measure_contrast` for label A and label B.
+        Outputs of :func:`measure_contrast` for label A and label B (at
+        least ``michelson_mean`` and ``rms_mean``; the ``_sd`` values and
+        the per-image lists ``michelson`` / ``rms`` are used when present).
     labels : tuple of str
         Names of the two labels, used in the result and the message.
 
     Returns
     -------
     dict
-        ``input`` and ``target`` (label names), ``target_index`` (0 for A,
-        1 for B), ``decided_by`` (``"michelson"`` or ``"rms"``),
-        ``agree`` (bool: both measures rank the labels the same way),
-        ``differences`` (per measure: target minus input, in that measure's
-        units), and ``message`` (one sentence).
+        ``input`` and ``target`` (label names); ``target_index`` (0 for A,
+        1 for B); ``decided_by`` (``"michelson"``, or ``"rms"`` only for a
+        Michelson tie); ``agree`` (bool: both measures rank the labels the
+        same way); ``ranked_higher`` (per measure: the label it ranks
+        higher, None for a tie); ``differences`` (per measure: target minus
+        input, in that measure's units); ``standardised`` (per measure: the
+        difference divided by the pooled s.d. of the two labels, None
+        when the s.d. are 0 or missing); ``paired_wins`` (per measure: in how many
+        image pairs the target has the higher value, ``None`` without
+        per-image values of equal length); ``n_pairs``; and ``message``
+        (one sentence naming the deciding measure and any disagreement).
+
+    Raises
+    ------
+    ValueError
+        If the two labels have the same name.
 
     Examples
     --------
@@ -328,33 +369,73 @@ def suggest_pairing(stats_a, stats_b, labels=("A", "B")):
     >>> high = {"michelson_mean": 0.9, "michelson_sd": 0.05, "rms_mean": 0.18, "rms_sd": 0.02}
     >>> suggest_pairing(low, high, labels=("DM1A", "YOL1/34"))["target"]
     'YOL1/34'
+
+    A hazy label can have the higher RMS contrast; it still is not the target:
+
+    >>> clean = {"michelson_mean": 0.86, "michelson_sd": 0.1, "rms_mean": 0.20, "rms_sd": 0.01}
+    >>> hazy = {"michelson_mean": 0.76, "michelson_sd": 0.1, "rms_mean": 0.26, "rms_sd": 0.01}
+    >>> result = suggest_pairing(clean, hazy, labels=("clean", "hazy"))
+    >>> result["target"], result["decided_by"], result["agree"]
+    ('clean', 'michelson', False)
     """
     a_name, b_name = (str(x) for x in labels)
+    if a_name == b_name:
+        raise ValueError(f"{a_name}: the two labels have the same name")
     diff, score = {}, {}
     for m in _MEASURES:
         d = float(stats_b[f"{m}_mean"]) - float(stats_a[f"{m}_mean"])
-        pooled = np.sqrt(0.5 * (float(stats_a.get(f"{m}_sd", 0.0)) ** 2 + float(stats_b.get(f"{m}_sd", 0.0)) ** 2))
+        pooled = _pooled_sd(stats_a, stats_b, m)
         diff[m] = d
-        score[m] = abs(d) / pooled if pooled > 0 else (np.inf if d != 0 else 0.0)
-    decided_by = max(_MEASURES, key=lambda m: (score[m], m == "michelson"))
+        score[m] = d / pooled if pooled > 0 else None
+    decided_by = "michelson" if diff["michelson"] != 0 else "rms"
     b_is_target = diff[decided_by] > 0
-    agree = bool(np.sign(diff["michelson"]) == np.sign(diff["rms"]) and diff["michelson"] != 0)
     target, inp = (b_name, a_name) if b_is_target else (a_name, b_name)
     sign = 1.0 if b_is_target else -1.0
+    ranked_higher = {m: (b_name if diff[m] > 0 else a_name) if diff[m] != 0 else None for m in _MEASURES}
+    agree = bool(ranked_higher["michelson"] is not None and ranked_higher["michelson"] == ranked_higher["rms"])
+
+    wins, n_pairs = {}, None
+    for m in _MEASURES:
+        values = _per_image(stats_a, stats_b, m)
+        if values is None:
+            wins[m] = None
+            continue
+        v_input, v_target = values[::-1] if not b_is_target else values
+        n_pairs = int(v_input.size)
+        wins[m] = int(np.sum(v_target > v_input))
+
     m_t = stats_b if b_is_target else stats_a
     m_i = stats_a if b_is_target else stats_b
-    message = (
+    parts = [
         f"target: {target} (Michelson {float(m_t['michelson_mean']):.2f}, RMS {float(m_t['rms_mean']):.2f}); "
         f"input: {inp} (Michelson {float(m_i['michelson_mean']):.2f}, RMS {float(m_i['rms_mean']):.2f}); "
-        f"decided by the {'Michelson' if decided_by == 'michelson' else 'RMS'} contrast; "
-        + ("both measures agree." if agree else
-           "the two measures disagree, so the choice is uncertain: look at the images.")
-    )
+    ]
+    if decided_by == "michelson":
+        parts.append("decided by the Michelson contrast (the contrast of the structure)")
+        if wins["michelson"] is not None:
+            parts.append(f", higher for the target in {wins['michelson']} of {n_pairs} image pairs")
+        parts.append("; ")
+    else:
+        parts.append("both labels have the same Michelson contrast, so the RMS contrast decided; ")
+    if agree:
+        parts.append("the RMS contrast agrees.")
+    elif decided_by == "rms":
+        parts.append("the choice is uncertain: look at the images.")
+    elif ranked_higher["rms"] is None:
+        parts.append("the RMS contrast is the same for both labels, so the measures disagree: look at the images.")
+    else:
+        parts.append(
+            f"the two measures disagree: the RMS contrast is higher for the input ({inp}); a cytosolic haze or an"
+            " uneven background raises the RMS contrast without showing the structure better, so look at the images."
+        )
     return {
         "input": inp, "target": target, "target_index": 1 if b_is_target else 0,
         "decided_by": decided_by, "agree": agree,
+        "ranked_higher": ranked_higher,
         "differences": {m: sign * diff[m] for m in _MEASURES},
-        "message": message,
+        "standardised": {m: None if score[m] is None else sign * score[m] for m in _MEASURES},
+        "paired_wins": wins, "n_pairs": n_pairs,
+        "message": "".join(parts),
     }
 
 
@@ -377,8 +458,11 @@ def contrast_folders(dir_a, dir_b, fraction=0.1, sigma=2.0):
     dict
         ``folders``: ``{str(dir_a): stats_a, str(dir_b): stats_b}`` (see
         :func:`measure_contrast`); ``suggested_input`` and
-        ``suggested_target`` (folder paths as strings); ``pairing`` (see
-        :func:`suggest_pairing`); ``fraction``.
+        ``suggested_target`` (folder paths as strings); ``decided_by`` (the
+        measure that decided, normally ``"michelson"``) and
+        ``measures_agree`` (bool: the RMS contrast ranks the folders the same
+        way); ``pairing`` (the full result of :func:`suggest_pairing`,
+        including its ``message``); ``fraction``.
 
     Raises
     ------
@@ -406,6 +490,8 @@ def contrast_folders(dir_a, dir_b, fraction=0.1, sigma=2.0):
         "folders": {a: stats_a, b: stats_b},
         "suggested_input": pairing["input"],
         "suggested_target": pairing["target"],
+        "decided_by": pairing["decided_by"],
+        "measures_agree": pairing["agree"],
         "pairing": pairing,
         "fraction": float(fraction),
     }

@@ -74,6 +74,37 @@ def test_cli_contrast_writes_json_with_suggested_input_and_target(tmp_path, caps
     assert "suggested target" in out and "Michelson" in out
 
 
+@pytest.fixture(scope="module")
+def caveolae_contrast(tmp_path_factory):
+    """``l2l contrast`` (fraction 0.01) on 4 simulated caveolae cells: the JSON result and the printed output."""
+    import contextlib
+    import io
+
+    data = tmp_path_factory.mktemp("caveolae")
+    assert main(["simulate", "caveolae", str(data), "--n", "4", "--seed", "0"]) == 0
+    report = data.parent / (data.name + "_report") / "contrast.json"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["contrast", str(data / "input"), str(data / "benchmark"), "--fraction", "0.01",
+                     "--json", str(report)]) == 0
+    return data, json.loads(report.read_text()), out.getvalue()
+
+
+def test_cli_contrast_json_says_michelson_decided_and_the_measures_disagree(caveolae_contrast):
+    data, result, _ = caveolae_contrast
+    assert result["suggested_target"] == str(data / "benchmark")
+    assert result["decided_by"] == "michelson"
+    assert result["measures_agree"] is False
+    assert result["pairing"]["ranked_higher"]["rms"] == str(data / "input")
+
+
+def test_cli_contrast_prints_the_deciding_measure_and_the_disagreement(caveolae_contrast):
+    _, _, out = caveolae_contrast
+    assert "decided by:       Michelson contrast" in out
+    assert "measures agree:   no" in out
+    assert "disagree" in out
+
+
 def test_cli_contrast_on_unpaired_folders_names_the_file(tmp_path, capsys):
     write_image(tmp_path / "a" / "cell_000.tif", np.eye(16))
     write_image(tmp_path / "a" / "cell_001.tif", np.eye(16))

@@ -9,8 +9,12 @@ Measure the Michelson and RMS contrast of two folders of images paired by
 file name (two labels of the same structure), with the label2label paper's
 protocol: Gaussian filter (sigma 2), normalisation to the 1st/99th
 percentile clipped to [0, 1], the brightest FRACTION of pixels as sample and
-the rest as background. The label with the higher contrast is suggested as
-the target (the paper's finding), the other as the input.
+the rest as background. The label with the higher contrast of the structure
+is suggested as the target (the paper's finding), the other as the input:
+the Michelson contrast decides. The RMS contrast is reported but does not
+decide, because a cytosolic haze or an uneven background raises it without
+showing the structure better; when it ranks the labels the other way, the
+output says that the two measures disagree.
 """
 
 
@@ -39,7 +43,8 @@ def register(subparsers):
                    help="fraction of brightest pixels taken as the sample (default 0.1; 0.01 for sparse "
                         "structures such as caveolae)")
     p.add_argument("--json", metavar="FILE", default=None,
-                   help="also write the per-image values, means, s.d. and the suggestion to this JSON file")
+                   help="also write the per-image values, means, s.d. and the suggestion (with the deciding "
+                        "measure and whether the measures agree) to this JSON file")
     p.set_defaults(func=run)
 
 
@@ -89,6 +94,9 @@ def run(args):
     print(_format_table(result))
     print(f"suggested input:  {result['suggested_input']}")
     print(f"suggested target: {result['suggested_target']}")
+    decided = "Michelson" if result["decided_by"] == "michelson" else "RMS"
+    print(f"decided by:       {decided} contrast")
+    print(f"measures agree:   {'yes' if result['measures_agree'] else 'no (look at the images)'}")
     print(result["pairing"]["message"])
     if args.json:
         path = Path(args.json)
