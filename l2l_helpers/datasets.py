@@ -589,20 +589,30 @@ def _pair_name(rel_parts):
     return stem + ".tif"
 
 
+#: What the pair writers own in their output folder (see :func:`l2l_helpers.io.open_output`).
+_PAIRS_OWNED = ("input", "target", "sources.csv")
+
+
+def _check_pairs_output(output, inputs, overwrite):
+    """Fail before reading any image if the output folder cannot be written."""
+    io.check_output(output, "pairs", overwrite=overwrite, inputs=inputs, owned=_PAIRS_OWNED)
+
+
 def _write_pairs(output, pairs, inputs, overwrite):
     """pairs: list of (name, input_image, target_image, source_text)."""
-    out = io.prepare_output_dir(output, overwrite=overwrite, inputs=inputs)
-    result = PairFolders(out, out / "input", out / "target")
-    for name, img_in, img_target, _ in pairs:
-        io.write_image(result.input_dir / name, img_in, overwrite=overwrite)
-        io.write_image(result.target_dir / name, img_target, overwrite=overwrite)
-    with open(out / "sources.csv", "w", newline="", encoding="utf-8") as fout:
-        writer = csv.writer(fout)
-        writer.writerow(["name", "input", "target"])
-        for name, _, _, (src_in, src_target) in pairs:
-            writer.writerow([name, src_in, src_target])
-            result.names.append(name)
-            result.sources[name] = (src_in, src_target)
+    with io.open_output(output, "pairs", overwrite=overwrite, inputs=inputs, owned=_PAIRS_OWNED) as out:
+        result = PairFolders(out.path, out.path / "input", out.path / "target")
+        for name, img_in, img_target, _ in pairs:
+            out.write_image(f"input/{name}", img_in)
+            out.write_image(f"target/{name}", img_target)
+        with open(out.path_for("sources.csv"), "w", newline="", encoding="utf-8") as fout:
+            writer = csv.writer(fout)
+            writer.writerow(["name", "input", "target"])
+            for name, _, _, (src_in, src_target) in pairs:
+                writer.writerow([name, src_in, src_target])
+                result.names.append(name)
+                result.sources[name] = (src_in, src_target)
+        out.close(n=len(pairs), sources=[str(f) for f in inputs])
     return result
 
 
@@ -630,7 +640,9 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
     input_token, target_token : str
         Label names as they appear in the paths, e.g. ``"AC15"``, ``"phalloidin"``.
     overwrite : bool
-        Allow a non-empty output folder and replace its files.
+        Allow a non-empty output folder: the files of the previous run into
+        it (listed in its ``l2l_manifest.json``) are removed first, so two
+        runs never mix; nothing else is deleted.
 
     Returns
     -------
@@ -647,7 +659,10 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
     ValueError
         Empty or equal tokens, or an output folder inside ``source``.
     FileExistsError
-        A non-empty output folder without ``overwrite``.
+        A non-empty output folder without ``overwrite``; or, with
+        ``overwrite``, a file in ``input/``, ``target/`` or ``sources.csv``
+        that the previous run did not write (named; nothing is deleted or
+        written), or a folder written by another command.
 
     Examples
     --------
@@ -682,6 +697,7 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
     if problems:
         shown = problems[:10] + ([f"... and {len(problems) - 10} more"] if len(problems) > 10 else [])
         raise io.ImageError("cannot pair files by label token:\n  " + "\n  ".join(shown))
+    _check_pairs_output(output, [source], overwrite)
     from tqdm.auto import tqdm
 
     pairs, seen = [], {}
@@ -730,7 +746,9 @@ def pairs_from_channels(source, output, input_channel, target_channel, channel_a
         entries (``Y, X, C`` as in ``hela-cells.tif``), else the first (``C, Y, X``
         as ImageJ writes).
     overwrite : bool
-        Allow a non-empty output folder and replace its files.
+        Allow a non-empty output folder: the files of the previous run into
+        it (listed in its ``l2l_manifest.json``) are removed first, so two
+        runs never mix; nothing else is deleted.
 
     Returns
     -------
@@ -747,7 +765,10 @@ def pairs_from_channels(source, output, input_channel, target_channel, channel_a
     ValueError
         The same channel for input and target, or an output inside the source.
     FileExistsError
-        A non-empty output folder without ``overwrite``.
+        A non-empty output folder without ``overwrite``; or, with
+        ``overwrite``, a file in ``input/``, ``target/`` or ``sources.csv``
+        that the previous run did not write (named; nothing is deleted or
+        written), or a folder written by another command.
 
     Examples
     --------

@@ -611,11 +611,14 @@ def correct_folders(ref_dir, moving_dir, out_dir, method="phase", overwrite=Fals
         Folders of reference and moving images with the same file names.
     out_dir : str or Path
         Output folder; must be empty (or new) unless ``overwrite``, and may
-        not be or lie inside an input folder.
+        not be or lie inside an input folder. ``out_dir/l2l_manifest.json``
+        records the files written (see :func:`l2l_helpers.io.open_output`).
     method : {"phase", "ssim"}
         See :func:`estimate_drift`.
     overwrite : bool
-        Allow writing into a non-empty output folder.
+        Allow a non-empty output folder: the files of the previous
+        ``correct_folders`` run into it are removed first, so the results of
+        two runs never mix; nothing else is deleted.
     seed : int
         Seed of the ``"ssim"`` patch sampling; image ``k`` uses
         ``seed + k`` so results do not depend on the other images.
@@ -636,9 +639,13 @@ def correct_folders(ref_dir, moving_dir, out_dir, method="phase", overwrite=Fals
     ImageError
         Missing, unpaired or unreadable images, or a pair of different shapes.
     FileExistsError
-        The output folder is not empty and ``overwrite`` is False.
+        The output folder is not empty and ``overwrite`` is False; or, with
+        ``overwrite``, ``reference/``, ``moving/`` or ``shifts.csv`` holds a
+        file that the previous run did not write (named; nothing is deleted
+        or written), or the folder was written by another command.
     ValueError
-        The output folder is (inside) an input folder, or an unknown method.
+        The output folder is (inside) an input folder, an input folder lies
+        inside ``reference/`` or ``moving/``, or an unknown method.
 
     Examples
     --------
@@ -648,32 +655,32 @@ def correct_folders(ref_dir, moving_dir, out_dir, method="phase", overwrite=Fals
     """
     from tqdm.auto import tqdm
 
-    from .io import load_pairs, prepare_output_dir, write_image
+    from .io import load_pairs, open_output
 
     if method not in METHODS:
         raise ValueError(f"unknown drift method {method!r}; choose one of {', '.join(METHODS)}")
     inputs = [ref_dir, moving_dir]
     names, (refs, movs) = load_pairs(ref_dir, moving_dir)
-    out = prepare_output_dir(out_dir, overwrite=overwrite, inputs=inputs)
-    ref_out = prepare_output_dir(out / "reference", overwrite=overwrite, inputs=inputs)
-    mov_out = prepare_output_dir(out / "moving", overwrite=overwrite, inputs=inputs)
     rows = []
-    for k, (name, ref, mov) in enumerate(tqdm(list(zip(names, refs, movs)), desc="drift", unit="pair",
-                                             disable=not progress)):
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DriftRangeWarning)
-            shift = estimate_drift(ref, mov, method=method, seed=seed + k, max_shift=max_shift, **kwargs)
-        for w in caught:
-            warnings.warn(f"{Path(moving_dir) / name}: {w.message}", w.category, stacklevel=2)
-        a, b = apply_drift(ref, mov, shift)
-        write_image(ref_out / name, a, overwrite=overwrite)
-        write_image(mov_out / name, b, overwrite=overwrite)
-        rows.append({"name": name, "dy": shift[0], "dx": shift[1]})
-    with open(out / "shifts.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["name", "dy", "dx"])
-        for row in rows:
-            writer.writerow([row["name"], f"{row['dy']:.4f}", f"{row['dx']:.4f}"])
+    with open_output(out_dir, "drift", overwrite=overwrite, inputs=inputs,
+                     owned=["reference", "moving", "shifts.csv"]) as out:
+        for k, (name, ref, mov) in enumerate(tqdm(list(zip(names, refs, movs)), desc="drift", unit="pair",
+                                                 disable=not progress)):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", DriftRangeWarning)
+                shift = estimate_drift(ref, mov, method=method, seed=seed + k, max_shift=max_shift, **kwargs)
+            for w in caught:
+                warnings.warn(f"{Path(moving_dir) / name}: {w.message}", w.category, stacklevel=2)
+            a, b = apply_drift(ref, mov, shift)
+            out.write_image(f"reference/{name}", a)
+            out.write_image(f"moving/{name}", b)
+            rows.append({"name": name, "dy": shift[0], "dx": shift[1]})
+        with open(out.path_for("shifts.csv"), "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["name", "dy", "dx"])
+            for row in rows:
+                writer.writerow([row["name"], f"{row['dy']:.4f}", f"{row['dx']:.4f}"])
+        out.close(method=method, reference=str(ref_dir), moving=str(moving_dir), n=len(rows))
     return rows
 
 

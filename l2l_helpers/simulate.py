@@ -774,8 +774,11 @@ def write_dataset(data, out_dir, overwrite=False):
         ``ground_truth/``, ``cell_mask/``; or the keys of
         ``nucleus_membrane``) and ``metadata.json``.
     overwrite : bool
-        Write into a folder that already holds files (replacing files of the
-        same name). Default False.
+        Write into a folder that already holds files: the files that the
+        previous ``write_dataset`` into it recorded (in
+        ``l2l_manifest.json``, see :func:`l2l_helpers.io.open_output`) are
+        removed first, so the folder never mixes two datasets; nothing else
+        is deleted. Default False.
 
     Returns
     -------
@@ -785,7 +788,10 @@ def write_dataset(data, out_dir, overwrite=False):
     Raises
     ------
     FileExistsError
-        If ``out_dir`` is not empty and ``overwrite`` is False.
+        If ``out_dir`` is not empty and ``overwrite`` is False; or, with
+        ``overwrite``, if an image sub-folder (or ``metadata.json``) holds a
+        file that the previous run did not write (named; nothing is deleted
+        or written), or the folder was written by another command.
     ValueError
         If ``data`` lacks the names or images.
 
@@ -795,7 +801,7 @@ def write_dataset(data, out_dir, overwrite=False):
     >>> write_dataset(data, "data/pxn")  # doctest: +SKIP
     PosixPath('data/pxn')
     """
-    from .io import prepare_output_dir, write_image
+    from .io import open_output
 
     if "names" not in data or "metadata" not in data:
         raise ValueError("data must be the output of simulate_dataset (needs 'names' and 'metadata')")
@@ -804,13 +810,10 @@ def write_dataset(data, out_dir, overwrite=False):
     for key in keys:
         if key not in data or len(data[key]) != len(data["names"]):
             raise ValueError(f"data[{key!r}] is missing or does not have one image per name")
-    out = prepare_output_dir(out_dir, overwrite=overwrite)
-    for key in keys:
-        for name, image in zip(data["names"], data[key]):
-            arr = np.asarray(image)
-            write_image(out / key / name, arr.astype(np.float32), overwrite=overwrite)
-    meta_path = out / "metadata.json"
-    if meta_path.exists() and not overwrite:
-        raise FileExistsError(f"{meta_path}: already exists (refusing to overwrite it)")
-    meta_path.write_text(json.dumps(data["metadata"], indent=2) + "\n")
-    return Path(out)
+    with open_output(out_dir, "simulate", overwrite=overwrite, owned=[*keys, "metadata.json"]) as out:
+        for key in keys:
+            for name, image in zip(data["names"], data[key]):
+                out.write_image(f"{key}/{name}", np.asarray(image).astype(np.float32))
+        out.write_json("metadata.json", data["metadata"])
+        out.close(structure=structure, n=len(data["names"]))
+    return Path(out.path)

@@ -1,5 +1,6 @@
 """Specification of l2l_helpers.io: reading, checking, pairing and writing images."""
 
+import json
 import re
 from pathlib import Path
 
@@ -243,6 +244,256 @@ def test_written_image_reads_back_as_float32(tmp_path):
     assert back.dtype == np.float32
     np.testing.assert_array_equal(back, img)
 
+
+# --------------------------------------------------------------------- output folders (open_output)
+
+
+def _run(out, files, command="demo", owned=("images",), overwrite=True, **info):
+    """One run of a command that writes ``files`` (relative names) into ``out``."""
+    with io.open_output(out, command, overwrite=overwrite, owned=owned) as folder:
+        for rel in files:
+            if rel.endswith(".tif"):
+                folder.write_image(rel, _image(len(rel)))
+            else:
+                folder.write_json(rel, {"name": rel})
+        folder.close(**info)
+    return folder
+
+
+def _manifest(out):
+    return json.loads((out / io.MANIFEST).read_text())
+
+
+def test_open_output_creates_a_new_folder(tmp_path):
+    folder = io.open_output(tmp_path / "a" / "b", "demo")
+    assert folder.path == tmp_path / "a" / "b" and folder.path.is_dir()
+
+
+def test_close_writes_a_manifest_of_the_command_the_sorted_files_and_the_info(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/b.tif", "images/a.tif", "meta.json"], n=2)
+    manifest = _manifest(out)
+    assert manifest["command"] == "demo"
+    assert manifest["files"] == ["images/a.tif", "images/b.tif", "meta.json"]
+    assert manifest["info"] == {"n": 2}
+
+
+def test_close_is_idempotent_and_returns_the_manifest_path(tmp_path):
+    folder = io.open_output(tmp_path / "out", "demo")
+    folder.write_json("a.json", [])
+    first = folder.close(n=1)
+    assert folder.close(n=2) == first == tmp_path / "out" / io.MANIFEST
+    assert _manifest(tmp_path / "out")["info"] == {"n": 1}
+
+
+def test_path_for_creates_parent_folders_and_records_the_file(tmp_path):
+    folder = io.open_output(tmp_path / "out", "demo")
+    target = folder.path_for("deep/er/x.csv")
+    assert target == tmp_path / "out" / "deep" / "er" / "x.csv" and target.parent.is_dir()
+    assert folder.files == ["deep/er/x.csv"]
+
+
+@pytest.mark.parametrize("bad", ["/abs/x.tif", "../x.tif", "images/../../x.tif", io.MANIFEST])
+def test_path_for_refuses_paths_outside_the_folder_and_the_manifest(tmp_path, bad):
+    folder = io.open_output(tmp_path / "out", "demo")
+    with pytest.raises(ValueError):
+        folder.path_for(bad)
+
+
+def test_path_for_refuses_to_replace_a_file_it_did_not_write(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    folder = io.open_output(out, "demo", overwrite=True)
+    with pytest.raises(FileExistsError, match=r"notes\.txt"):
+        folder.path_for("notes.txt")
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_a_file_written_twice_in_one_run_is_replaced(tmp_path):
+    folder = io.open_output(tmp_path / "out", "demo")
+    folder.write_image("x.tif", _image(0))
+    path = folder.write_image("x.tif", _image(1))
+    np.testing.assert_array_equal(tifffile.imread(path), _image(1))
+    assert folder.files == ["x.tif"]
+
+
+def test_the_context_manager_records_what_was_written_before_an_exception(tmp_path):
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError):
+        with io.open_output(out, "demo") as folder:
+            folder.write_image("images/a.tif", _image(0))
+            raise RuntimeError("boom")
+    assert _manifest(out)["files"] == ["images/a.tif"]
+    assert _manifest(out)["complete"] is False
+
+
+def test_an_interrupted_run_is_recorded_while_it_writes(tmp_path):
+    folder = io.open_output(tmp_path / "out", "demo")
+    folder.write_image("images/a.tif", _image(0))
+    # no close(): a killed process
+    assert _manifest(tmp_path / "out")["files"] == ["images/a.tif"]
+
+
+def test_open_output_refuses_a_non_empty_folder_without_overwrite(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif"])
+    with pytest.raises(FileExistsError, match="overwrite"):
+        io.open_output(out, "demo")
+    assert (out / "images" / "a.tif").is_file()
+
+
+def test_open_output_refuses_a_file_in_place_of_the_folder(tmp_path):
+    (tmp_path / "out").write_text("x")
+    with pytest.raises(FileExistsError, match="not a folder"):
+        io.open_output(tmp_path / "out", "demo", overwrite=True)
+
+
+@pytest.mark.parametrize("where", [".", "results", "results/deeper"])
+def test_open_output_refuses_the_input_folder_or_a_folder_inside_it(tmp_path, where):
+    inp, _ = _pair_folders(tmp_path)
+    with pytest.raises(ValueError, match="raw data are never overwritten"):
+        io.open_output(inp / where, "demo", overwrite=True, inputs=[inp])
+    assert not (inp / "results").exists()
+
+
+def test_overwrite_removes_only_what_the_previous_run_wrote(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif", "images/b.tif", "images/c.tif", "meta.json"])
+    _run(out, ["images/a.tif", "meta.json"])
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
+        "images/a.tif", io.MANIFEST, "meta.json"]
+    assert _manifest(out)["files"] == ["images/a.tif", "meta.json"]
+
+
+def test_overwrite_keeps_a_foreign_file_outside_the_owned_sub_folders(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif", "images/b.tif"])
+    (out / "notes.txt").write_text("mine")
+    (out / "mine").mkdir()
+    (out / "mine" / "x.tif").write_bytes(b"data")
+    _run(out, ["images/a.tif"])
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "mine" / "x.tif").read_bytes() == b"data"
+
+
+def test_a_foreign_file_in_an_owned_sub_folder_stops_the_run_before_anything_is_deleted(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif", "images/b.tif", "meta.json"])
+    (out / "images" / "zz_mine.tif").write_bytes(b"data")
+    before = _snapshot(out)
+    with pytest.raises(FileExistsError, match=r"zz_mine\.tif"):
+        io.open_output(out, "demo", overwrite=True, owned=["images"])
+    assert _snapshot(out) == before
+
+
+def test_owned_dot_makes_every_file_of_the_folder_owned(tmp_path):
+    out = tmp_path / "model"
+    _run(out, ["weights.h5", "config.json"], owned=["."])
+    (out / "logs").mkdir()
+    (out / "logs" / "events.txt").write_text("x")
+    with pytest.raises(FileExistsError, match=r"events\.txt"):
+        io.open_output(out, "demo", overwrite=True, owned=["."])
+
+
+def test_an_owned_path_may_be_a_file(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "meta.json").write_text("{}")
+    with pytest.raises(FileExistsError, match=r"meta\.json"):
+        io.open_output(out, "demo", overwrite=True, owned=["meta.json"])
+
+
+def test_hidden_files_in_an_owned_sub_folder_are_ignored_and_kept(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif"])
+    (out / "images" / ".DS_Store").write_bytes(b"finder")
+    _run(out, ["images/b.tif"])
+    assert (out / "images" / ".DS_Store").read_bytes() == b"finder"
+    assert not (out / "images" / "a.tif").exists()
+
+
+def test_a_folder_without_manifest_stops_with_its_first_owned_file_and_how_to_proceed(tmp_path):
+    out = tmp_path / "out"
+    (out / "images").mkdir(parents=True)
+    tifffile.imwrite(out / "images" / "cell_000.tif", _image(0))
+    tifffile.imwrite(out / "images" / "cell_001.tif", _image(1))
+    with pytest.raises(FileExistsError, match=r"cell_000\.tif.*no l2l_manifest\.json.*remove or move the folder"):
+        io.open_output(out, "demo", overwrite=True, owned=["images"])
+    assert (out / "images" / "cell_001.tif").is_file()
+
+
+def test_a_folder_of_another_command_is_never_overwritten(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif"], command="simulate")
+    with pytest.raises(FileExistsError, match="written by 'simulate', not by 'drift'"):
+        io.open_output(out, "drift", overwrite=True, owned=["images"])
+    assert (out / "images" / "a.tif").is_file()
+
+
+def test_an_unreadable_manifest_stops_the_run_naming_it(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / io.MANIFEST).write_text("{not json")
+    with pytest.raises(ValueError, match=re.escape(io.MANIFEST)):
+        io.open_output(out, "demo", overwrite=True)
+
+
+def test_paths_leaving_the_folder_in_a_manifest_are_never_followed(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (out / io.MANIFEST).write_text(json.dumps(
+        {"command": "demo", "files": ["../victim.txt", str(victim)], "info": {}}))
+    _run(out, ["images/a.tif"])
+    assert victim.read_text() == "keep"
+
+
+def test_sub_folders_emptied_by_the_removal_are_removed(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["old/deep/a.tif", "images/a.tif"])
+    _run(out, ["images/a.tif"])
+    assert not (out / "old").exists()
+
+
+def test_files_of_the_previous_run_that_are_already_gone_are_skipped(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif", "images/b.tif"])
+    (out / "images" / "b.tif").unlink()
+    _run(out, ["images/c.tif"])
+    assert sorted(p.name for p in (out / "images").iterdir()) == ["c.tif"]
+
+
+def test_an_input_inside_an_owned_sub_folder_stops_the_run(tmp_path):
+    out = tmp_path / "out"
+    _run(out, ["images/a.tif"])
+    with pytest.raises(ValueError, match="would be overwritten"):
+        io.open_output(out, "demo", overwrite=True, inputs=[out / "images"], owned=["images"])
+    assert (out / "images" / "a.tif").is_file()
+
+
+
+def test_record_new_files_records_what_another_library_wrote_but_not_foreign_files(tmp_path):
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    folder = io.open_output(out, "demo", overwrite=True)
+    (out / "logs").mkdir()
+    (out / "logs" / "events.1").write_bytes(b"tensorboard")
+    (out / "weights.h5").write_bytes(b"w")
+    assert folder.record_new_files() == ["logs/events.1", "weights.h5"]
+    folder.close()
+    assert _manifest(out)["files"] == ["logs/events.1", "weights.h5"]
+
+
+def test_files_recorded_by_record_new_files_are_removed_by_the_next_overwrite_run(tmp_path):
+    out = tmp_path / "model"
+    with io.open_output(out, "demo", owned=["."]) as folder:
+        (out / "weights_epoch_7.h5").write_bytes(b"w")
+        folder.record_new_files()
+    io.open_output(out, "demo", overwrite=True, owned=["."]).close()
+    assert not (out / "weights_epoch_7.h5").exists()
 
 # --------------------------------------------------------------------- real data
 

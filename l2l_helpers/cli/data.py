@@ -72,7 +72,9 @@ def register(subparsers):
     p.add_argument("--input-channel", type=int, help="channel index of the input label")
     p.add_argument("--target-channel", type=int, help="channel index of the target label")
     p.add_argument("--channel-axis", type=int, help="axis holding the channels (default: guessed)")
-    p.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="allow a non-empty output folder: first remove what the previous 'l2l data pairs' "
+                        "wrote there (listed in l2l_manifest.json); other files are kept")
     p.set_defaults(func=run_pairs)
 
 

@@ -50,7 +50,9 @@ def register(subparsers):
                         help="random seed of the ssim patch sampling (default: 0)")
     parser.add_argument("--max-shift", type=int, default=5, metavar="PX",
                         help="ssim search range in pixels along each axis (default: 5)")
-    parser.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="allow a non-empty output folder: first remove what the previous 'l2l drift' "
+                             "wrote there (listed in l2l_manifest.json); other files are kept")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_drift)
 

@@ -26,6 +26,8 @@ metadata.json records the structure, seed, parameters and, per image, the
 drift [dy, dx] that registers input_repeat onto input
 (scipy.ndimage.shift(input_repeat, drift) lines up with input).
 The same seed always gives the same data; cell k does not depend on --n.
+l2l_manifest.json lists the files written, so that a run with --overwrite
+first removes exactly those (and nothing else).
 """
 
 
@@ -56,7 +58,9 @@ def register(subparsers):
     p.add_argument("--size", type=int, default=256, help="image width and height in pixels (default: 256)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder, replacing files of the same name")
+                   help="write into a non-empty folder: first remove what the previous 'l2l simulate' "
+                        "wrote there (listed in l2l_manifest.json); other files are kept, and a file "
+                        "it did not write inside its image folders stops the command")
     p.set_defaults(func=run)
 
 
@@ -77,7 +81,9 @@ def run(args):
     Raises
     ------
     FileExistsError
-        If ``out_dir`` is not empty and ``--overwrite`` is not given.
+        If ``out_dir`` is not empty and ``--overwrite`` is not given, or an
+        image folder holds a file that the previous run did not write
+        (checked before simulating; see :func:`l2l_helpers.io.open_output`).
     ValueError
         If ``--n`` or ``--size`` is out of range.
 
@@ -88,17 +94,18 @@ def run(args):
     >>> run(args)  # doctest: +SKIP
     0
     """
-    from ..io import prepare_output_dir
-    from ..simulate import simulate_dataset, write_dataset
+    from ..io import check_output
+    from ..simulate import IMAGE_KEYS, simulate_dataset, write_dataset
 
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")
     if args.size < 32:
         raise ValueError(f"--size must be at least 32 pixels, got {args.size}")
     # check the folder before spending time on the simulation
-    prepare_output_dir(args.out_dir, overwrite=args.overwrite)
+    check_output(args.out_dir, "simulate", overwrite=args.overwrite,
+                 owned=[*IMAGE_KEYS[args.structure], "metadata.json"])
     data = simulate_dataset(args.structure, n=args.n, size=args.size, seed=args.seed, progress=True)
-    out = write_dataset(data, args.out_dir, overwrite=True)
+    out = write_dataset(data, args.out_dir, overwrite=args.overwrite)
     folders = ", ".join(f"{k}/" for k in data["metadata"]["keys"])
     print(f"wrote {args.n} {args.structure} cells ({args.size}x{args.size}, seed {args.seed}) to {out}: "
           f"{folders} metadata.json")
