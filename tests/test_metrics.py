@@ -10,7 +10,8 @@ import tifffile
 from l2l_helpers.cli import main
 from l2l_helpers.io import ImageError
 from l2l_helpers.metrics import (
-    METRICS, evaluate_folders, evaluate_images, evaluate_pair, format_table, normalize_to_target,
+    METRICS, evaluate_folders, evaluate_images, evaluate_pair, format_table, normalize_to_target, save_json,
+    score_restorations,
 )
 
 
@@ -103,19 +104,27 @@ def test_three_dimensional_image_raises():
         evaluate_pair(np.zeros((3, 40, 40)) + structure(40), structure(40))
 
 
-def test_evaluate_images_lists_every_image_and_the_mean():
+def test_score_restorations_lists_every_image_and_the_mean():
     t = [structure(seed=i) for i in range(2)]
     p = [noisy(x, 0.2) for x in t]
-    res = evaluate_images(p, t, names=["a", "b"])
+    res = score_restorations({"noisy": p}, t, names=["a", "b"])["noisy"]
     assert [r["name"] for r in res["images"]] == ["a", "b"]
     for m in METRICS:
         assert res["mean"][m] == pytest.approx(np.mean([r[m] for r in res["images"]]))
 
 
-def test_evaluate_images_error_names_the_bad_image():
+def test_score_restorations_error_names_the_method_and_the_image():
     t = [structure(seed=i) for i in range(2)]
-    with pytest.raises(ValueError, match="^b: "):
-        evaluate_images([t[0], t[1][:50]], t, names=["a", "b"])
+    with pytest.raises(ValueError, match="^cut, b: "):
+        score_restorations({"cut": [t[0], t[1][:50]]}, t, names=["a", "b"])
+
+
+def test_evaluate_images_is_a_deprecated_wrapper_of_score_restorations():
+    t = [structure(seed=i) for i in range(2)]
+    p = [noisy(x, 0.2) for x in t]
+    with pytest.warns(DeprecationWarning, match="score_restorations"):
+        old = evaluate_images(p, t, names=["a", "b"])
+    assert old == score_restorations({"x": p}, t, names=["a", "b"])["x"]
 
 
 def test_evaluate_folders_writes_json_in_the_documented_layout(tmp_path):
@@ -131,11 +140,9 @@ def test_evaluate_folders_writes_json_in_the_documented_layout(tmp_path):
     assert data["mean"]["ssim"] == pytest.approx(res["mean"]["ssim"])
 
 
-def test_infinite_psnr_is_written_as_null(tmp_path):
-    t = {"a.tif": structure()}
-    folder = write_folder(tmp_path / "t", t)
-    evaluate_folders(folder, folder, json_path=tmp_path / "e.json", progress=False)
-    assert json.loads((tmp_path / "e.json").read_text())["images"][0]["psnr"] is None
+def test_infinite_values_are_written_as_null(tmp_path):
+    save_json({"input": {"mean": {"psnr": math.inf}}}, tmp_path / "e.json")
+    assert json.loads((tmp_path / "e.json").read_text())["input"]["mean"]["psnr"] is None
 
 
 def test_existing_json_is_not_overwritten(tmp_path):
@@ -195,7 +202,7 @@ def test_metric_bar_chart_has_one_panel_per_metric():
     from l2l_helpers.plotting.metrics import plot_metric_bars
 
     t = [structure(seed=i) for i in range(2)]
-    res = {"noisy": evaluate_images([noisy(x, 0.5) for x in t], t), "clean": evaluate_images(t, t)}
+    res = score_restorations({"noisy": [noisy(x, 0.5) for x in t], "clean": t}, t)
     fig = plot_metric_bars(res)
     assert len(fig.axes) == len(METRICS)
 

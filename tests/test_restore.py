@@ -1,5 +1,7 @@
 """Specification of l2l_helpers.restore, l2l_helpers.background and the l2l train / restore commands."""
 
+import json
+
 import numpy as np
 import pytest
 import tifffile
@@ -58,7 +60,7 @@ def test_restore_keeps_file_names(dataset, single_model, tmp_path):
     root, names = dataset
     assert main(["restore", "--model-dir", str(single_model), str(root / "input"), str(tmp_path / "out"),
                  "--no-progress"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == names
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names + ["l2l_manifest.json"])
     out = tifffile.imread(tmp_path / "out" / names[0])
     assert out.shape == (64, 64) and out.dtype == np.float32
 
@@ -68,7 +70,7 @@ def test_multi_target_model_writes_one_subfolder_per_target(dataset, double_mode
     root, names = dataset
     assert main(["restore", "--model-dir", str(double_model), str(root / "input"), str(tmp_path / "out"),
                  "--no-progress"]) == 0
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["actin", "tubulin"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["actin", "l2l_manifest.json", "tubulin"]
     for sub in ("actin", "tubulin"):
         assert sorted(p.name for p in (tmp_path / "out" / sub).iterdir()) == names
 
@@ -93,6 +95,42 @@ def test_tiled_restoration_matches_the_whole_image(dataset, single_model):
     model = load_model(single_model)
     img = tifffile.imread(root / "input" / names[1])
     np.testing.assert_allclose(restore_image(model, img, n_tiles=(2, 2)), restore_image(model, img), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_model_folder_without_restorer_record_loads_as_a_care_restorer(dataset, single_model):
+    from l2l_helpers.restore import restore_image
+    from l2l_helpers.restorers import RESTORER_JSON, CARERestorer, load_restorer
+
+    root, names = dataset
+    assert not (single_model / RESTORER_JSON).exists()  # trained before restorers existed
+    restorer = load_restorer(single_model)
+    assert isinstance(restorer, CARERestorer) and restorer.params["loss"] == "l1"
+    img = tifffile.imread(root / "input" / names[0])
+    np.testing.assert_array_equal(restorer.restore(img), restore_image(restorer.model, img))
+
+
+@pytest.mark.slow
+def test_saved_care_restorer_loads_from_its_new_folder_and_restores_alike(dataset, single_model, tmp_path):
+    from l2l_helpers.restorers import RESTORER_JSON, load_restorer
+
+    root, names = dataset
+    restorer = load_restorer(single_model)
+    restorer.save(tmp_path / "copy")
+    assert json.loads((tmp_path / "copy" / RESTORER_JSON).read_text())["kind"] == "care"
+    img = tifffile.imread(root / "input" / names[0])
+    np.testing.assert_allclose(load_restorer(tmp_path / "copy").restore(img), restorer.restore(img), atol=1e-6)
+
+
+def test_deprecated_score_restorations_returns_the_means_of_the_one_scoring_function(dataset):
+    from l2l_helpers import metrics, restore
+
+    root, names = dataset
+    imgs = [tifffile.imread(root / "input" / n) for n in names]
+    truths = [tifffile.imread(root / "actin" / n) for n in names]
+    with pytest.warns(DeprecationWarning):
+        old = restore.score_restorations({"input": imgs}, truths)
+    assert old == {"input": metrics.score_restorations({"input": imgs}, truths)["input"]["mean"]}
 
 
 @pytest.mark.slow
@@ -216,16 +254,6 @@ def test_rms_map_is_zero_for_identical_images_and_positive_where_they_differ():
     diff = rms_map(gt + 0.3 * cell, gt)
     assert diff[30, 30] > diff[1, 1]
 
-
-
-def test_structure_window_finds_the_region_with_most_signal():
-    from l2l_helpers.background import structure_window
-
-    img = np.zeros((100, 100))
-    img[70:80, 20:30] = 1.0
-    rows, cols = structure_window(img, size=20)
-    assert rows.stop - rows.start == cols.stop - cols.start == 20
-    assert img[rows, cols].sum() == 100
 
 
 @pytest.mark.slow

@@ -4,6 +4,8 @@ Examples::
 
     l2l evaluate results/restored data/actin/test/target
     l2l evaluate results/restored data/actin/test/ground_truth --json results/eval_gt.json
+    l2l evaluate results/restored data/actin/test/ground_truth --cell-masks data/actin/test/cell_mask \
+        --inputs data/actin/test/input
 """
 
 from __future__ import annotations
@@ -22,15 +24,26 @@ def register(subparsers):
             "least-squares scale and offset (CSBDeep's norm_minmse), and compute the label2label "
             "paper's metrics: PSNR and NRMSE (scikit-image), SSIM (Gaussian window, sigma 1.5, "
             "11 px), and MS-SSIM with 3 and 5 scales (tf.image.ssim_multiscale; filter 11 px for "
-            "3 scales, 7 px for 5 scales, smaller on images under 97 px). Data range 1. Prints one "
+            "3 scales, 7 px for 5 scales, smaller on images under 97 px). Data range 1. With a ground "
+            "truth (TARGET_DIR or --ground-truth), --cell-masks adds the cytosolic background left "
+            "(background: cytosol / structure) and --inputs the hallucination score (signal put where the "
+            "ground truth has no structure, in excess of the input, relative to the structure). Prints one "
             "row per image and the mean; --json also writes "
             '{"images": [{"name", "psnr", "nrmse", "ssim", "ms3", "ms5"}], "mean": {...}} '
-            "(infinite PSNR of identical images as null). The folders are only read."
+            "(plus background / hallucination when asked; an infinite value as null). The folders are only "
+            "read. The scores are those of l2l_helpers.metrics.score_restorations."
         ),
     )
     parser.add_argument("pred_dir", metavar="PRED_DIR", help="folder of restored (predicted) images")
     parser.add_argument("target_dir", metavar="TARGET_DIR",
                         help="folder of reference images with the same file names (target label or ground truth)")
+    parser.add_argument("--ground-truth", metavar="DIR", default=None,
+                        help="ground truths (same file names) that say where the structure is, for "
+                             "--cell-masks and --inputs (default: TARGET_DIR)")
+    parser.add_argument("--cell-masks", metavar="DIR", default=None,
+                        help="cell masks (same file names): adds the background score")
+    parser.add_argument("--inputs", metavar="DIR", default=None,
+                        help="raw inputs (same file names): adds the hallucination score")
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the results to this JSON file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing JSON file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -42,7 +55,9 @@ def run_evaluate(args):
     from ..metrics import evaluate_folders, format_table
 
     results = evaluate_folders(args.pred_dir, args.target_dir, json_path=args.json,
-                               overwrite=args.overwrite, progress=not args.no_progress)
+                               overwrite=args.overwrite, progress=not args.no_progress,
+                               ground_truth_dir=args.ground_truth, mask_dir=args.cell_masks,
+                               input_dir=args.inputs)
     table = format_table(results["images"] + [{"name": "mean", **results["mean"]}], header="image")
     lines = table.splitlines()
     print("\n".join(lines[:-1] + ["-" * len(lines[0]), lines[-1]]))

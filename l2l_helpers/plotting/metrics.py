@@ -1,9 +1,9 @@
 """Figures comparing restorations by their metrics (notebooks 03 and 04).
 
-``results_by_method`` is always a dict ``{method name: scores}``, where
-``scores`` is either a result of :func:`l2l_helpers.metrics.evaluate_images`
-(``{"images": [...], "mean": {...}}``; the per-image values are then drawn
-too) or a plain ``{metric: value}`` dict.
+``results_by_method`` is always a dict ``{method name: scores}``: a result
+of :func:`l2l_helpers.metrics.score_restorations` as it is (each entry
+``{"mean": {...}, "images": [...]}``; the per-image values are then drawn
+too), or plain ``{metric: value}`` dicts.
 """
 
 from __future__ import annotations
@@ -13,18 +13,23 @@ import math
 import numpy as np
 
 __all__ = ["plot_metric_bars", "plot_metric_table", "plot_line_profiles", "line_across_structure",
-           "structured_region", "plot_history_metric", "flip_viewer", "plot_difference_maps"]
+           "plot_history_metric", "flip_viewer", "plot_difference_maps", "plot_hallucination"]
 
 from ..metrics import HIGHER_IS_BETTER, METRICS as _METRICS
 
 _LABELS = {"psnr": "PSNR (dB)", "nrmse": "NRMSE", "ssim": "SSIM", "ms3": "3S-SSIM", "ms5": "5S-SSIM",
-           "background": "background\n(cytosol / structure)"}
-# the background ratio of l2l_helpers.background is a score too: less is better
-_HIGHER_IS_BETTER = {**HIGHER_IS_BETTER, "background": False}
+           "background": "background\n(cytosol / structure)", "hallucination": "hallucination\n(invented / structure)"}
+_HIGHER_IS_BETTER = HIGHER_IS_BETTER
 
 
 def _means(scores):
     return scores["mean"] if "mean" in scores else scores
+
+
+def _default_metrics(results_by_method):
+    first = _means(next(iter(results_by_method.values())))
+    extra = [k for k in ("background", "hallucination") if k in first]
+    return tuple(m for m in _METRICS if m in first) + tuple(extra)
 
 
 def _per_image(scores, metric):
@@ -33,15 +38,15 @@ def _per_image(scores, metric):
     return [r[metric] for r in scores["images"] if r[metric] is not None and math.isfinite(r[metric])]
 
 
-def plot_metric_bars(results_by_method, metrics=_METRICS, title=None, size=2.6, colors=None):
+def plot_metric_bars(results_by_method, metrics=None, title=None, size=2.6, colors=None):
     """Bar chart of the mean of each metric, one panel per metric, one bar per method.
 
     Parameters
     ----------
     results_by_method : dict
         ``{method: scores}`` (see the module notes); dict order is bar order.
-    metrics : sequence of str
-        Metrics to show, one panel each.
+    metrics : sequence of str, optional
+        Metrics to show, one panel each (default: all the scores have).
     title : str, optional
         Figure title.
     size : float
@@ -65,6 +70,7 @@ def plot_metric_bars(results_by_method, metrics=_METRICS, title=None, size=2.6, 
     methods = list(results_by_method)
     if not methods:
         raise ValueError("results_by_method is empty")
+    metrics = _default_metrics(results_by_method) if metrics is None else tuple(metrics)
     cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     colors = list(colors) if colors is not None else [cycle[i % len(cycle)] for i in range(len(methods))]
     fig, axes = plt.subplots(1, len(metrics), figsize=(size * len(metrics), 3.0), squeeze=False)
@@ -99,7 +105,7 @@ def plot_metric_bars(results_by_method, metrics=_METRICS, title=None, size=2.6, 
     return fig
 
 
-def plot_metric_table(results_by_method, metrics=_METRICS, digits=3, title=None):
+def plot_metric_table(results_by_method, metrics=None, digits=3, title=None):
     """The metrics as a table figure (rows = methods), the best value per column in bold.
 
     This is the layout of Table 1 of the label2label paper (rows = losses,
@@ -109,8 +115,8 @@ def plot_metric_table(results_by_method, metrics=_METRICS, digits=3, title=None)
     ----------
     results_by_method : dict
         ``{method: scores}`` (see the module notes).
-    metrics : sequence of str
-        Columns.
+    metrics : sequence of str, optional
+        Columns (default: all the scores have).
     digits : int
         Decimals shown.
     title : str, optional
@@ -129,6 +135,7 @@ def plot_metric_table(results_by_method, metrics=_METRICS, digits=3, title=None)
     methods = list(results_by_method)
     if not methods:
         raise ValueError("results_by_method is empty")
+    metrics = _default_metrics(results_by_method) if metrics is None else tuple(metrics)
     values = np.array([[_means(results_by_method[m])[k] if _means(results_by_method[m])[k] is not None
                         else np.nan for k in metrics] for m in methods], dtype=float)
     cells = [[f"{v:.{digits}f}" for v in row] for row in values]
@@ -283,40 +290,6 @@ def line_across_structure(image, region=None, length=25, sigma=2.0):
     start = (float(np.clip(r - half * dr, 0, h - 1)), float(np.clip(c - half * dc, 0, w - 1)))
     end = (float(np.clip(r + half * dr, 0, h - 1)), float(np.clip(c + half * dc, 0, w - 1)))
     return start, end
-
-
-def structured_region(image, size=64):
-    """The square window of an image with the most signal (for zoomed crops).
-
-    Parameters
-    ----------
-    image : 2-D ndarray
-        Usually the ground truth or the target.
-    size : int
-        Side of the window in pixels (at most the image size).
-
-    Returns
-    -------
-    tuple of slice
-        ``(rows, cols)`` of the window with the largest summed intensity.
-
-    Examples
-    --------
-    >>> img = np.zeros((100, 100)); img[70:80, 10:20] = 1
-    >>> rows, cols = structured_region(img, size=32)
-    >>> rows.start <= 70 and rows.stop >= 80 and cols.start <= 10 and cols.stop >= 20
-    True
-    """
-    from scipy.ndimage import uniform_filter
-
-    image = np.asarray(image, dtype=float)
-    size = int(min(size, *image.shape))
-    score = uniform_filter(image, size, mode="constant")
-    half = size // 2
-    score[:half] = score[image.shape[0] - (size - half) + 1:] = -np.inf
-    score[:, :half] = score[:, image.shape[1] - (size - half) + 1:] = -np.inf
-    r, c = np.unravel_index(np.argmax(score), score.shape)
-    return slice(int(r - half), int(r - half + size)), slice(int(c - half), int(c - half + size))
 
 
 def plot_history_metric(histories, key="val_mae", title=None, log=True):
@@ -487,6 +460,94 @@ def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS differ
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()
     fig.colorbar(im, ax=list(axes[0]), shrink=0.85, label=label)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, cmap="magma", suptitle=None,
+                       **options):
+    """Where each restoration puts signal that is neither in the ground truth nor in the input.
+
+    The first row shows the ground truth, the input and the restorations;
+    the second row the excess map of each restoration
+    (:func:`l2l_helpers.background.hallucination_map`, in units of the mean
+    structure intensity; grey: pixels near structure, not scored), with
+    the hallucination score (:func:`l2l_helpers.background.hallucination`)
+    in the title, on one common colour scale.
+
+    Parameters
+    ----------
+    ground_truth, input : 2-D ndarray
+        The noise-free structure and the raw input.
+    restorations : dict
+        ``{title: 2-D ndarray}``, e.g. one restoration per loss.
+    zoom : tuple of slice, optional
+        ``(rows, cols)`` region to show instead of the whole image (e.g.
+        :func:`l2l_helpers.background.structure_window`); the scores are
+        always of the whole image.
+    size : float
+        Panel size in inches.
+    cmap : str
+        Colour map of the images.
+    suptitle : str, optional
+        Figure title.
+    **options
+        Passed to :func:`~l2l_helpers.background.hallucination_map`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``restorations`` is empty or the shapes differ.
+
+    Examples
+    --------
+    >>> from l2l_helpers.simulate import simulate_cell
+    >>> cell = simulate_cell("actin", 128, seed=0)
+    >>> framed = cell["ground_truth"].copy(); framed[:, :3] = framed.max()
+    >>> fig = plot_hallucination(cell["ground_truth"], cell["input"], {"framed": framed})
+    """
+    import matplotlib.pyplot as plt
+
+    from ..background import empty_mask, hallucination, hallucination_map
+    from .images import display_range
+
+    if not restorations:
+        raise ValueError("no restorations to show")
+    gt = np.asarray(ground_truth, dtype=float)
+    maps = {t: hallucination_map(r, input, gt, **options) for t, r in restorations.items()}
+    scores = {t: hallucination(r, input, gt, **options) for t, r in restorations.items()}
+    view = zoom if zoom is not None else (slice(None), slice(None))
+    keys = ("empty_threshold", "margin")
+    free = empty_mask(gt, **{k: options[k] for k in keys if k in options})[view]
+    finite = np.concatenate([m[view][np.isfinite(m[view])].ravel() for m in maps.values()] + [np.zeros(1)])
+    top = float(np.percentile(finite[finite > 0], 99.5)) if (finite > 0).any() else 1.0
+    panels = {"ground truth": gt, "input": np.asarray(input, dtype=float),
+              **{t: np.asarray(r, dtype=float) for t, r in restorations.items()}}
+    n = len(panels)
+    fig, axes = plt.subplots(2, n, figsize=(size * n + 0.8, 2 * size), squeeze=False)
+    for j, (title, img) in enumerate(panels.items()):
+        vmin, vmax = display_range(img)
+        axes[0][j].imshow(img[view], cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        axes[0][j].set_title(title, fontsize=9)
+    axes[1][0].imshow(np.where(free, 1.0, 0.4), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    axes[1][0].set_title("scored: no structure\n(white)", fontsize=9)
+    axes[1][1].set_axis_off()
+    im = None
+    for j, title in enumerate(restorations, start=2):
+        shown = np.ma.masked_where(~free, maps[title][view])
+        cm = plt.get_cmap("viridis").with_extremes(bad="0.6")
+        im = axes[1][j].imshow(shown, cmap=cm, vmin=0, vmax=top, interpolation="nearest")
+        axes[1][j].set_title(f"excess of {title}\nhallucination {scores[title]:.3f}", fontsize=9)
+    for row in axes:
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.colorbar(im, ax=list(axes[1]), shrink=0.85, label="excess (x mean structure)")
     if suptitle:
         fig.suptitle(suptitle)
     return fig

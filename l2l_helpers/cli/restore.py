@@ -1,0 +1,92 @@
+"""``l2l restore``: restore a folder of images with any restorer (a trained network or a classical filter).
+
+Examples::
+
+    l2l restore --model-dir models/actin_l2l data/actin_test/input results/actin_l2l
+    l2l restore --model-dir models/gaussian_1.5 data/actin_test/input results/gaussian
+"""
+
+from __future__ import annotations
+
+ORDER = 41
+
+
+def register(subparsers):
+    """Add the ``restore`` command to the ``l2l`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-command parsers of ``l2l``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser(prog="l2l").add_subparsers()
+    >>> register(sub)
+    >>> sorted(sub.choices)
+    ['restore']
+    """
+    parser = subparsers.add_parser(
+        "restore",
+        help="restore a folder of images with a trained network or a classical filter",
+        description=(
+            "Apply the restorer in --model-dir to every TIFF image of IN_DIR and write the restorations to "
+            "OUT_DIR with the same file names (float32). --model-dir is a CARE model folder from l2l train "
+            "(restorations in the normalised target scale; large images are predicted in tiles; a "
+            "multi-channel network writes one sub-folder per target, named after the target folders used in "
+            "training) or any folder with l2l_restorer.json (a classical filter saved with Restorer.save: "
+            "gaussian, rolling_ball, tophat, clahe). OUT_DIR gets l2l_manifest.json, the record of what was "
+            "written; --overwrite replaces exactly the files of the previous restore run. IN_DIR is never "
+            "written to."
+        ),
+    )
+    parser.add_argument("--model-dir", required=True, metavar="PATH",
+                        help="model folder (from l2l train, or with l2l_restorer.json)")
+    parser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
+    parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the files of a previous restore run in OUT_DIR")
+    parser.add_argument("--tiles", type=int, nargs=2, metavar=("NY", "NX"),
+                        help="tiles along y and x for a network (default: automatic)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run_restore)
+
+
+def run_restore(args):
+    """Restore a folder and print a summary (``l2l restore``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of ``l2l restore``.
+
+    Returns
+    -------
+    int
+        0 on success.
+
+    Raises
+    ------
+    ModelError
+        Missing model folder, or a folder that is not a model folder.
+    ImageError
+        Missing input folder, images that are not 2-D (named).
+    FileExistsError
+        A non-empty output folder without ``--overwrite``.
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["restore", "--model-dir", "models/l2l", "data/test/input", "results/l2l"])  # doctest: +SKIP
+    0
+    """
+    from ..restore import restore_folder  # checks the folders and images before TensorFlow is imported
+
+    written = restore_folder(args.model_dir, args.in_dir, args.out_dir, overwrite=args.overwrite,
+                             n_tiles=args.tiles, progress=not args.no_progress)
+    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
+    return 0
+
+
+__all__ = ["ORDER", "register", "run_restore"]
