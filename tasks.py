@@ -2,7 +2,7 @@
 """Set up and run the label2label course with nothing but Python 3.10+.
 
     python3 tasks.py course   # main job: run every notebook headless -> course_output/
-    python3 tasks.py test     # the tests: pytest (package) + nbval (notebooks, quick profile)
+    python3 tasks.py test     # the tests: pytest + doctests (package) + nbval (notebooks, quick profile)
     python3 tasks.py lab      # open JupyterLab on the course
 
 Each command first makes sure a virtual environment ``.venv`` inside the
@@ -87,11 +87,15 @@ def cmd_course(args):
 
 def cmd_test(args):
     python = ensure_env()
-    env = dict(os.environ, L2L_PROFILE="quick", MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="2")
+    # Notebook kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are
+    # outputs as in the committed notebooks; the pytest process itself uses Agg (tests/conftest.py).
+    env = dict(os.environ, L2L_PROFILE="quick", MPLBACKEND="module://matplotlib_inline.backend_inline",
+               TF_CPP_MIN_LOG_LEVEL="2")
     with tempfile.TemporaryDirectory(prefix="l2l-test-results-") as tmp:
         env["L2L_RESULTS_DIR"] = tmp
-        targets = args.paths or ["tests", "notebooks"]
-        cmd = [python, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
+        targets = args.paths or ["tests", "l2l_helpers", "notebooks"]
+        cmd = [python, "-m", "pytest", "--doctest-modules", "--nbval-lax", "--nbval-current-env",
+               "--nbval-sanitize-with", ROOT / "tests" / "nbval_sanitize.cfg", "-p", "no:cacheprovider",
                "--durations=15", *targets, *args.pytest_args]
         return _run(cmd, cwd=ROOT, env=env)
 
@@ -115,8 +119,9 @@ def main(argv=None):
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 00 03")
     p.add_argument("--inplace", action="store_true", help="save outputs into notebooks/ (maintainers)")
     p.set_defaults(func=cmd_course)
-    p = sub.add_parser("test", help="run pytest on tests/ and nbval on notebooks/ (quick profile)")
-    p.add_argument("paths", nargs="*", help="test paths (default: tests notebooks)")
+    p = sub.add_parser("test", help="run pytest on tests/, the doctests of l2l_helpers/ and nbval on notebooks/ "
+                                    "(quick profile; checked cells compared with their committed outputs)")
+    p.add_argument("paths", nargs="*", help="test paths (default: tests l2l_helpers notebooks)")
     p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("lab", help="open JupyterLab on notebooks/")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .profiles import PROFILES
 
-__all__ = ["find_notebooks", "execute_notebook", "run_course", "format_summary"]
+__all__ = ["find_notebooks", "kernel_results_dir", "execute_notebook", "run_course", "format_summary"]
 
 _NOTEBOOK_NAME = re.compile(r"^\d\d_.+\.ipynb$")
 
@@ -68,6 +68,41 @@ def _clean_metadata(nb):
     return nb
 
 
+def kernel_results_dir(results_root, notebook_dir):
+    """Give the results folder as a notebook kernel should see it.
+
+    Kernels run in the notebook's folder. When the results folder and that
+    folder lie in one tree (the checkout: the results folder is inside the
+    notebook folder's parent), the path is returned relative to the notebook
+    folder, so printed paths in saved notebooks are short and hold no
+    temporary or personal folder names; otherwise it is returned absolute.
+
+    Parameters
+    ----------
+    results_root : str or Path
+        The results folder.
+    notebook_dir : str or Path
+        The folder the notebook runs in.
+
+    Returns
+    -------
+    str
+        The path to pass as ``L2L_RESULTS_DIR``.
+
+    Examples
+    --------
+    >>> kernel_results_dir("/repo/course_output/results", "/repo/notebooks")
+    '../course_output/results'
+    >>> kernel_results_dir("/tmp/run/results", "/repo/notebooks")
+    '/tmp/run/results'
+    """
+    root = Path(os.path.abspath(results_root))
+    folder = Path(os.path.abspath(notebook_dir))
+    if root.is_relative_to(folder.parent) and folder.parent != Path(folder.anchor):
+        return os.path.relpath(root, folder)
+    return str(root)
+
+
 def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, kernel_name="python3"):
     """Execute one notebook in a fresh kernel.
 
@@ -79,6 +114,9 @@ def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, 
         Passed to the kernel as ``L2L_PROFILE``.
     results_root : str or Path, optional
         Passed as ``L2L_RESULTS_DIR``: where the notebook writes results.
+        Relative to the notebook's folder when both lie in one checkout
+        (see :func:`kernel_results_dir`), so saved outputs show no
+        absolute paths.
     timeout : int
         Seconds one cell may run.
     kernel_name : str
@@ -90,6 +128,15 @@ def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, 
         The executed notebook (as far as it ran).
     error : str or None
         None on success, else a one-line description of the failure.
+
+    Notes
+    -----
+    The kernel gets ``L2L_PROFILE``, ``L2L_RESULTS_DIR`` and
+    ``L2L_PROGRESS=text`` (text progress bars, see
+    :mod:`l2l_helpers.progress`); stream outputs are merged and carriage
+    returns applied, so a saved notebook shows each bar's finished state.
+    The kernel logs only errors to the terminal (its start-up warnings, such
+    as unencrypted local TCP, mean nothing to a learner).
 
     Examples
     --------
@@ -103,10 +150,12 @@ def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, 
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    env = dict(os.environ, L2L_PROFILE=profile, MPLBACKEND="module://matplotlib_inline.backend_inline")
+    env = dict(os.environ, L2L_PROFILE=profile, L2L_PROGRESS="text",
+               MPLBACKEND="module://matplotlib_inline.backend_inline")
     if results_root is not None:
-        env["L2L_RESULTS_DIR"] = str(Path(results_root).resolve())
-    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name,
+        env["L2L_RESULTS_DIR"] = kernel_results_dir(results_root, path.parent)
+    client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, coalesce_streams=True,
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"],  # no start-up warnings
                             resources={"metadata": {"path": str(path.parent.resolve())}})
     error = None
     try:
@@ -157,9 +206,9 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
     'ok'
     """
     import nbformat
-    from tqdm.auto import tqdm
 
     from . import __version__
+    from .progress import progress
 
     notebooks = find_notebooks(notebooks_dir, only=only)
     out = Path(out_dir)
@@ -176,7 +225,7 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
         "notebooks": [],
     }
-    bar = tqdm(notebooks, desc=f"course ({profile})", unit="notebook")
+    bar = progress(notebooks, desc=f"course ({profile})", unit="notebook")
     for path in bar:
         bar.set_postfix_str(path.name)
         t0 = time.perf_counter()
@@ -191,7 +240,7 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
         entry = {"notebook": path.name, "status": "ok" if error is None else "failed",
                  "seconds": round(seconds, 1), "error": error}
         summary["notebooks"].append(entry)
-        tqdm.write(f"{path.name}: {entry['status']} in {seconds:.0f} s" + (f" ({error})" if error else ""))
+        bar.write(f"{path.name}: {entry['status']} in {seconds:.0f} s" + (f" ({error})" if error else ""))
     summary["total_seconds"] = round(sum(e["seconds"] for e in summary["notebooks"]), 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(format_summary(summary))

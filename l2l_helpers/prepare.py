@@ -17,7 +17,20 @@ pairs into patches, as in the paper:
    the target (patches with structure are preferred); an image whose target
    has no foreground for the filter is sampled without the filter, with a
    warning naming it;
-5. a seeded 90/10 split gives training and validation patches.
+5. the split into training and validation is **by image**: a seeded choice
+   of about 10 % of the images (at least one) gives the validation patches,
+   the other images the training patches, so no image has patches on both
+   sides (val_loss and the choice of the best weights are not optimistic).
+
+:func:`make_training_data` returns a :class:`TrainingData`, which unpacks as
+``X, Y, X_val, Y_val`` and also says which images are on which side
+(``train_images``, ``validation_images``) and where every patch came from.
+To reproduce a split, e.g. one recorded in a model's ``l2l_training.json``,
+pass its validation images again::
+
+    info = read_training_info("models/actin_l2l")
+    data = make_training_data(inputs, targets, names=names, seed=info["seed"],
+                              validation_images=info["validation_images"])
 
 Several targets give a multi-channel network: the input is repeated on every
 channel (``X`` has ``k`` identical channels, ``Y`` the ``k`` targets).
@@ -40,6 +53,7 @@ __all__ = [
     "normalize",
     "augment_pair",
     "add_poisson_noise",
+    "TrainingData",
     "make_training_data",
 ]
 
@@ -217,9 +231,101 @@ def _sample_patches(x, y, patch_size, n, patch_filter, name, verbose_warn=True):
     return np.moveaxis(X, 1, -1), np.moveaxis(Y, 1, -1)
 
 
+class TrainingData(tuple):
+    """Training and validation patches, and the images they came from.
+
+    A tuple ``(X, Y, X_val, Y_val)``, so ``X, Y, X_val, Y_val = data`` and
+    ``train_model(*data, model_dir, split=data.split)`` work, with attributes
+    that say where each patch came from.
+
+    Attributes
+    ----------
+    train_images, validation_images : list
+        The images of each side: their names when names were given to
+        :func:`make_training_data`, else their indices.
+    split : dict
+        ``{"train_images": ..., "validation_images": ...}`` (JSON-ready; what
+        :func:`l2l_helpers.train.train_model` records).
+    image_index, val_image_index : ndarray of int
+        Per patch of ``X`` / ``X_val``: index of its source image in the
+        inputs given to :func:`make_training_data`.
+    copy_index, val_copy_index : ndarray of int
+        Per patch: 0 if it was drawn from the image itself, ``j >= 1`` if
+        from its ``j``-th augmented (zoomed and rotated) copy.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> imgs = [rng.random((64, 64)) for _ in range(3)]
+    >>> data = make_training_data(imgs, imgs, patch_size=32, n_patches_per_image=4, names=["a", "b", "c"])
+    >>> X, Y, X_val, Y_val = data
+    >>> data.validation_images, sorted(set(data.val_image_index.tolist()))
+    (['c'], [2])
+    """
+
+    def __new__(cls, X, Y, X_val, Y_val, train_images=(), validation_images=(), image_index=None,
+                copy_index=None, val_image_index=None, val_copy_index=None):
+        self = super().__new__(cls, (X, Y, X_val, Y_val))
+        self.train_images = list(train_images)
+        self.validation_images = list(validation_images)
+        none = np.zeros(0, dtype=int)
+        self.image_index = np.asarray(image_index if image_index is not None else none, dtype=int)
+        self.copy_index = np.asarray(copy_index if copy_index is not None else none, dtype=int)
+        self.val_image_index = np.asarray(val_image_index if val_image_index is not None else none, dtype=int)
+        self.val_copy_index = np.asarray(val_copy_index if val_copy_index is not None else none, dtype=int)
+        return self
+
+    def __reduce__(self):
+        return (TrainingData, (*self, self.train_images, self.validation_images, self.image_index,
+                               self.copy_index, self.val_image_index, self.val_copy_index))
+
+    @property
+    def split(self):
+        """dict: ``train_images`` and ``validation_images`` (see the class docstring)."""
+        return {"train_images": list(self.train_images), "validation_images": list(self.validation_images)}
+
+
+def _choose_validation_images(names, given_names, validation_split, validation_images, seed):
+    """Indices of the validation images (sorted)."""
+    n = len(names)
+    if validation_images is not None:
+        if isinstance(validation_images, (str, int, np.integer)):
+            validation_images = [validation_images]
+        chosen = []
+        for v in validation_images:
+            if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                if not 0 <= int(v) < n:
+                    raise ValueError(f"validation image index {v} is out of range for {n} images")
+                chosen.append(int(v))
+            elif isinstance(v, str) and names.count(v) == 1:
+                chosen.append(names.index(v))
+            elif isinstance(v, str) and v in names:
+                raise ValueError(f"{v!r} is the name of several images; give the validation images by index")
+            else:
+                known = ", ".join(names) if given_names else f"indices 0 to {n - 1}"
+                raise ValueError(f"unknown validation image {v!r}; the images are {known}")
+        chosen = sorted(set(chosen))
+        if len(chosen) >= n:
+            raise ValueError(f"all {n} images are validation images; leave at least one for training")
+        return chosen
+    if not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    if validation_split == 0:
+        return []
+    n_val = max(1, int(round(validation_split * n)))
+    if n_val >= n:
+        raise ValueError(f"{n} image{'s are' if n != 1 else ' is'} too few to hold {n_val} out for validation "
+                         f"(validation_split={validation_split} is a fraction of images); give more images, "
+                         "or validation_split=0 for no validation")
+    # its own generator: the same seed chooses the same images, and an explicit
+    # validation_images= of these images gives the same patches
+    order = np.random.default_rng([int(seed), 1]).permutation(n)
+    return sorted(int(i) for i in order[:n_val])
+
+
 def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, zoom_factors=ZOOM_FACTORS,
                        augment=True, poisson=False, validation_split=0.1, percentiles=DEFAULT_PERCENTILES,
-                       patch_filter=True, names=None, seed=0):
+                       patch_filter=True, names=None, seed=0, validation_images=None):
     """Build normalised, augmented training and validation patches.
 
     Parameters
@@ -248,7 +354,9 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         uses :data:`POISSON_PEAK` photons at intensity 1, a number sets that
         peak. Default False.
     validation_split : float
-        Fraction of the patches kept for validation (default 0.1).
+        Fraction of the *images* whose patches are kept for validation
+        (default 0.1), rounded, and at least one image when > 0; the images
+        are chosen by ``seed``. 0: no validation patches.
     percentiles : tuple of float
         ``(pmin, pmax)`` of :func:`normalize`, for inputs and targets.
     patch_filter : bool
@@ -259,13 +367,20 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         Image names used in warnings and errors (default ``image 0``, ...).
     seed : int
         Seed of every random choice (same seed, same patches).
+    validation_images : sequence of str or int, optional
+        The validation images, by name (of ``names``) or index; replaces
+        ``validation_split``. Give the ``validation_images`` of an earlier
+        result (or of a model's ``l2l_training.json``) to reproduce its
+        split.
 
     Returns
     -------
-    X, Y, X_val, Y_val : ndarray of float32
-        Training and validation patches, shaped ``(n, patch_size,
-        patch_size, k)`` for ``k`` target channels; the ``k`` channels of
-        ``X`` are identical copies of the input.
+    TrainingData
+        Unpacks as ``X, Y, X_val, Y_val`` (ndarray of float32): training
+        and validation patches, shaped ``(n, patch_size, patch_size, k)``
+        for ``k`` target channels; the ``k`` channels of ``X`` are identical
+        copies of the input. Its attributes name the images of each side
+        and the source image and copy of every patch.
 
     Raises
     ------
@@ -273,7 +388,8 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         If an image is not 2-D, constant, not finite, shaped unlike its
         partner, or smaller than a patch (the message names it).
     ValueError
-        For bad settings (no images, patch size, split).
+        For bad settings (no images, patch size, split), too few images to
+        hold one out for validation, or unknown validation images.
 
     Examples
     --------
@@ -281,7 +397,10 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     >>> imgs = [rng.random((96, 96)) for _ in range(2)]
     >>> X, Y, Xv, Yv = make_training_data(imgs, imgs, patch_size=32, n_patches_per_image=10)
     >>> X.shape, Xv.shape
-    ((18, 32, 32, 1), (2, 32, 32, 1))
+    ((10, 32, 32, 1), (10, 32, 32, 1))
+    >>> data = make_training_data(imgs, imgs, patch_size=32, n_patches_per_image=10, validation_images=[0])
+    >>> data.train_images, data.validation_images
+    ([1], [0])
     """
     from csbdeep.data import no_background_patches
 
@@ -289,7 +408,8 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     if not inputs:
         raise ValueError("no input images given")
     channels = _as_target_channels(targets, len(inputs))
-    names = list(names) if names is not None else [f"image {i}" for i in range(len(inputs))]
+    given_names = names is not None
+    names = [str(n) for n in names] if given_names else [f"image {i}" for i in range(len(inputs))]
     if len(names) != len(inputs):
         raise ValueError(f"{len(names)} names given for {len(inputs)} images")
     patch_size = int(patch_size)
@@ -298,7 +418,7 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     n_patches_per_image = int(n_patches_per_image)
     if n_patches_per_image < 1:
         raise ValueError(f"n_patches_per_image must be at least 1, got {n_patches_per_image}")
-    if not 0 <= validation_split < 1:
+    if validation_images is None and not 0 <= validation_split < 1:
         raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
     zoom_factors = tuple(float(z) for z in zoom_factors)
     if augment and not zoom_factors:
@@ -312,7 +432,7 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     filt = no_background_patches() if patch_filter else None
     rng = np.random.default_rng(seed)
 
-    xs, ys = [], []
+    xs, ys, src_image, src_copy = [], [], [], []
     # CSBDeep samples with the global numpy generator: seed it, restore it after
     state = np.random.get_state()
     try:
@@ -351,22 +471,28 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
             else:
                 versions.append((xn, yn, n_patches_per_image))
 
-            for xv, yv, cnt in versions:
+            for j, (xv, yv, cnt) in enumerate(versions):
                 np.random.seed(int(rng.integers(2**31)))
                 px, py = _sample_patches(xv, yv, patch_size, cnt, filt, name)
                 xs.append(px)
                 ys.append(py)
+                src_image.append(np.full(len(px), i, dtype=int))
+                src_copy.append(np.full(len(px), j, dtype=int))
     finally:
         np.random.set_state(state)
 
+    # after the images are checked, so that a bad image is named first
+    val_idx = _choose_validation_images(names, given_names, validation_split, validation_images, seed)
     X = np.concatenate(xs).astype(np.float32, copy=False)
     Y = np.concatenate(ys).astype(np.float32, copy=False)
-    order = rng.permutation(len(X))
-    X, Y = X[order], Y[order]
-    n_val = int(round(validation_split * len(X)))
-    if validation_split > 0 and n_val == 0 and len(X) > 1:
-        n_val = 1
-    n_train = len(X) - n_val
-    if n_train < 1:
-        raise ValueError(f"only {len(X)} patches: none left for training; draw more patches per image")
-    return X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]
+    image, copy = np.concatenate(src_image), np.concatenate(src_copy)
+    is_val = np.isin(image, val_idx)
+    train = np.flatnonzero(~is_val)
+    train = train[rng.permutation(len(train))]  # training patches shuffled; validation ones in image order
+    val = np.flatnonzero(is_val)
+    label = (lambda i: names[i]) if given_names else (lambda i: i)
+    return TrainingData(X[train], Y[train], X[val], Y[val],
+                        train_images=[label(i) for i in range(len(names)) if i not in val_idx],
+                        validation_images=[label(i) for i in val_idx],
+                        image_index=image[train], copy_index=copy[train],
+                        val_image_index=image[val], val_copy_index=copy[val])

@@ -13,16 +13,56 @@ Every notebook and every long command has three profiles:
 Notebooks read the profile from the environment variable ``L2L_PROFILE``
 (the test command sets it to ``quick``), and write their results below
 ``L2L_RESULTS_DIR`` (default: ``results`` beside the notebook).
+
+:data:`PROFILES` is the one source of the profile names (its keys, in the
+order quick, workshop, paper) and of each profile's training settings;
+:func:`profile_settings` returns them with some settings overridden. No
+TensorFlow is imported here.
 """
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "results_dir"]
+__all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "profile_settings", "results_dir"]
 
-PROFILES = ("quick", "workshop", "paper")
+#: Training settings of the three run profiles; the keys are the profile
+#: names. Settings: ``patch_size`` and ``n_patches_per_image`` (data
+#: preparation, see :func:`l2l_helpers.prepare.make_training_data`),
+#: ``unet_n_depth``, ``unet_n_first``, ``unet_kern_size`` (the CARE U-Net),
+#: ``epochs``, ``steps_per_epoch``, ``batch_size``, ``learning_rate``.
+#:
+#: ``quick``
+#:     tests and CI: a small U-Net (depth 2, 16 first filters, 3x3 kernels,
+#:     83k parameters) on 48 px patches, 10 epochs x 20 steps of 16 patches.
+#:     Measured on 2 shared CPU cores (benchmarks/bench_train.py): 0.036 s
+#:     per step; a whole training on 8 simulated actin cells 26 s (graph
+#:     building, validation and checkpoints included), validation L1 loss
+#:     0.092 -> 0.028.
+#: ``workshop``
+#:     default of the notebooks: depth 2, 32 first filters, 3x3 kernels
+#:     (333k parameters) on 64 px patches, 20 epochs x 20 steps. Measured:
+#:     0.21 s per step, a whole training 147 s (about 2.5 minutes), validation
+#:     L1 loss 0.079 -> 0.017.
+#: ``paper``
+#:     the paper's settings: CSBDeep's default U-Net (depth 2, 32 first
+#:     filters, 5x5 kernels, 923k parameters), 128 px patches, 100 epochs x
+#:     400 steps, batch 16, learning rate 0.0004. Measured: 1.8 s per step
+#:     on this CPU, i.e. about 20 hours per training: use a GPU.
+#:
+#: Peak memory of a training process: about 0.75 GB (quick), 0.85 GB
+#: (workshop), 1.25 GB (paper).
+PROFILES = {
+    "quick": dict(patch_size=48, n_patches_per_image=32, unet_n_depth=2, unet_n_first=16, unet_kern_size=3,
+                  epochs=10, steps_per_epoch=20, batch_size=16, learning_rate=0.001),
+    "workshop": dict(patch_size=64, n_patches_per_image=64, unet_n_depth=2, unet_n_first=32, unet_kern_size=3,
+                     epochs=20, steps_per_epoch=20, batch_size=16, learning_rate=0.0007),
+    "paper": dict(patch_size=128, n_patches_per_image=256, unet_n_depth=2, unet_n_first=32, unet_kern_size=5,
+                  epochs=100, steps_per_epoch=400, batch_size=16, learning_rate=0.0004),
+}
+#: Profile of the notebooks when ``L2L_PROFILE`` is unset.
 DEFAULT_PROFILE = "workshop"
 
 
@@ -55,6 +95,70 @@ def current_profile(default=DEFAULT_PROFILE):
     if value not in PROFILES:
         raise ValueError(f"L2L_PROFILE={value!r} is not a profile; choose one of {', '.join(PROFILES)}")
     return value
+
+
+def _setting_value(key, value, default):
+    """``value`` as the type of ``default`` (int or float), refusing lossy conversions."""
+    if isinstance(value, str):
+        try:
+            value = float(value.strip())
+        except ValueError:
+            raise ValueError(f"{key} must be a number, got {value!r}") from None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{key} must be a number, got {value!r}")
+    if isinstance(default, numbers.Integral):
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if float(value).is_integer():
+            return int(value)
+        raise ValueError(f"{key} must be a whole number, got {value!r}")
+    return float(value)
+
+
+def profile_settings(profile=DEFAULT_PROFILE, **overrides):
+    """Return the settings of a profile, with some of them overridden.
+
+    Parameters
+    ----------
+    profile : str
+        ``"quick"``, ``"workshop"`` or ``"paper"`` (a key of :data:`PROFILES`).
+    **overrides
+        Settings to replace (keys of the profile); ``None`` values are
+        ignored, so unset command-line options can be passed through. Whole
+        numbers are required for integer settings (``epochs=2.0`` is 2,
+        ``epochs=2.7`` is refused); float settings accept integers.
+
+    Returns
+    -------
+    dict
+        A new dict of settings.
+
+    Raises
+    ------
+    ValueError
+        Unknown profile, unknown setting, or a value that does not fit the
+        setting (the message names both).
+
+    Examples
+    --------
+    >>> profile_settings("quick", epochs=2)["epochs"]
+    2
+    >>> profile_settings("quick", learning_rate=1)["learning_rate"]
+    1.0
+    >>> profile_settings("quick", epochs=2.7)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be a whole number, got 2.7
+    """
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(PROFILES)}")
+    settings = dict(PROFILES[profile])
+    for key, value in overrides.items():
+        if key not in settings:
+            raise ValueError(f"unknown training setting {key!r}; known: {', '.join(settings)}")
+        if value is not None:
+            settings[key] = _setting_value(key, value, settings[key])
+    return settings
 
 
 def results_dir(name, root=None, profile=None):

@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from l2l_helpers.course import execute_notebook, find_notebooks, format_summary, run_course
+from l2l_helpers.course import execute_notebook, find_notebooks, format_summary, kernel_results_dir, run_course
 
 
 def _write_notebook(path, *sources):
@@ -89,3 +89,24 @@ def test_format_summary_counts_successes():
         {"notebook": "b", "status": "failed", "seconds": 2.0, "error": "boom"}]})
     assert "1 of 2 notebooks ran without error" in text
     assert "failed: boom" in text
+
+
+def test_execute_notebook_gives_the_kernel_a_results_dir_relative_to_the_notebook(course_dir, tmp_path):
+    _write_notebook(course_dir / "02_paths.ipynb", "import os\nprint(os.environ['L2L_RESULTS_DIR'])")
+    nb, error = execute_notebook(course_dir / "02_paths.ipynb", profile="quick", results_root=tmp_path / "out" / "results")
+    assert error is None
+    assert nb.cells[1].outputs[0]["text"].strip() == "../out/results"
+
+
+def test_kernel_results_dir_outside_the_checkout_stays_absolute(tmp_path):
+    assert kernel_results_dir(tmp_path / "results", "/nowhere/notebooks") == str(tmp_path / "results")
+
+
+def test_execute_notebook_keeps_finished_text_progress_bars(course_dir):
+    _write_notebook(course_dir / "02_bar.ipynb",
+                    "from l2l_helpers.progress import progress\nfor _ in progress(range(5), desc='steps'):\n    pass")
+    nb, error = execute_notebook(course_dir / "02_bar.ipynb", profile="quick")
+    assert error is None
+    outputs = nb.cells[1].outputs
+    assert [o["output_type"] for o in outputs] == ["stream"]
+    assert "5/5" in outputs[0]["text"] and "0/5" not in outputs[0]["text"]

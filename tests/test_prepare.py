@@ -25,7 +25,7 @@ def _images(n=3, size=96, seed=0):
 
 def test_prepare_does_not_import_tensorflow():
     code = ("import sys, numpy as np; from l2l_helpers.prepare import make_training_data; "
-            "make_training_data([np.random.rand(64, 64)], [np.random.rand(64, 64)], patch_size=32, "
+            "make_training_data([np.random.rand(64, 64)] * 2, [np.random.rand(64, 64)] * 2, patch_size=32, "
             "n_patches_per_image=4); print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
@@ -93,10 +93,77 @@ def test_patch_sampling_leaves_the_global_numpy_generator_alone():
     assert np.random.random() == expected
 
 
-def test_validation_split_is_ninety_ten():
-    X, Y, Xv, Yv = make_training_data(_images(5), _images(5, seed=1), patch_size=32, n_patches_per_image=20)
-    assert len(X) == 90 and len(Xv) == 10
+def test_validation_split_is_a_fraction_of_the_images():
+    X, Y, Xv, Yv = make_training_data(_images(10), _images(10, seed=1), patch_size=32, n_patches_per_image=4,
+                                      validation_split=0.2)
+    assert len(X) == 32 and len(Xv) == 8
     assert X.shape[1:] == (32, 32, 1) and Y.shape == X.shape and Yv.shape == Xv.shape
+
+
+def test_at_least_one_image_is_held_out_for_validation():
+    data = make_training_data(_images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4)
+    assert len(data.validation_images) == 1 and len(data.train_images) == 2
+
+
+def test_no_image_has_patches_on_both_sides():
+    data = make_training_data(_images(4), _images(4, seed=1), patch_size=32, n_patches_per_image=8,
+                              validation_split=0.5)
+    assert set(data.image_index.tolist()).isdisjoint(data.val_image_index.tolist())
+    assert sorted(set(data.val_image_index.tolist())) == data.validation_images
+
+
+def test_too_few_images_to_hold_one_out_is_a_clear_error():
+    with pytest.raises(ValueError, match="1 image.*too few.*validation"):
+        make_training_data(_images(1), _images(1), patch_size=32, n_patches_per_image=4)
+
+
+def test_training_data_unpacks_as_four_arrays():
+    data = make_training_data(_images(2), _images(2, seed=1), patch_size=32, n_patches_per_image=4)
+    X, Y, Xv, Yv = data
+    assert isinstance(data, tuple) and X is data[0] and Yv is data[3]
+
+
+def test_images_are_named_by_their_names_when_given():
+    data = make_training_data(_images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4,
+                              names=["a.tif", "b.tif", "c.tif"])
+    assert sorted(data.train_images + data.validation_images) == ["a.tif", "b.tif", "c.tif"]
+    assert data.split == {"train_images": data.train_images, "validation_images": data.validation_images}
+
+
+def test_validation_images_can_be_chosen_by_name_or_index():
+    kw = dict(patch_size=32, n_patches_per_image=4, names=["a", "b", "c"])
+    by_name = make_training_data(_images(3), _images(3, seed=1), validation_images=["b"], **kw)
+    by_index = make_training_data(_images(3), _images(3, seed=1), validation_images=[1], **kw)
+    assert by_name.validation_images == by_index.validation_images == ["b"]
+    assert by_name.train_images == ["a", "c"]
+
+
+def test_unknown_validation_image_is_named_in_the_error():
+    with pytest.raises(ValueError, match="'d'"):
+        make_training_data(_images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4,
+                           names=["a", "b", "c"], validation_images=["d"])
+
+
+def test_a_recorded_split_reproduces_the_same_patches():
+    kw = dict(patch_size=32, n_patches_per_image=4, names=["a", "b", "c", "d"], seed=5)
+    first = make_training_data(_images(4), _images(4, seed=1), **kw)
+    again = make_training_data(_images(4), _images(4, seed=1), validation_images=first.validation_images, **kw)
+    for u, v in zip(first, again):
+        assert np.array_equal(u, v)
+
+
+def test_each_patch_knows_its_image_and_augmented_copy():
+    inputs = _images(2)
+    data = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0,
+                              augment=True, seed=0)
+    raw = [normalize(x) for x in inputs]
+
+    def is_crop(img, p):
+        return any(np.array_equal(img[r:r + 32, c:c + 32], p) for r in range(65) for c in range(65))
+
+    assert len(data.copy_index) == len(data[0]) == 16
+    for p, i, j in zip(data[0][..., 0], data.image_index, data.copy_index):
+        assert is_crop(raw[i], p) == (j == 0)
 
 
 def test_half_of_the_patches_come_from_augmented_images():
@@ -125,7 +192,7 @@ def test_several_targets_give_one_channel_each_and_a_repeated_input():
     inputs = _images(2)
     t1, t2 = _images(2, seed=1), _images(2, seed=2)
     X, Y, Xv, Yv = make_training_data(inputs, [t1, t2], patch_size=32, n_patches_per_image=10)
-    assert X.shape == Y.shape == (18, 32, 32, 2)
+    assert X.shape == Y.shape == (10, 32, 32, 2)
     assert np.array_equal(X[..., 0], X[..., 1])
     assert not np.allclose(Y[..., 0], Y[..., 1])
 
@@ -162,8 +229,8 @@ def test_zoom_factors_too_small_for_a_patch_are_skipped():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         X, Y, Xv, Yv = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8,
-                                          zoom_factors=ZOOM_FACTORS)  # 0.5 and 0.75 give < 32 px
-    assert len(X) + len(Xv) == 8
+                                          zoom_factors=ZOOM_FACTORS, validation_split=0)  # 0.5, 0.75: < 32 px
+    assert len(X) == 8
 
 
 def test_poisson_noise_is_added_to_the_targets_only():

@@ -2,7 +2,34 @@
 
 import pytest
 
-from l2l_helpers.profiles import current_profile, results_dir
+from l2l_helpers.profiles import PROFILES, current_profile, profile_settings, results_dir
+
+
+def test_profiles_are_quick_workshop_paper_in_this_order():
+    assert list(PROFILES) == ["quick", "workshop", "paper"]
+
+
+def test_profile_names_work_as_a_sequence_of_names():
+    assert "quick" in PROFILES and ", ".join(PROFILES) == "quick, workshop, paper"
+
+
+def test_a_fractional_value_of_an_integer_setting_is_refused_with_its_name_and_value():
+    with pytest.raises(ValueError, match="epochs must be a whole number, got 2.7"):
+        profile_settings("quick", epochs=2.7)
+
+
+def test_a_whole_float_is_accepted_for_an_integer_setting():
+    assert profile_settings("quick", epochs=3.0)["epochs"] == 3
+
+
+def test_an_integer_is_accepted_for_a_float_setting():
+    value = profile_settings("quick", learning_rate=1)["learning_rate"]
+    assert value == 1.0 and isinstance(value, float)
+
+
+def test_a_value_that_is_not_a_number_is_refused_with_its_name():
+    with pytest.raises(ValueError, match="batch_size must be a number"):
+        profile_settings("quick", batch_size="many")
 
 
 def test_profile_defaults_to_workshop(monkeypatch):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
+from l2l_helpers.io import ModelError
 from l2l_helpers.prepare import make_training_data
 from l2l_helpers.train import (
     LOSS_NAMES,
@@ -14,6 +15,7 @@ from l2l_helpers.train import (
     profile_settings,
     read_history,
     read_training_info,
+    train_from_folders,
     train_model,
 )
 
@@ -27,14 +29,15 @@ def patches():
     truth = [gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) for _ in range(2)]
     inputs = [t + 0.3 * gaussian_filter(rng.random(t.shape), 6) + 0.05 * rng.standard_normal(t.shape)
               for t in truth]
-    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0)
+    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0,
+                              names=["cell_a", "cell_b"])
 
 
 @pytest.fixture(scope="module")
 def trained(patches, tmp_path_factory):
     """One tiny training with a non-default loss, shared by several tests."""
     model_dir = tmp_path_factory.mktemp("models") / "tiny_mse"
-    return train_model(*patches, model_dir, loss="mse", seed=1, **TINY)
+    return train_model(*patches, model_dir, loss="mse", seed=1, split=patches.split, **TINY)
 
 
 # --- profiles and settings (fast) -------------------------------------------------------------
@@ -60,6 +63,19 @@ def test_unknown_setting_is_refused():
         profile_settings("quick", epoch=3)
 
 
+def test_profiles_and_loss_names_have_one_source():
+    from l2l_helpers import losses, profiles
+
+    assert PROFILES is profiles.PROFILES and profile_settings is profiles.profile_settings
+    assert LOSS_NAMES is losses.LOSSES
+
+
+def test_a_fractional_epoch_count_is_refused_with_its_name_and_value(patches, tmp_path):
+    with pytest.raises(ValueError, match="epochs.*2.7"):
+        train_model(*patches, tmp_path / "m", **{**TINY, "epochs": 2.7})
+    assert not (tmp_path / "m").exists()
+
+
 def test_unknown_loss_is_refused(patches, tmp_path):
     with pytest.raises(ValueError, match="unknown loss 'l3'"):
         train_model(*patches, tmp_path / "m", loss="l3", **TINY)
@@ -70,6 +86,22 @@ def test_patch_size_must_suit_the_network_depth(patches, tmp_path):
     with pytest.raises(ValueError, match="not divisible"):
         train_model(X[:, :30, :30], Y[:, :30, :30], Xv[:, :30, :30], Yv[:, :30, :30], tmp_path / "m",
                     **{**TINY, "unet_n_depth": 2})  # 30 px is not a multiple of 2**2
+
+
+def test_a_foreign_file_in_the_model_folder_stops_the_run_before_anything_is_written(patches, tmp_path):
+    model_dir = tmp_path / "m"
+    model_dir.mkdir()
+    (model_dir / "config.json").write_text("{}")
+    (model_dir / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError, match="notes.txt"):
+        train_model(*patches, model_dir, overwrite=True, **TINY)
+    assert sorted(p.name for p in model_dir.iterdir()) == ["config.json", "notes.txt"]
+    assert (model_dir / "config.json").read_text() == "{}"
+
+
+def test_a_split_that_is_not_a_split_is_refused(patches, tmp_path):
+    with pytest.raises(ValueError, match="split"):
+        train_model(*patches, tmp_path / "m", split=["cell_a"], **TINY)
 
 
 def test_existing_model_folder_is_not_overwritten(patches, tmp_path):
@@ -84,8 +116,21 @@ def test_resume_without_a_run_is_refused(patches, tmp_path):
         train_model(*patches, tmp_path / "nothing", resume=True, **TINY)
 
 
-def test_loading_a_folder_that_is_not_a_model_fails_clearly(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a label2label model folder"):
+def test_loading_a_folder_that_is_not_a_model_raises_a_model_error(tmp_path):
+    with pytest.raises(ModelError, match="not a model folder"):
+        load_model(tmp_path)
+
+
+def test_loading_a_folder_that_does_not_exist_raises_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_model(tmp_path / "nothing")
+
+
+def test_a_model_folder_with_a_broken_config_raises_a_model_error(tmp_path):
+    (tmp_path / "l2l_training.json").write_text("{}")
+    (tmp_path / "config.json").write_text("not json")
+    (tmp_path / "weights_last.h5").write_bytes(b"")
+    with pytest.raises(ModelError, match="config.json"):
         load_model(tmp_path)
 
 
@@ -223,8 +268,104 @@ def test_overwrite_replaces_an_existing_model(trained, patches, tmp_path):
 
     model_dir = tmp_path / "replaced"
     shutil.copytree(trained.model_dir, model_dir)
-    (model_dir / "notes.txt").write_text("mine")
     result = train_model(*patches, model_dir, loss="l1", overwrite=True, **{**TINY, "epochs": 1})
     assert result.history["epoch"] == [1]
     assert read_training_info(model_dir)["loss"] == "l1"
-    assert (model_dir / "notes.txt").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_overwrite_leaves_no_file_of_the_earlier_run(trained, patches, tmp_path):
+    import shutil
+
+    import keras
+
+    class StopBeforeTheFirstEpoch(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            raise KeyboardInterrupt
+
+    model_dir = tmp_path / "replaced"
+    shutil.copytree(trained.model_dir, model_dir)
+    with pytest.raises(KeyboardInterrupt):
+        train_model(*patches, model_dir, overwrite=True, callbacks=[StopBeforeTheFirstEpoch()], **TINY)
+    left = {p.name for p in model_dir.iterdir()}
+    assert not left & {"weights_best.h5", "weights_last.h5", "l2l_state.json", "optimizer_last.npz"}, left
+    assert read_history(model_dir) == {}
+
+
+# --- split by image, recorded (slow) -------------------------------------------------------------
+
+@pytest.mark.slow
+def test_the_record_names_the_training_and_validation_images(trained, patches):
+    info = read_training_info(trained.model_dir)
+    assert info["train_images"] == patches.train_images and info["validation_images"] == patches.validation_images
+    assert sorted(info["train_images"] + info["validation_images"]) == ["cell_a", "cell_b"]
+
+
+@pytest.mark.slow
+def test_a_model_folder_of_an_earlier_version_still_loads(trained, patches, tmp_path):
+    import shutil
+
+    model_dir = tmp_path / "old"
+    shutil.copytree(trained.model_dir, model_dir)
+    info = json.loads((model_dir / "l2l_training.json").read_text())
+    del info["train_images"], info["validation_images"]
+    (model_dir / "l2l_training.json").write_text(json.dumps(info))
+    model = load_model(model_dir)
+    assert model.l2l_info["loss"] == "mse"
+    assert model.keras_model.predict(patches[2][:1], verbose=0).shape == (1, 32, 32, 1)
+
+
+@pytest.mark.slow
+def test_training_from_folders_records_the_file_names_of_the_split(tmp_path):
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    names = [f"cell_{i}.tif" for i in range(3)]
+    for folder in ("input", "target"):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            img = gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) + 0.01 * rng.random((64, 64))
+            tifffile.imwrite(tmp_path / folder / name, img.astype(np.float32))
+    settings = {k: v for k, v in TINY.items() if k != "profile"}
+    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
+                       patch_size=32, n_patches_per_image=4, validation_images=["cell_1.tif"],
+                       **{**settings, "epochs": 1})
+    info = read_training_info(tmp_path / "m")
+    assert info["validation_images"] == ["cell_1.tif"]
+    assert info["train_images"] == ["cell_0.tif", "cell_2.tif"]
+
+
+# --- global state (slow) -------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_training_leaves_every_global_random_state_as_it_was(patches, tmp_path):
+    import random
+
+    from l2l_helpers.seeding import global_random_state
+
+    random.seed(11)
+    np.random.seed(11)
+    before = global_random_state()
+    train_model(*patches, tmp_path / "m", **{**TINY, "epochs": 1})
+    after = global_random_state()
+    assert after == before, {k for k in before if before[k] != after[k]}
+
+
+@pytest.mark.slow
+def test_repeated_trainings_do_not_grow_kerass_global_names(trained, patches, tmp_path):
+    from keras.src.backend.common import global_state
+
+    counts = []
+    for i in range(2):
+        train_model(*patches, tmp_path / f"m{i}", **{**TINY, "epochs": 1})
+        counts.append(dict(global_state.get_global_attribute("object_name_uids", default={})))
+    assert counts[0] == counts[1] and counts[0]
+
+
+@pytest.mark.slow
+def test_a_model_trained_earlier_still_predicts_after_a_later_training(patches, tmp_path):
+    first = train_model(*patches, tmp_path / "first", **{**TINY, "epochs": 1})
+    x = patches[2][:2]
+    expected = first.model.keras_model.predict(x, verbose=0)
+    train_model(*patches, tmp_path / "second", **{**TINY, "epochs": 1})
+    np.testing.assert_array_equal(first.model.keras_model.predict(x, verbose=0), expected)

@@ -1,22 +1,25 @@
-"""``l2l train`` and ``l2l restore``: train a CARE network on image pairs and apply it.
+"""``l2l train``: train a CARE network on image pairs.
 
 Examples::
 
     l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --profile quick
     l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --resume
-    l2l restore --model-dir models/actin_l2l data/actin_test/input results/actin_l2l
+
+The choices of ``--loss`` and ``--profile`` are :data:`l2l_helpers.losses.LOSSES`
+and the keys of :data:`l2l_helpers.profiles.PROFILES` (neither module imports
+TensorFlow).
 """
 
 from __future__ import annotations
 
-ORDER = 40
+from ..losses import LOSSES
+from ..profiles import DEFAULT_PROFILE, PROFILES
 
-_LOSSES = ("l1", "mse", "ssim", "ms3", "ms5")
-_PROFILES = ("quick", "workshop", "paper")
+ORDER = 40
 
 
 def register(subparsers):
-    """Add the ``train`` and ``restore`` commands to the ``l2l`` parser.
+    """Add the ``train`` command to the ``l2l`` parser.
 
     Parameters
     ----------
@@ -29,7 +32,7 @@ def register(subparsers):
     >>> sub = argparse.ArgumentParser(prog="l2l").add_subparsers()
     >>> register(sub)
     >>> sorted(sub.choices)
-    ['restore', 'train']
+    ['train']
     """
     parser = subparsers.add_parser(
         "train",
@@ -50,9 +53,9 @@ def register(subparsers):
     parser.add_argument("--target", required=True, action="append", metavar="DIR",
                         help="folder of target images (same file names); repeat for several targets")
     parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder to create (or resume)")
-    parser.add_argument("--loss", choices=_LOSSES, default="l1", help="training loss (default: l1)")
-    parser.add_argument("--profile", choices=_PROFILES, default="workshop",
-                        help="settings profile (default: workshop)")
+    parser.add_argument("--loss", choices=LOSSES, default=LOSSES[0], help=f"training loss (default: {LOSSES[0]})")
+    parser.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
+                        help=f"settings profile (default: {DEFAULT_PROFILE})")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --model-dir from its last finished epoch")
@@ -74,27 +77,13 @@ def register(subparsers):
                       help="add Poisson noise to the targets (broadens nearly binary STED histograms); "
                            "optional photon count at intensity 1")
     data.add_argument("--validation-split", type=float, default=0.1, metavar="F",
-                      help="fraction of patches kept for validation (default: 0.1)")
+                      help="fraction of the images whose patches are kept for validation, at least one image "
+                           "(default: 0.1); the split is by image and recorded in l2l_training.json")
+    data.add_argument("--validation-images", nargs="+", metavar="NAME",
+                      help="file names of the validation images (replaces --validation-split; e.g. the "
+                           "validation_images recorded by an earlier run, to reproduce its split)")
     parser.set_defaults(func=run_train)
 
-    rparser = subparsers.add_parser(
-        "restore",
-        help="restore a folder of images with a trained network",
-        description=(
-            "Apply the network in --model-dir to every TIFF image of IN_DIR and write the restorations to "
-            "OUT_DIR with the same file names (float32, in the normalised target scale). A multi-channel "
-            "network writes one sub-folder per target, named after the target folders used in training. "
-            "Large images are predicted in tiles. IN_DIR is never written to."
-        ),
-    )
-    rparser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder (from l2l train)")
-    rparser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
-    rparser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
-    rparser.add_argument("--overwrite", action="store_true", help="allow a non-empty output folder")
-    rparser.add_argument("--tiles", type=int, nargs=2, metavar=("NY", "NX"),
-                         help="tiles along y and x (default: automatic)")
-    rparser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    rparser.set_defaults(func=run_restore)
 
 
 def run_train(args):
@@ -141,6 +130,7 @@ def run_train(args):
         args.input, args.target, args.model_dir, loss=args.loss, profile=args.profile, seed=args.seed,
         resume=args.resume, zoom_factors=args.zoom_factors, augment=not args.no_augment,
         poisson=args.poisson, validation_split=args.validation_split,
+        validation_images=getattr(args, "validation_images", None),
         epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
         n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
         unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size)
@@ -149,51 +139,11 @@ def run_train(args):
         best = min(range(len(h["val_loss"])), key=lambda i: h["val_loss"][i])
         print(f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; best val_loss "
               f"{h['val_loss'][best]:.4f} (epoch {h['epoch'][best]})")
+    info = result.model.l2l_info
+    if info.get("validation_images"):
+        print(f"validation images: {', '.join(map(str, info['validation_images']))}")
     print(f"model: {result.model_dir} (history.csv, weights_best.h5, weights_last.h5, l2l_training.json)")
     return 0
 
 
-def run_restore(args):
-    """Restore a folder and print a summary (``l2l restore``).
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed options of ``l2l restore``.
-
-    Returns
-    -------
-    int
-        0 on success.
-
-    Raises
-    ------
-    FileNotFoundError
-        Missing model folder, or a folder that is not a model.
-    ImageError
-        Missing input folder, images that are not 2-D (named).
-    FileExistsError
-        A non-empty output folder without ``--overwrite``.
-
-    Examples
-    --------
-    >>> from l2l_helpers.cli import main
-    >>> main(["restore", "--model-dir", "models/l2l", "data/test/input", "results/l2l"])  # doctest: +SKIP
-    0
-    """
-    from pathlib import Path
-
-    model_dir = Path(args.model_dir)
-    if not model_dir.is_dir():
-        raise FileNotFoundError(f"{model_dir}: model folder does not exist")
-    if not (model_dir / "l2l_training.json").is_file():
-        raise FileNotFoundError(f"{model_dir}: not a model folder (no l2l_training.json; train one with l2l train)")
-    from ..restore import restore_folder  # checks every image before TensorFlow is imported
-
-    written = restore_folder(model_dir, args.in_dir, args.out_dir, overwrite=args.overwrite,
-                             n_tiles=args.tiles, progress=not args.no_progress)
-    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
-    return 0
-
-
-__all__ = ["ORDER", "register", "run_train", "run_restore"]
+__all__ = ["ORDER", "register", "run_train"]
