@@ -35,6 +35,10 @@ NOTICES = tuple(re.compile(p) for p in (
     r"^To enable the following instructions: .*, in other operations, rebuild TensorFlow with the "
     r"appropriate compiler flags\.$",
     _LOG + r"cuda_platform\.cc:\d+\] failed call to cuInit: ",
+    # first training epoch (filtered by l2l_helpers.care during the first epoch only)
+    _LOG + r"generator_dataset_op\.cc:\d+\] Memory patch applied: ",
+    _LOG + r"util\.cc:\d+\] oneDNN supports DT_INT32 only on platforms with AVX-512\.",
+    _LOG + r"node_def_util\.cc:\d+\] NodeDef mentions attribute use_unbounded_threadpool which is not in the op ",
 ))
 
 

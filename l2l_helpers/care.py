@@ -32,6 +32,7 @@ from csbdeep.internals import train as csb_train
 from csbdeep.internals.losses import loss_mae, loss_mse
 from csbdeep.models import CARE
 
+from ._quiet_tf import filtered_stderr
 from .record import BEST_WEIGHTS, LAST_WEIGHTS, TrainingRecord
 
 __all__ = ["L2LCARE", "seeded_batches"]
@@ -159,6 +160,37 @@ class _ResumeState(keras.callbacks.Callback):
         if self.reduce_lr is not None:
             self.state["reduce_lr"] = self.reduce_lr.get_state()
         self.record.write_state(self.state)
+
+
+class _QuietFirstStep(keras.callbacks.Callback):
+    """Hide TensorFlow's first-step notices (see :mod:`l2l_helpers._quiet_tf`).
+
+    The first training step and the first validation print C++ notices
+    (``Memory patch applied``, ``oneDNN supports DT_INT32 only ...``,
+    ``NodeDef mentions attribute use_unbounded_threadpool ...``) that read as
+    failures to learners. Stderr is filtered from the start of training to
+    the end of the first epoch only (seconds), so later messages are never
+    delayed; anything else written meanwhile is shown when the epoch ends.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._filter = None
+
+    def on_train_begin(self, logs=None):
+        self._filter = filtered_stderr()
+        self._filter.__enter__()
+
+    def _release(self):
+        if self._filter is not None:
+            f, self._filter = self._filter, None
+            f.__exit__(None, None, None)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._release()
+
+    def on_train_end(self, logs=None):
+        self._release()
 
 
 class _EpochLine(keras.callbacks.Callback):
@@ -318,15 +350,18 @@ class L2LCARE(CARE):
         epochs = int(self.config.train_epochs if epochs is None else epochs)
         steps = int(self.config.train_steps_per_epoch if steps_per_epoch is None else steps_per_epoch)
         batch_size = int(self.config.train_batch_size)
-        extra = [_EpochLine(epochs)] if verbose == 2 else []
+        extra = [_QuietFirstStep()] + ([_EpochLine(epochs)] if verbose == 2 else [])
         extra += list(callbacks or [])
         history = None
         if self.initial_epoch < epochs:
             batches = seeded_batches(X, Y, batch_size, seed, self.initial_epoch, steps)
-            history = self.keras_model.fit(batches, validation_data=tuple(validation_data), epochs=epochs,
-                                           steps_per_epoch=steps, initial_epoch=self.initial_epoch, shuffle=False,
-                                           validation_batch_size=batch_size, callbacks=self.callbacks + extra,
-                                           verbose=1 if verbose == 1 else 0)
+            try:
+                history = self.keras_model.fit(batches, validation_data=tuple(validation_data), epochs=epochs,
+                                               steps_per_epoch=steps, initial_epoch=self.initial_epoch,
+                                               shuffle=False, validation_batch_size=batch_size,
+                                               callbacks=self.callbacks + extra, verbose=1 if verbose == 1 else 0)
+            finally:
+                extra[0]._release()  # also when the first step raised
         self._training_finished()
         return history
 

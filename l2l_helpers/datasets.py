@@ -698,7 +698,7 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
         shown = problems[:10] + ([f"... and {len(problems) - 10} more"] if len(problems) > 10 else [])
         raise io.ImageError("cannot pair files by label token:\n  " + "\n  ".join(shown))
     _check_pairs_output(output, [source], overwrite)
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     pairs, seen = [], {}
     for key in tqdm(sorted(inputs), desc="reading pairs", unit="pair", disable=None):
@@ -781,7 +781,7 @@ def pairs_from_channels(source, output, input_channel, target_channel, channel_a
         raise io.ImageError(f"{source}: file or folder does not exist")
     files = io.list_images(source) if source.is_dir() else [source]
     folder = source if source.is_dir() else source.parent
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     pairs = []
     for path in tqdm(files, desc="splitting stacks", unit="stack", disable=None):

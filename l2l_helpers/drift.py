@@ -653,7 +653,7 @@ def correct_folders(ref_dir, moving_dir, out_dir, method="phase", overwrite=Fals
     >>> rows[0]  # doctest: +SKIP
     {'name': 'cell_000.tif', 'dy': 1.23, 'dx': -0.5}
     """
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     from .io import load_pairs, open_output
 
@@ -804,7 +804,7 @@ def evaluate_methods(references, movings, true_shifts, methods=METHODS, seed=0, 
     """
     import time
 
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     references, movings, true_shifts = list(references), list(movings), list(true_shifts)
     if not len(references) == len(movings) == len(true_shifts):

@@ -297,7 +297,7 @@ def score_restorations(restorations, references, *, ground_truths=None, cell_mas
     >>> scores["input"]["mean"]["hallucination"]
     0.0
     """
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     from .background import cytosolic_background, hallucination
 

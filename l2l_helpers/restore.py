@@ -167,7 +167,7 @@ def restore_folder(model_dir, in_dir, out_dir, overwrite=False, n_tiles=None, pr
     >>> GaussianRestorer(sigma=1.5).save("models/gauss")  # doctest: +SKIP
     >>> restore_folder("models/gauss", "data/actin/input", "results/gauss")  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
+    from .progress import progress as tqdm
 
     if not isinstance(model_dir, Restorer):
         read_restorer_record(model_dir)  # a clear error before TensorFlow is imported

@@ -192,7 +192,7 @@ class Restorer:
         >>> len(GaussianRestorer().restore_many(imgs, progress=False))
         2
         """
-        from tqdm.auto import tqdm
+        from .progress import progress as tqdm
 
         images = list(images)
         return [self.restore(img, name=f"image {i}")

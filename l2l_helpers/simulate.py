@@ -730,9 +730,9 @@ def simulate_dataset(structure, n=8, size=256, seed=0, progress=False):
         data["drift"] = []
     iterator = range(n)
     if progress:
-        from tqdm.auto import tqdm
+        from .progress import progress as _progress
 
-        iterator = tqdm(iterator, desc=f"simulating {structure}", unit="cell")
+        iterator = _progress(iterator, desc=f"simulating {structure}", unit="cell")
     cells_meta = []
     for k in iterator:
         cell = simulate_cell(structure, size=size, seed=seeds[k])

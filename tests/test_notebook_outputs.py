@@ -70,7 +70,7 @@ def perturbed_copy(tmp_path, monkeypatch):
     package = tmp_path / "pkg" / "l2l_helpers"
     shutil.copytree(Path(l2l_helpers.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
     nb = nbformat.read(ROOT / "notebooks" / "00_the_data.ipynb", as_version=4)
-    last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "def cytosol_ratio" in c.source)
+    last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "cytosolic_background(" in c.source)
     nb.cells = nb.cells[:last + 1]
     folder = tmp_path / "notebooks"
     folder.mkdir()
@@ -92,7 +92,7 @@ def perturbed_copy(tmp_path, monkeypatch):
 def test_a_perturbed_simulator_fails_the_cell_that_shows_it(perturbed_copy, tmp_path):
     nb = nbformat.read(perturbed_copy, as_version=4)
     checked = _checked(nb)
-    ratio_cell = next(k for k, c in checked if "def cytosol_ratio" in c.source)
+    ratio_cell = next(k for k, c in checked if "cytosolic_background(" in c.source)
     env = dict(os.environ, L2L_PROFILE="quick", L2L_RESULTS_DIR=str(tmp_path / "results_ci"), MPLBACKEND=INLINE)
     run = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--nbval-lax",
                           "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), perturbed_copy.name],
