@@ -89,8 +89,9 @@ def cmd_test(args):
     python = ensure_env()
     # Notebook kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are
     # outputs as in the committed notebooks; the pytest process itself uses Agg (tests/conftest.py).
-    env = dict(os.environ, L2L_PROFILE="quick", MPLBACKEND="module://matplotlib_inline.backend_inline",
-               TF_CPP_MIN_LOG_LEVEL="2")
+    # Progress bars are plain text, as in the committed notebooks (l2l course sets the same).
+    env = dict(os.environ, L2L_PROFILE="quick", L2L_PROGRESS="text",
+               MPLBACKEND="module://matplotlib_inline.backend_inline", TF_CPP_MIN_LOG_LEVEL="2")
     with tempfile.TemporaryDirectory(prefix="l2l-test-results-") as tmp:
         env["L2L_RESULTS_DIR"] = tmp
         targets = args.paths or ["tests", "l2l_helpers", "notebooks"]

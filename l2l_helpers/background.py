@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["structure_masks", "empty_mask", "cytosolic_background", "hallucination_map", "hallucination",
-           "rms_map", "structure_window"]
+           "hallucination_parts", "rms_map", "structure_window"]
 
 
 def structure_masks(ground_truth, cell_mask, structure_threshold=0.25, empty_threshold=0.02, margin=2):
@@ -325,12 +325,63 @@ def hallucination(restoration, input, ground_truth, **options):
     >>> hallucination(bad, cell["input"], cell["ground_truth"]) > 0.05
     True
     """
+    return hallucination_parts(restoration, input, ground_truth, **options)["total"]
+
+
+def hallucination_parts(restoration, input, ground_truth, border=4, **options):
+    """The hallucination score, split into an image-border frame and the inside.
+
+    Networks can invent signal in two typical places: a bright **frame**
+    along the image border (where a U-Net sees its zero padding instead of
+    image) and **puncta** or blobs inside the image. This splits
+    :func:`hallucination` into the part within ``border`` pixels of the image
+    edge and the rest; the two add up to the total.
+
+    Parameters
+    ----------
+    restoration, input, ground_truth : ndarray
+        2-D images of the same shape.
+    border : int
+        Width of the border frame in pixels.
+    **options
+        Passed to :func:`hallucination_map`.
+
+    Returns
+    -------
+    dict of float
+        ``total`` (= :func:`hallucination`), ``border`` and ``inside``;
+        all ``nan`` for a restoration that is not brighter on the structure
+        than where nothing is.
+
+    Raises
+    ------
+    ValueError
+        See :func:`hallucination_map`; also for a negative ``border``.
+
+    Examples
+    --------
+    >>> from l2l_helpers.simulate import simulate_cell
+    >>> cell = simulate_cell("actin", 128, seed=0)
+    >>> framed = cell["ground_truth"].copy(); framed[:2] = framed.max()  # a bright top border
+    >>> parts = hallucination_parts(framed, cell["input"], cell["ground_truth"])
+    >>> parts["border"] > 0.05, parts["inside"]
+    (True, 0.0)
+    """
+    if int(border) != border or border < 0:
+        raise ValueError(f"border must be a whole number of pixels >= 0, got {border!r}")
+    border = int(border)
     excess = hallucination_map(restoration, input, ground_truth, **options)
     if np.isnan(excess).all():
-        return float("nan")
+        return {"total": float("nan"), "border": float("nan"), "inside": float("nan")}
     gt = np.asarray(ground_truth, dtype=np.float64)
     n_structure = int((gt > options.get("structure_threshold", 0.25) * np.percentile(gt, 99.9)).sum())
-    return float(excess.sum(dtype=np.float64) / n_structure)
+    frame = np.zeros(excess.shape, dtype=bool)
+    if border:
+        frame[:border] = frame[-border:] = True
+        frame[:, :border] = frame[:, -border:] = True
+    on_frame = float(excess[frame].sum(dtype=np.float64) / n_structure)
+    inside = float(excess[~frame].sum(dtype=np.float64) / n_structure)
+    return {"total": on_frame + inside, "border": on_frame, "inside": inside}
 
 
 def rms_map(image, reference, sigma=2.0, percentiles=(2.0, 99.8)):

@@ -828,19 +828,22 @@ def evaluate_methods(references, movings, true_shifts, methods=METHODS, seed=0, 
     return results
 
 
-def accuracy_table(results):
+def accuracy_table(results, timing=True):
     """Summarise :func:`evaluate_methods` as a text table.
 
     Parameters
     ----------
     results : dict
         Output of :func:`evaluate_methods`.
+    timing : bool
+        Add the mean time per pair (which varies from run to run and machine
+        to machine; leave it out where the table must be reproducible).
 
     Returns
     -------
     str
         One row per method: number of pairs, mean / median / max error (px)
-        and mean time per pair (ms).
+        and, with ``timing``, mean time per pair (ms).
 
     Examples
     --------
@@ -848,13 +851,16 @@ def accuracy_table(results):
     >>> print(accuracy_table(r))
     method  pairs  mean err (px)  median err (px)  max err (px)  time/pair (ms)
     phase       2          0.030            0.030         0.040            20.0
+    >>> print(accuracy_table(r, timing=False))
+    method  pairs  mean err (px)  median err (px)  max err (px)
+    phase       2          0.030            0.030         0.040
     """
-    head = ["method", "pairs", "mean err (px)", "median err (px)", "max err (px)", "time/pair (ms)"]
+    head = ["method", "pairs", "mean err (px)", "median err (px)", "max err (px)"] + (["time/pair (ms)"] if timing else [])
     rows = []
     for method, res in results.items():
         err = np.asarray(res["error"], dtype=float)
-        rows.append([method, f"{err.size}", f"{err.mean():.3f}", f"{np.median(err):.3f}", f"{err.max():.3f}",
-                     f"{1000 * np.mean(res['seconds']):.1f}"])
+        rows.append([method, f"{err.size}", f"{err.mean():.3f}", f"{np.median(err):.3f}", f"{err.max():.3f}"]
+                    + ([f"{1000 * np.mean(res['seconds']):.1f}"] if timing else []))
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(head)]
     lines = ["  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(head, widths)))]
     for r in rows:

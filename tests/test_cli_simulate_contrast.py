@@ -37,6 +37,12 @@ def test_cli_simulate_is_reproducible_with_the_seed(tmp_path):
                                   read_image(tmp_path / "b" / "input" / "cell_000.tif"))
 
 
+def test_cli_simulate_no_progress_draws_no_bar(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("L2L_PROGRESS", "text")  # a text bar would go to stderr
+    assert main(["simulate", "pxn", str(tmp_path / "out"), "--n", "2", "--size", "64", "--no-progress"]) == 0
+    assert "simulating" not in capsys.readouterr().err
+
+
 def test_cli_simulate_nucleus_membrane_writes_its_folders(tmp_path):
     out = tmp_path / "nm"
     assert main(["simulate", "nucleus_membrane", str(out), "--n", "1", "--size", "64"]) == 0

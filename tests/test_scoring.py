@@ -188,3 +188,40 @@ def test_evaluate_command_adds_background_and_hallucination_when_asked(tmp_path,
     assert set(data) == {"images", "mean"}
     assert set(data["mean"]) == {*METRICS, "background", "hallucination"}
     assert "hallucination" in capsys.readouterr().out
+
+
+def test_hallucination_parts_put_a_border_frame_on_the_border():
+    from l2l_helpers.background import hallucination_parts
+    from l2l_helpers.simulate import simulate_cell
+
+    cell = simulate_cell("actin", 128, seed=0)
+    framed = cell["ground_truth"].copy()
+    framed[:, -2:] = framed.max()
+    parts = hallucination_parts(framed, cell["input"], cell["ground_truth"])
+    assert parts["border"] > 0.05 and parts["inside"] == 0.0
+
+
+def test_hallucination_parts_put_a_bright_spot_inside():
+    from l2l_helpers.background import empty_mask, hallucination_parts
+    from l2l_helpers.simulate import simulate_cell
+
+    cell = simulate_cell("actin", 128, seed=0)
+    empty = empty_mask(cell["ground_truth"])
+    empty[:10] = empty[-10:] = False
+    empty[:, :10] = empty[:, -10:] = False
+    r, c = np.argwhere(empty)[len(np.argwhere(empty)) // 2]
+    spotted = cell["ground_truth"].copy()
+    spotted[r - 1:r + 2, c - 1:c + 2] = spotted.max()
+    parts = hallucination_parts(spotted, cell["input"], cell["ground_truth"])
+    assert parts["inside"] > 0 and parts["border"] == 0.0
+
+
+def test_hallucination_parts_add_up_to_the_score():
+    from l2l_helpers.background import hallucination, hallucination_parts
+    from l2l_helpers.simulate import simulate_cell
+
+    cell = simulate_cell("tubulin", 128, seed=2)
+    noisy = cell["ground_truth"] + 0.3 * np.random.default_rng(0).random(cell["ground_truth"].shape)
+    parts = hallucination_parts(noisy, cell["input"], cell["ground_truth"])
+    assert parts["total"] == pytest.approx(parts["border"] + parts["inside"])
+    assert parts["total"] == pytest.approx(hallucination(noisy, cell["input"], cell["ground_truth"]))

@@ -61,6 +61,7 @@ def register(subparsers):
                    help="write into a non-empty folder: first remove what the previous 'l2l simulate' "
                         "wrote there (listed in l2l_manifest.json); other files are kept, and a file "
                         "it did not write inside its image folders stops the command")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
 
@@ -71,7 +72,7 @@ def run(args):
     ----------
     args : argparse.Namespace
         Parsed arguments: ``structure``, ``out_dir``, ``n``, ``size``,
-        ``seed``, ``overwrite``.
+        ``seed``, ``overwrite`` and optionally ``no_progress``.
 
     Returns
     -------
@@ -104,7 +105,7 @@ def run(args):
     # check the folder before spending time on the simulation
     check_output(args.out_dir, "simulate", overwrite=args.overwrite,
                  owned=[*IMAGE_KEYS[args.structure], "metadata.json"])
-    data = simulate_dataset(args.structure, n=args.n, size=args.size, seed=args.seed, progress=True)
+    data = simulate_dataset(args.structure, n=args.n, size=args.size, seed=args.seed, progress=not getattr(args, "no_progress", False))
     out = write_dataset(data, args.out_dir, overwrite=args.overwrite)
     folders = ", ".join(f"{k}/" for k in data["metadata"]["keys"])
     print(f"wrote {args.n} {args.structure} cells ({args.size}x{args.size}, seed {args.seed}) to {out}: "
