@@ -35,7 +35,7 @@ def _venv_python():
 
 def _fingerprint():
     h = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in ("requirements.txt", "requirements-export.txt", "pyproject.toml"):
         h.update((ROOT / name).read_bytes())
     h.update(sys.version.encode())
     return h.hexdigest()
@@ -64,6 +64,9 @@ def ensure_env():
     steps = [
         pip + ["install", "--upgrade", "pip"],
         pip + ["install", "-r", ROOT / "requirements.txt"],
+        # the optional extra "export" (bioimage.io packages), needed by its tests; constrained by
+        # requirements.txt so that it only adds packages and never changes a pin of the course
+        pip + ["install", "-r", ROOT / "requirements-export.txt", "-c", ROOT / "requirements.txt"],
         pip + ["install", "--no-deps", "-e", ROOT],
     ]
     for cmd in steps:

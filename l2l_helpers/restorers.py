@@ -39,6 +39,9 @@ __all__ = [
     "RollingBallRestorer",
     "TopHatRestorer",
     "CLAHERestorer",
+    "CLASSICAL_FILTERS",
+    "CLASSICAL_PRESETS",
+    "classical_restorer",
     "register_restorer",
     "load_restorer",
     "auto_tiles",
@@ -390,8 +393,18 @@ class CLAHERestorer(Restorer):
         image's height and width).
     clip_limit : float
         Clipping limit in [0, 1] (higher: more contrast).
+    grid : int, optional
+        Number of contextual regions along each axis (the "tile grid" of
+        ImageJ / OpenCV, the paper's parameter): the regions are
+        ``ceil(height / grid)`` by ``ceil(width / grid)`` pixels. Replaces
+        ``kernel_size``; give one of the two.
     name : str, optional
         Display name.
+
+    Raises
+    ------
+    ValueError
+        If both ``kernel_size`` and ``grid`` are given, or ``grid`` is below 1.
 
     Examples
     --------
@@ -399,20 +412,109 @@ class CLAHERestorer(Restorer):
     >>> out = CLAHERestorer(kernel_size=16).restore(img)
     >>> bool(0 <= out.min() and out.max() <= 1)
     True
+    >>> CLAHERestorer(grid=7).params
+    {'kernel_size': None, 'clip_limit': 0.01, 'grid': 7}
     """
 
     kind = "clahe"
 
-    def __init__(self, kernel_size=None, clip_limit=0.01, name=None):
-        super().__init__(name=name, kernel_size=kernel_size, clip_limit=clip_limit)
+    def __init__(self, kernel_size=None, clip_limit=0.01, grid=None, name=None):
+        params = {"kernel_size": kernel_size, "clip_limit": clip_limit}
+        if grid is not None:
+            if kernel_size is not None:
+                raise ValueError("give either kernel_size (pixels) or grid (regions per axis), not both")
+            if int(grid) < 1:
+                raise ValueError(f"grid must be at least 1, got {grid}")
+            params["grid"] = int(grid)
+        super().__init__(name=name, **params)
 
     def _restore(self, image):
         from skimage.exposure import equalize_adapthist
 
         lo, hi = float(image.min()), float(image.max())
         scaled = (image - lo) / (hi - lo)
-        return equalize_adapthist(scaled, kernel_size=self.params["kernel_size"],
-                                  clip_limit=self.params["clip_limit"])
+        kernel_size = self.params["kernel_size"]
+        grid = self.params.get("grid")
+        if grid is not None:
+            kernel_size = tuple(int(np.ceil(n / grid)) for n in image.shape)
+        return equalize_adapthist(scaled, kernel_size=kernel_size, clip_limit=self.params["clip_limit"])
+
+
+#: Filter name (as in ``l2l classical``) -> classical restorer class.
+CLASSICAL_FILTERS = {"gaussian": GaussianRestorer, "rolling_ball": RollingBallRestorer, "tophat": TopHatRestorer,
+                     "clahe": CLAHERestorer}
+
+#: The parameters of the label2label paper's classical baselines (its Fig. S3 and Table S1), per filter and
+#: structure: Gaussian sigma, rolling-ball radius, top-hat disk radius (pixels) and CLAHE tile grid
+#: (regions per axis). Keys are the paired structures of :data:`l2l_helpers.simulate.PAIRED_STRUCTURES`.
+CLASSICAL_PRESETS = {
+    "gaussian": {"actin": {"sigma": 2.0}, "tubulin": {"sigma": 2.0}, "caveolae": {"sigma": 3.0},
+                 "pxn": {"sigma": 2.0}},
+    "rolling_ball": {"actin": {"radius": 20}, "tubulin": {"radius": 10}, "caveolae": {"radius": 5},
+                     "pxn": {"radius": 5}},
+    "tophat": {"actin": {"size": 11}, "tubulin": {"size": 25}, "caveolae": {"size": 13}, "pxn": {"size": 17}},
+    "clahe": {"actin": {"grid": 11}, "tubulin": {"grid": 7}, "caveolae": {"grid": 7}, "pxn": {"grid": 7}},
+}
+
+
+def classical_restorer(kind, structure=None, name=None, **params):
+    """A classical filter with the paper's parameters for a structure, any of them overridden.
+
+    Parameters
+    ----------
+    kind : {"gaussian", "rolling_ball", "tophat", "clahe"}
+        The filter (:data:`CLASSICAL_FILTERS`).
+    structure : str, optional
+        A structure of :data:`CLASSICAL_PRESETS` (``"actin"``,
+        ``"tubulin"``, ``"caveolae"``, ``"pxn"``): start from the paper's
+        parameters for it. Without it, the class's defaults.
+    name : str, optional
+        Display name (default: the kind).
+    **params
+        Parameters of the filter's class; they override the preset
+        (``None`` values are ignored, so options left unset keep the preset).
+
+    Returns
+    -------
+    Restorer
+
+    Raises
+    ------
+    ValueError
+        An unknown filter or structure, or a parameter the filter does not
+        take (the message lists the ones it takes).
+
+    Examples
+    --------
+    >>> classical_restorer("tophat", "tubulin")
+    TopHatRestorer(size=25, name='tophat')
+    >>> classical_restorer("gaussian", "caveolae", sigma=1.5).params
+    {'sigma': 1.5}
+    >>> classical_restorer("clahe", "actin").params["grid"]
+    11
+    """
+    import inspect
+
+    if kind not in CLASSICAL_FILTERS:
+        raise ValueError(f"unknown classical filter {kind!r}; choose one of {', '.join(CLASSICAL_FILTERS)}")
+    cls = CLASSICAL_FILTERS[kind]
+    chosen = {}
+    if structure is not None:
+        presets = CLASSICAL_PRESETS[kind]
+        if structure not in presets:
+            raise ValueError(f"no {kind} preset for structure {structure!r}; choose one of {', '.join(presets)}")
+        chosen.update(presets[structure])
+    given = {k: v for k, v in params.items() if v is not None}
+    allowed = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "name")]
+    unknown = sorted(set(given) - set(allowed))
+    if unknown:
+        raise ValueError(f"{kind} takes no parameter {', '.join(unknown)} (it takes {', '.join(allowed)})")
+    if kind == "clahe" and "kernel_size" in given:  # a region size in pixels replaces the preset's grid
+        chosen.pop("grid", None)
+    if kind == "clahe" and "grid" in given:
+        chosen.pop("kernel_size", None)
+    chosen.update(given)
+    return cls(name=name, **chosen)
 
 
 # --- CARE networks --------------------------------------------------------------------------------
@@ -708,3 +810,355 @@ def load_restorer(folder):
 
 
 __all__ += ["read_restorer_record"]
+
+
+# === bioimage.io model packages (issue 15; l2l_helpers.export writes them) ==========================
+# A bioimage.io package (a .zip, its rdf.yaml / bioimageio.yaml, or an unzipped package folder) is one
+# more kind of restorer. This block only adds: the BioimageioRestorer kind, and read_restorer_record /
+# load_restorer that recognise a package first and hand everything else to the functions above.
+
+#: Names of a bioimage.io package's description file.
+BIOIMAGEIO_YAML_NAMES = ("rdf.yaml", "bioimageio.yaml")
+
+
+def is_bioimageio_package(path):
+    """Return True if a path is a bioimage.io model package (without loading it).
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.zip`` holding ``rdf.yaml`` (or ``*bioimageio.yaml``), such a
+        YAML file, or a folder holding one.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_bioimageio_package("no/such/model.zip")
+    False
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "rdf.yaml").write_text("type: model")
+    >>> is_bioimageio_package(folder), is_bioimageio_package(folder / "rdf.yaml")
+    (True, True)
+    """
+    import zipfile
+
+    path = Path(path)
+    if path.is_dir():
+        return any((path / n).is_file() for n in BIOIMAGEIO_YAML_NAMES)
+    if not path.is_file():
+        return False
+    if path.name.endswith(BIOIMAGEIO_YAML_NAMES):
+        return True
+    if path.suffix.lower() == ".zip" and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as zf:
+            return any(n.endswith(BIOIMAGEIO_YAML_NAMES) and "/" not in n for n in zf.namelist())
+    return False
+
+
+@register_restorer
+class BioimageioRestorer(Restorer):
+    """A bioimage.io model package (BioImage Model Zoo, spec 0.4 or 0.5) as a restorer.
+
+    The package's own preprocessing (e.g. the percentile normalisation of
+    a package from :func:`l2l_helpers.export.export_bioimageio`) and
+    postprocessing are applied by ``bioimageio.core``. The model must have
+    one input with axes y and x (and optionally batch and a one-channel
+    channel axis). An image whose size does not fit the model's allowed
+    sizes is padded (reflect) to the next one and the output cropped back.
+    Needs the optional extra ``export`` (``pip install 'l2l-helpers[export]'``).
+
+    Parameters
+    ----------
+    source : str or Path
+        The package (``.zip``, its ``rdf.yaml``, or an unzipped folder).
+    weight_format : str, optional
+        Weights to use (``"keras_v3"``, ``"onnx"``, ...; default: chosen by
+        bioimageio.core).
+    name : str, optional
+        Display name (default: the package's name).
+
+    Attributes
+    ----------
+    description : bioimageio.spec.model.v0_5.ModelDescr
+        The loaded description.
+
+    Raises
+    ------
+    ModelError
+        If the source is not a valid bioimage.io model, or has inputs this
+        restorer cannot feed a 2-D image.
+
+    Examples
+    --------
+    >>> r = BioimageioRestorer("actin_l2l.zip")  # doctest: +SKIP
+    >>> r.restore(image).shape  # doctest: +SKIP
+    (256, 256)
+    """
+
+    kind = "bioimageio"
+
+    def __init__(self, source, weight_format=None, name=None):
+        source = Path(source)
+        descr = _load_bioimageio_description(source)
+        self.description = descr
+        self._pipeline = None
+        self._input, self._output = descr.inputs[0], descr.outputs[0]
+        self._input_axes = _axis_ids(self._input)
+        channels = [len(getattr(a, "channel_names", None) or []) for a in self._input.axes]
+        if len(descr.inputs) != 1 or not {"y", "x"} <= set(self._input_axes) \
+                or set(self._input_axes) - {"batch", "channel", "y", "x"} or max(channels, default=0) > 1:
+            raise ModelError(f"{source}: a 2-D restorer needs one input with axes y and x (and at most batch and "
+                             f"one channel); this model has {len(descr.inputs)} input(s), the first with axes "
+                             f"{self._input_axes}")
+        params = {"source": str(source)}
+        if weight_format is not None:
+            params["weight_format"] = str(weight_format)
+        super().__init__(name=name if name is not None else str(descr.name), **params)
+
+    @classmethod
+    def load(cls, source, weight_format=None, name=None):
+        """Load a package (see the class).
+
+        Parameters
+        ----------
+        source : str or Path
+            The package.
+        weight_format : str, optional
+            See the class.
+        name : str, optional
+            See the class.
+
+        Returns
+        -------
+        BioimageioRestorer
+
+        Examples
+        --------
+        >>> BioimageioRestorer.load("actin_l2l.zip").output_names  # doctest: +SKIP
+        []
+        """
+        return cls(source, weight_format=weight_format, name=name)
+
+    @classmethod
+    def from_folder(cls, folder, record):  # noqa: D102 - see Restorer.from_folder
+        params = dict(record.get("params") or {})
+        source = Path(params.pop("source", folder))
+        if not source.is_absolute() and not source.exists():
+            source = Path(folder) / source
+        return cls(source, name=record.get("name"), **params)
+
+    def save(self, folder):
+        """Copy the package into a folder and write ``l2l_restorer.json`` naming it.
+
+        Parameters
+        ----------
+        folder : str or Path
+            The folder (created if needed).
+
+        Returns
+        -------
+        Path
+            The JSON file written.
+
+        Examples
+        --------
+        >>> BioimageioRestorer("actin_l2l.zip").save("models/actin_l2l_zoo")  # doctest: +SKIP
+        """
+        import shutil
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        src = Path(self.params["source"])
+        if src.is_file() and src.suffix.lower() == ".zip":
+            dst = folder / src.name
+            if not dst.exists() or dst.resolve() != src.resolve():
+                shutil.copy(src, dst)
+            self.params["source"] = dst.name
+        try:
+            return super().save(folder)
+        finally:
+            self.params["source"] = str(src)
+
+    @property
+    def output_names(self):
+        """The output's channel names when it has several channels; empty for one."""
+        for axis in self._output.axes:
+            names = getattr(axis, "channel_names", None)
+            if names is not None and len(names) > 1:
+                return [str(n) for n in names]
+        return []
+
+    def _sizes(self):
+        # (min, step) per spatial input axis; step 0 for a fixed size
+        out = {}
+        from bioimageio.spec.model import v0_4
+
+        shape = self._input.shape if isinstance(self._input, v0_4.InputTensorDescr) else None  # 0.4: all axes
+        for i, (aid, axis) in enumerate(zip(self._input_axes, self._input.axes)):
+            if aid not in ("y", "x"):
+                continue
+            size = getattr(axis, "size", None) if shape is None else shape
+            if shape is not None and hasattr(shape, "min"):
+                out[aid] = (int(shape.min[i]), int(shape.step[i]))
+            elif shape is not None:
+                out[aid] = (int(shape[i]), 0)
+            elif isinstance(size, int):
+                out[aid] = (size, 0)
+            elif hasattr(size, "min") and hasattr(size, "step"):
+                out[aid] = (int(size.min), int(size.step))
+            else:
+                out[aid] = (1, 1)
+        return out
+
+    def _valid_size(self, image):
+        sizes = self._sizes()
+        target = []
+        for aid, n in zip(("y", "x"), image.shape):
+            lo, step = sizes[aid]
+            if step == 0 and n > lo:
+                raise ModelError(f"{self.params['source']}: the model takes images of exactly {lo} pixels along "
+                                 f"{aid}, this one has {n}")
+            target.append(lo if n <= lo or step == 0 else lo + -(-(n - lo) // step) * step)
+        return tuple(target)
+
+    def _get_pipeline(self):
+        if self._pipeline is None:
+            from bioimageio.core import create_prediction_pipeline
+
+            self._pipeline = create_prediction_pipeline(self.description,
+                                                        weights_format=self.params.get("weight_format"))
+        return self._pipeline
+
+    def _restore(self, image):
+        import contextlib
+        import io
+
+        from bioimageio.core import Sample, Tensor
+        from bioimageio.core.axis import AxisId
+        from bioimageio.core.digest_spec import get_member_id
+
+        h, w = image.shape
+        th, tw = self._valid_size(image)
+        if (th, tw) != (h, w):
+            image = np.pad(image, ((0, th - h), (0, tw - w)), mode="reflect" if min(h, w) > 1 else "edge")
+        extra = [a for a in self._input_axes if a not in ("y", "x")]
+        arr = image.reshape((1,) * len(extra) + image.shape)
+        tensor = Tensor.from_numpy(arr, dims=[AxisId(a) for a in extra + ["y", "x"]])
+        tensor = tensor.transpose([AxisId(a) for a in self._input_axes])
+        sample = Sample(members={get_member_id(self._input): tensor}, stat={}, id="image")
+        from .export import _tf_warnings_hidden
+
+        with contextlib.redirect_stdout(io.StringIO()), _tf_warnings_hidden():  # Keras' progress bar, retracing
+            out = self._get_pipeline().predict_sample_without_blocking(sample, skip_input_padding=True,
+                                                                       skip_output_cropping=True)
+        result = out.members[get_member_id(self._output)]
+        has_channel = "channel" in [str(d) for d in result.dims]
+        order = ["y", "x"] + (["channel"] if has_channel else [])
+        data = np.asarray(result.transpose([AxisId(a) for a in order]).data)  # singleton batch is squeezed
+        data = data[:h, :w]
+        if data.ndim == 3 and data.shape[-1] == 1:
+            data = data[..., 0]
+        return data
+
+
+def _axis_ids(tensor_descr):
+    from bioimageio.core.digest_spec import get_axes_infos
+
+    return [str(a.id) for a in get_axes_infos(tensor_descr)]
+
+
+def _load_bioimageio_description(source):
+    from .export import EXPORT_EXTRA_HINT
+
+    try:
+        from bioimageio.spec import InvalidDescr, load_model_description
+    except ImportError as exc:
+        raise ModelError(f"{source}: a bioimage.io package; loading it needs {EXPORT_EXTRA_HINT}") from exc
+    try:
+        descr = load_model_description(str(source), perform_io_checks=False)
+    except Exception as exc:  # noqa: BLE001 - invalid packages raise ValueError, zip and IO errors
+        raise ModelError(f"{source}: not a valid bioimage.io model ({type(exc).__name__}: {exc})") from exc
+    if isinstance(descr, InvalidDescr):
+        raise ModelError(f"{source}: not a valid bioimage.io model")
+    return descr
+
+
+_read_restorer_record_of_folder = read_restorer_record
+_load_restorer_of_folder = load_restorer
+
+
+def read_restorer_record(folder):  # noqa: F811 - extends the function above with packages
+    """Kind, name and parameters of a restorer folder or bioimage.io package, without loading anything heavy.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A restorer or CARE model folder, or a bioimage.io package
+        (:func:`is_bioimageio_package`).
+
+    Returns
+    -------
+    dict
+        ``{"kind", "name", "params"}``; ``{"kind": "bioimageio", "name":
+        None, "params": {"source": ...}}`` for a package.
+
+    Raises
+    ------
+    ModelError
+        If the path does not exist, is neither a model folder nor a
+        package, its JSON is unreadable or names an unknown kind.
+
+    Examples
+    --------
+    >>> read_restorer_record("no/such/folder")
+    Traceback (most recent call last):
+    ...
+    l2l_helpers.io.ModelError: no/such/folder: model folder does not exist (a model folder holds ...)
+    """
+    if is_bioimageio_package(folder):
+        return {"kind": BioimageioRestorer.kind, "name": None, "params": {"source": str(folder)}}
+    return _read_restorer_record_of_folder(folder)
+
+
+def load_restorer(folder):  # noqa: F811 - extends the function above with packages
+    """Load the restorer of a folder (CARE model, classical filter) or a bioimage.io package.
+
+    Parameters
+    ----------
+    folder : str or Path
+        A folder with ``l2l_restorer.json`` (from :meth:`Restorer.save`),
+        a CARE model folder (from ``l2l train``), or a bioimage.io model
+        package (``.zip``, its ``rdf.yaml``, or an unzipped package folder;
+        needs the ``export`` extra).
+
+    Returns
+    -------
+    Restorer
+
+    Raises
+    ------
+    ModelError
+        If the path does not exist, is not a model folder or package, or the
+        package is not a valid bioimage.io model.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = GaussianRestorer(sigma=2.0).save(folder)
+    >>> load_restorer(folder)
+    GaussianRestorer(sigma=2.0, name='gaussian')
+    >>> load_restorer("actin_l2l.zip").kind  # doctest: +SKIP
+    'bioimageio'
+    """
+    if is_bioimageio_package(folder):
+        return BioimageioRestorer.load(folder)
+    return _load_restorer_of_folder(folder)
+
+
+__all__ += ["BIOIMAGEIO_YAML_NAMES", "BioimageioRestorer", "is_bioimageio_package"]
+# === end of bioimage.io model packages ============================================================

@@ -143,3 +143,86 @@ def test_restore_overwrite_replaces_exactly_the_previous_run(tmp_path):
     assert main(args) == 2  # not empty, no --overwrite
     assert main(args + ["--overwrite"]) == 0
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.tif", "l2l_manifest.json"]
+
+
+# --- the paper's classical baselines: presets per structure ----------------------------------------
+
+def test_presets_cover_every_classical_filter_and_every_paired_structure():
+    from l2l_helpers.restorers import CLASSICAL_FILTERS, CLASSICAL_PRESETS
+    from l2l_helpers.simulate import PAIRED_STRUCTURES
+
+    assert set(CLASSICAL_PRESETS) == set(CLASSICAL_FILTERS)
+    assert all(set(presets) == set(PAIRED_STRUCTURES) for presets in CLASSICAL_PRESETS.values())
+
+
+@pytest.mark.parametrize("kind, structure, params", [
+    ("gaussian", "caveolae", {"sigma": 3.0}), ("rolling_ball", "actin", {"radius": 20}),
+    ("tophat", "pxn", {"size": 17}), ("clahe", "actin", {"kernel_size": None, "clip_limit": 0.01, "grid": 11})])
+def test_a_structure_preset_gives_the_papers_parameters(kind, structure, params):
+    from l2l_helpers.restorers import classical_restorer
+
+    assert classical_restorer(kind, structure).params == params
+
+
+def test_a_parameter_overrides_the_structure_preset():
+    from l2l_helpers.restorers import classical_restorer
+
+    assert classical_restorer("rolling_ball", "tubulin", radius=3).params == {"radius": 3}
+
+
+def test_a_parameter_left_as_none_keeps_the_preset():
+    from l2l_helpers.restorers import classical_restorer
+
+    assert classical_restorer("tophat", "actin", size=None).params == {"size": 11}
+
+
+def test_a_kernel_size_replaces_the_presets_clahe_grid():
+    from l2l_helpers.restorers import classical_restorer
+
+    assert "grid" not in classical_restorer("clahe", "tubulin", kernel_size=16).params
+
+
+def test_without_a_structure_the_filter_has_its_own_defaults():
+    from l2l_helpers.restorers import classical_restorer
+
+    assert classical_restorer("gaussian").params == GaussianRestorer().params
+
+
+def test_an_unknown_filter_is_refused_listing_the_filters():
+    from l2l_helpers.restorers import classical_restorer
+
+    with pytest.raises(ValueError, match="unknown classical filter 'median'.*tophat"):
+        classical_restorer("median")
+
+
+def test_an_unknown_structure_is_refused_listing_the_presets():
+    from l2l_helpers.restorers import classical_restorer
+
+    with pytest.raises(ValueError, match="no gaussian preset for structure 'nucleus_membrane'.*actin"):
+        classical_restorer("gaussian", "nucleus_membrane")
+
+
+def test_a_parameter_the_filter_does_not_take_is_refused_naming_the_ones_it_takes():
+    from l2l_helpers.restorers import classical_restorer
+
+    with pytest.raises(ValueError, match="tophat takes no parameter sigma.*size"):
+        classical_restorer("tophat", sigma=2)
+
+
+def test_clahe_grid_sets_the_region_size_from_the_image():
+    from skimage.exposure import equalize_adapthist
+
+    img = image(size=64)
+    scaled = (img - img.min()) / (img.max() - img.min())
+    np.testing.assert_allclose(CLAHERestorer(grid=4).restore(img), equalize_adapthist(scaled, kernel_size=(16, 16)),
+                               atol=1e-6)
+
+
+def test_clahe_refuses_both_grid_and_kernel_size():
+    with pytest.raises(ValueError, match="either kernel_size.*or grid"):
+        CLAHERestorer(kernel_size=8, grid=4)
+
+
+def test_clahe_with_a_grid_loads_back_from_its_folder(tmp_path):
+    CLAHERestorer(grid=7).save(tmp_path / "c")
+    assert load_restorer(tmp_path / "c").params == {"kernel_size": None, "clip_limit": 0.01, "grid": 7}

@@ -1,9 +1,11 @@
-"""``l2l restore``: restore a folder of images with any restorer (a trained network or a classical filter).
+"""``l2l restore``: restore a folder of images with any restorer (a trained network, a classical filter or a
+bioimage.io model package).
 
 Examples::
 
     l2l restore --model-dir models/actin_l2l data/actin_test/input results/actin_l2l
     l2l restore --model-dir models/gaussian_1.5 data/actin_test/input results/gaussian
+    l2l restore --model-dir actin_l2l.zip data/actin_test/input results/actin_zoo   # a bioimage.io package
 """
 
 from __future__ import annotations
@@ -36,13 +38,16 @@ def register(subparsers):
             "(restorations in the normalised target scale; large images are predicted in tiles; a "
             "multi-channel network writes one sub-folder per target, named after the target folders used in "
             "training) or any folder with l2l_restorer.json (a classical filter saved with Restorer.save: "
-            "gaussian, rolling_ball, tophat, clahe). OUT_DIR gets l2l_manifest.json, the record of what was "
+            "gaussian, rolling_ball, tophat, clahe) or a bioimage.io model package (a .zip from l2l export or "
+            "the BioImage Model Zoo, its rdf.yaml, or an unzipped package folder; one 2-D input; the package's "
+            "own pre- and postprocessing are applied; needs pip install 'l2l-helpers[export]'). OUT_DIR gets "
+            "l2l_manifest.json, the record of what was "
             "written; --overwrite replaces exactly the files of the previous restore run. IN_DIR is never "
             "written to."
         ),
     )
     parser.add_argument("--model-dir", required=True, metavar="PATH",
-                        help="model folder (from l2l train, or with l2l_restorer.json)")
+                        help="model folder (from l2l train, or with l2l_restorer.json) or bioimage.io package (.zip)")
     parser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
     parser.add_argument("--overwrite", action="store_true",
@@ -69,7 +74,8 @@ def run_restore(args):
     Raises
     ------
     ModelError
-        Missing model folder, or a folder that is not a model folder.
+        Missing model folder, or a folder that is neither a model folder nor a
+        bioimage.io package, or an invalid package.
     ImageError
         Missing input folder, images that are not 2-D (named).
     FileExistsError
