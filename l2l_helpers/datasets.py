@@ -341,7 +341,7 @@ def _how_to_get(name, entry_url, pup):
     )
 
 
-def fetch(name, registry=None, progressbar=True):
+def fetch(name, registry=None, progressbar=True, timeout=None):
     """Download (or find in the cache), check and unpack one registered file.
 
     Parameters
@@ -352,6 +352,9 @@ def fetch(name, registry=None, progressbar=True):
         Extra registry files (see :func:`make_pooch`).
     progressbar : bool
         Show a tqdm progress bar while downloading (default True).
+    timeout : float, optional
+        Seconds to wait for the server (connection and each read) before
+        giving up with a :class:`DatasetError`; default pooch's (30 s).
 
     Returns
     -------
@@ -397,7 +400,8 @@ def fetch(name, registry=None, progressbar=True):
 
     processor, suffix = _processor(name)
     try:
-        result = pup.fetch(name, processor=processor, progressbar=progressbar)
+        downloader = None if timeout is None else pooch.HTTPDownloader(progressbar=progressbar, timeout=timeout)
+        result = pup.fetch(name, processor=processor, progressbar=progressbar, downloader=downloader)
     except requests.exceptions.RequestException as exc:
         raise DatasetError(f"could not download '{name}' from {url}: {exc}\n"
                            "Check the network connection, or set L2L_DATA_BASE_URL to a mirror "
