@@ -36,6 +36,7 @@ inside the functions only.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -86,7 +87,32 @@ _COVER = "cover.png"
 _README = "README.md"
 
 
+def _tensorflow_keras_for_bioimageio():
+    """Tell bioimageio.core that Keras runs on TensorFlow here.
+
+    When ``KERAS_BACKEND`` is unset, bioimageio.core sets it to ``"torch"`` in
+    ``os.environ`` as it loads Keras weights: for this whole process and every
+    process it starts afterwards (a Jupyter kernel, a Dask worker), where
+    Keras then fails without PyTorch. This package runs Keras on TensorFlow
+    (CSBDeep needs it), so the variable is set to that first, unless the user
+    chose a backend. Called before and after bioimageio.core's own calls,
+    since it may have been imported (and have read the variable) earlier.
+    """
+    keras = sys.modules.get("keras")
+    if keras is not None:  # Keras is loaded: children must run it on the backend it runs on here
+        os.environ["KERAS_BACKEND"] = keras.backend.backend()
+    else:
+        os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    settings = sys.modules.get("bioimageio.core._settings")
+    if settings is not None:  # imported earlier: it read the variable then
+        try:
+            settings.settings.keras_backend = os.environ["KERAS_BACKEND"]
+        except Exception:  # noqa: BLE001 - a future, frozen settings object: the variable still counts
+            pass
+
+
 def _require_extra():
+    _tensorflow_keras_for_bioimageio()
     try:
         import bioimageio.core  # noqa: F401
         import bioimageio.spec  # noqa: F401

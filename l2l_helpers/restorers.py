@@ -1029,6 +1029,9 @@ class BioimageioRestorer(Restorer):
         if self._pipeline is None:
             from bioimageio.core import create_prediction_pipeline
 
+            from .export import _tensorflow_keras_for_bioimageio
+
+            _tensorflow_keras_for_bioimageio()
             self._pipeline = create_prediction_pipeline(self.description,
                                                         weights_format=self.params.get("weight_format"))
         return self._pipeline
@@ -1072,7 +1075,9 @@ def _axis_ids(tensor_descr):
 
 
 def _load_bioimageio_description(source):
-    from .export import EXPORT_EXTRA_HINT
+    from .export import EXPORT_EXTRA_HINT, _tensorflow_keras_for_bioimageio
+
+    _tensorflow_keras_for_bioimageio()
 
     try:
         from bioimageio.spec import InvalidDescr, load_model_description

@@ -252,3 +252,17 @@ def test_package_restorer_saved_in_a_folder_loads_back(single_package, tmp_path)
     loaded = load_restorer(tmp_path / "zoo")
     assert isinstance(loaded, BioimageioRestorer)
     assert loaded.params["weight_format"] == "onnx" and (tmp_path / "zoo" / "single.zip").is_file()
+
+
+@pytest.mark.slow
+def test_testing_and_restoring_a_package_leaves_keras_on_tensorflow_for_later_processes(single_package):
+    # bioimageio.core sets KERAS_BACKEND=torch in os.environ when it is unset; Jupyter kernels and
+    # Dask workers started afterwards inherit it and cannot import Keras without PyTorch
+    import os
+
+    from l2l_helpers.export import test_package
+    from l2l_helpers.restorers import load_restorer
+
+    test_package(single_package)
+    load_restorer(single_package).restore(np.random.default_rng(0).random((64, 64)).astype("float32"))
+    assert os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
