@@ -22,7 +22,7 @@ import re
 import sys
 import tempfile
 
-__all__ = ["NOTICES", "is_notice", "filtered_stderr", "install"]
+__all__ = ["NOTICES", "is_notice", "filtered_stderr", "tf_warnings_hidden", "install"]
 
 _LOG = r"^[IWE]\d{4} [\d:.]+ +\d+ "  # absl prefix: severity+date, time, thread id
 
@@ -39,6 +39,9 @@ NOTICES = tuple(re.compile(p) for p in (
     _LOG + r"generator_dataset_op\.cc:\d+\] Memory patch applied: ",
     _LOG + r"util\.cc:\d+\] oneDNN supports DT_INT32 only on platforms with AVX-512\.",
     _LOG + r"node_def_util\.cc:\d+\] NodeDef mentions attribute use_unbounded_threadpool which is not in the op ",
+    # first step of a CycleGAN (filtered by l2l_helpers.cyclegan during its first step only): Grappler's remapper
+    # cannot fuse the discriminator's first convolution with its LeakyReLU gradient and leaves the graph as it is
+    _LOG + r"meta_optimizer\.cc:\d+\] remapper failed: INVALID_ARGUMENT: Mutation::Apply error: fanout ",
 ))
 
 
@@ -112,6 +115,33 @@ def filtered_stderr():
             if kept:
                 text = "".join(kept)
                 os.write(2, (text if text.endswith("\n") else text + "\n").encode("utf-8"))
+
+
+class tf_warnings_hidden:
+    """Raise the level of TensorFlow's Python logger to ERROR for a while (and restore it).
+
+    Predicting with several networks, or one network at several image sizes,
+    makes Keras log "triggered tf.function retracing" warnings, which are
+    about speed, not results.
+
+    Examples
+    --------
+    >>> import logging
+    >>> with tf_warnings_hidden():
+    ...     logging.getLogger("tensorflow").level == logging.ERROR
+    True
+    """
+
+    def __enter__(self):
+        import logging
+
+        self._logger = logging.getLogger("tensorflow")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.ERROR)
+        return self
+
+    def __exit__(self, *exc):
+        self._logger.setLevel(self._level)
 
 
 class _QuietLoader(importlib.abc.Loader):

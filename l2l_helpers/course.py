@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import sys
 import time
 from pathlib import Path
 
@@ -152,6 +153,8 @@ def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, 
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ, L2L_PROFILE=profile, L2L_PROGRESS="text",
                MPLBACKEND="module://matplotlib_inline.backend_inline")
+    # `!l2l ...` in a notebook runs the l2l of this environment, also when it is not activated
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     if results_root is not None:
         env["L2L_RESULTS_DIR"] = kernel_results_dir(results_root, path.parent)
     client = NotebookClient(nb, timeout=timeout, kernel_name=kernel_name, coalesce_streams=True,

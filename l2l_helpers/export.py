@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._quiet_tf import tf_warnings_hidden as _tf_warnings_hidden
 from .io import ModelError
 
 __all__ = [
@@ -551,20 +552,6 @@ def _describe(tmp, name, description, authors, cites, license, info, targets, st
         raise ValueError(f"the package description is not valid: {exc}") from exc
 
 
-class _tf_warnings_hidden:
-    """Raise the level of TensorFlow's Python logger to ERROR for a while (and restore it): predicting the same
-    network at several sizes, as bioimageio.core's test does, logs "triggered tf.function retracing"."""
-
-    def __enter__(self):
-        import logging
-
-        self._logger = logging.getLogger("tensorflow")
-        self._level = self._logger.level
-        self._logger.setLevel(logging.ERROR)
-        return self
-
-    def __exit__(self, *exc):
-        self._logger.setLevel(self._level)
         return False
 
 

@@ -105,6 +105,8 @@ class TrainingRecord:
 
     _NAMES = {"config": CONFIG_JSON, "info": TRAINING_JSON, "state": STATE_JSON, "history": HISTORY_CSV,
               "optimizer": OPTIMIZER_NPZ, "best_weights": BEST_WEIGHTS, "last_weights": LAST_WEIGHTS}
+    #: Every file a training writes into its model folder (subclasses for other kinds of model set their own).
+    FILES = MODEL_FILES
 
     def __init__(self, model_dir):
         self.model_dir = Path(model_dir)
@@ -159,7 +161,7 @@ class TrainingRecord:
         Returns
         -------
         list of str
-            Sorted names (files or folders) not in :data:`MODEL_FILES`;
+            Sorted names (files or folders) not in :attr:`FILES` (:data:`MODEL_FILES`);
             empty if the folder does not exist.
 
         Examples
@@ -169,10 +171,10 @@ class TrainingRecord:
         """
         if not self.model_dir.is_dir():
             return []
-        return sorted(p.name for p in self.model_dir.iterdir() if p.name not in MODEL_FILES)
+        return sorted(p.name for p in self.model_dir.iterdir() if p.name not in self.FILES)
 
     def clear(self):
-        """Delete every file an earlier training wrote (:data:`MODEL_FILES`).
+        """Delete every file an earlier training wrote (:attr:`FILES`, :data:`MODEL_FILES`).
 
         Returns
         -------
@@ -185,7 +187,7 @@ class TrainingRecord:
         ['config.json', 'l2l_training.json', 'history.csv', 'weights_best.h5', 'weights_last.h5']
         """
         removed = []
-        for name in MODEL_FILES:
+        for name in self.FILES:
             path = self.model_dir / name
             if path.is_file():
                 path.unlink()

@@ -58,6 +58,11 @@ RESTORERS = {}
 
 _TRAINING_JSON = "l2l_training.json"  # as l2l_helpers.train.TRAINING_JSON (not imported: it would load TensorFlow)
 
+# Kinds registered by modules that are not imported here (kind -> module): read_restorer_record imports the
+# module when it meets such a kind, so that load_restorer / l2l restore find it. The module must not import
+# TensorFlow when imported (l2l_helpers.cyclegan imports it only when a network is built).
+_LAZY_KINDS = {"cyclegan": "l2l_helpers.cyclegan"}
+
 
 def register_restorer(cls):
     """Class decorator: make a Restorer subclass loadable by its ``kind``.
@@ -697,13 +702,15 @@ class CARERestorer(Restorer):
 
         from csbdeep.data import NoNormalizer, PadAndCropResizer
 
+        from ._quiet_tf import tf_warnings_hidden
         from .prepare import DEFAULT_PERCENTILES, normalize
 
         pmin, pmax = self.params.get("percentiles", DEFAULT_PERCENTILES)
         k = int(self.model.config.n_channel_in)
         x = np.repeat(normalize(image, pmin, pmax)[..., np.newaxis], k, axis=-1)
         tiles = self.n_tiles if self.n_tiles is not None else auto_tiles(image.shape)
-        with contextlib.redirect_stderr(_io.StringIO()):  # CSBDeep's own tile bar
+        # CSBDeep's own tile bar; Keras' retracing warnings when several networks predict in turn
+        with contextlib.redirect_stderr(_io.StringIO()), tf_warnings_hidden():
             out = self.model.predict(x, "YXC", normalizer=NoNormalizer(), resizer=PadAndCropResizer(),
                                      n_tiles=tuple(tiles) + (1,))
         out = np.asarray(out, dtype=np.float32)
@@ -756,6 +763,10 @@ def read_restorer_record(folder):
         if not isinstance(record, dict) or not isinstance(record.get("kind"), str) \
                 or not isinstance(record.get("params", {}), dict):
             raise ModelError(f"{path}: not a restorer record (expected 'kind' and 'params')")
+        if record["kind"] not in RESTORERS and record["kind"] in _LAZY_KINDS:
+            import importlib
+
+            importlib.import_module(_LAZY_KINDS[record["kind"]])  # registers the kind
         if record["kind"] not in RESTORERS:
             raise ModelError(f"{path}: unknown restorer kind {record['kind']!r} "
                              f"(known: {', '.join(sorted(RESTORERS))})")
@@ -1053,7 +1064,7 @@ class BioimageioRestorer(Restorer):
         tensor = Tensor.from_numpy(arr, dims=[AxisId(a) for a in extra + ["y", "x"]])
         tensor = tensor.transpose([AxisId(a) for a in self._input_axes])
         sample = Sample(members={get_member_id(self._input): tensor}, stat={}, id="image")
-        from .export import _tf_warnings_hidden
+        from ._quiet_tf import tf_warnings_hidden as _tf_warnings_hidden
 
         with contextlib.redirect_stdout(io.StringIO()), _tf_warnings_hidden():  # Keras' progress bar, retracing
             out = self._get_pipeline().predict_sample_without_blocking(sample, skip_input_padding=True,

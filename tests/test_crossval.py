@@ -246,3 +246,16 @@ def test_a_cluster_whose_workers_offer_no_training_resource_is_refused(tmp_path)
         with pytest.raises(ValueError, match="--resources training=1"):
             crossval.run_crossval(tmp_path / "out", SIM, n_pairs=[4], folds=2, scheduler=client, progress=False,
                                   **TINY)
+
+
+def test_a_local_cluster_serves_the_dask_dashboard_on_localhost():
+    import urllib.request
+
+    from distributed import Client
+
+    with crossval.local_cluster(1) as cluster, Client(cluster) as client:
+        link = client.dashboard_link
+        assert link.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(link, timeout=30) as page:  # bokeh installed: the real dashboard, not a notice
+            assert page.status == 200
+            assert b"Bokeh.embed" in page.read()  # the missing-bokeh notice page has no Bokeh application

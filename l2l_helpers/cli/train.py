@@ -1,13 +1,14 @@
-"""``l2l train``: train a CARE network on image pairs.
+"""``l2l train``: train a CARE network on image pairs, or a CycleGAN on unpaired images.
 
 Examples::
 
     l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --profile quick
     l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --resume
+    l2l train --method cyclegan --input data/actin/input --target data/other/benchmark --model-dir models/actin_cg
 
 The choices of ``--loss`` and ``--profile`` are :data:`l2l_helpers.losses.LOSSES`
 and the keys of :data:`l2l_helpers.profiles.PROFILES` (neither module imports
-TensorFlow).
+TensorFlow, nor does :mod:`l2l_helpers.cyclegan` on import).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def register(subparsers):
     """
     parser = subparsers.add_parser(
         "train",
-        help="train a CARE network on pairs of images (label2label or noise2noise)",
+        help="train a CARE network on pairs of images (label2label or noise2noise), or a CycleGAN on "
+             "unpaired images",
         description=(
             "Train a CARE U-Net (CSBDeep) to turn INPUT images into TARGET images. Images are paired by "
             "file name. label2label: --input is the low-contrast label, --target the high-contrast label "
@@ -46,12 +48,21 @@ def register(subparsers):
             "the paper. The model folder gets config.json, l2l_training.json (how it was trained), "
             "history.csv, weights_best.h5 and weights_last.h5; an interrupted run continues with --resume. "
             "Profiles: quick (seconds, for tests), workshop (minutes on a laptop CPU), paper (the paper's "
-            "settings, for a GPU); any setting can be overridden."
+            "settings, for a GPU); any setting can be overridden. "
+            "--method cyclegan trains a CycleGAN instead (l2l_helpers.cyclegan): INPUT and TARGET images need "
+            "not be paired (other cells, other names, other numbers of images are fine); one --target folder; "
+            "random crops normalised to [-1, 1]; the model folder gets both generators (G_AB: input -> target, "
+            "used by l2l restore; G_BA), both discriminators, l2l_restorer.json, l2l_training.json and "
+            "history.csv; --epochs sets the epochs at the initial learning rate, --epochs-decay those of its "
+            "linear decay, --patch-size the crop size, --n-first the generators' first filters."
         ),
     )
+    parser.add_argument("--method", choices=("care", "cyclegan"), default="care",
+                        help="care: a CARE U-Net on image pairs (default); cyclegan: a CycleGAN on unpaired images")
     parser.add_argument("--input", required=True, metavar="DIR", help="folder of input images")
     parser.add_argument("--target", required=True, action="append", metavar="DIR",
-                        help="folder of target images (same file names); repeat for several targets")
+                        help="folder of target images (same file names); repeat for several targets "
+                             "(--method cyclegan: one folder, any file names)")
     parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder to create (or resume)")
     parser.add_argument("--loss", choices=LOSSES, default=LOSSES[0], help=f"training loss (default: {LOSSES[0]})")
     parser.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
@@ -69,6 +80,11 @@ def register(subparsers):
     group.add_argument("--depth", type=int, metavar="N", help="U-Net depth (unet_n_depth)")
     group.add_argument("--n-first", type=int, metavar="N", help="filters of the first U-Net layer (unet_n_first)")
     group.add_argument("--kernel-size", type=int, metavar="N", help="convolution kernel size (unet_kern_size)")
+    group.add_argument("--epochs-decay", type=int, metavar="N",
+                       help="cyclegan: epochs of linear learning-rate decay after --epochs (n_epochs_decay)")
+    group.add_argument("--prefilter", type=float, metavar="SIGMA",
+                       help="cyclegan: smooth the training images (and later the images to restore) with a "
+                            "Gaussian of this standard deviation in pixels")
     data = parser.add_argument_group("data preparation")
     data.add_argument("--zoom-factors", type=float, nargs="+", metavar="Z",
                       help="zoom factors of the augmentation (default: 0.5 0.75 1.25 1.5; caveolae: 0.8 0.9 1.1 1.2)")
@@ -121,6 +137,11 @@ def run_train(args):
         raise FileExistsError(f"{args.model_dir}: folder is not empty; choose another --model-dir, or --resume")
     if args.resume and not Path(args.model_dir).is_dir():
         raise FileNotFoundError(f"{args.model_dir}: model folder does not exist (nothing to resume)")
+    if getattr(args, "method", "care") == "cyclegan":
+        return _run_cyclegan(args)
+    for option, dest in (("--prefilter", "prefilter"), ("--epochs-decay", "epochs_decay")):
+        if getattr(args, dest, None) is not None:
+            raise ValueError(f"{option} is an option of --method cyclegan")
     from ..io import match_pairs
 
     match_pairs(args.input, *args.target)  # clear errors before TensorFlow is imported
@@ -143,6 +164,36 @@ def run_train(args):
     if info.get("validation_images"):
         print(f"validation images: {', '.join(map(str, info['validation_images']))}")
     print(f"model: {result.model_dir} (history.csv, weights_best.h5, weights_last.h5, l2l_training.json)")
+    return 0
+
+
+#: Options of the CARE training that a CycleGAN does not use: (option, attribute, its default).
+_CARE_ONLY = (("--loss", "loss", LOSSES[0]), ("--depth", "depth", None), ("--kernel-size", "kernel_size", None),
+              ("--patches-per-image", "patches_per_image", None), ("--zoom-factors", "zoom_factors", None),
+              ("--no-augment", "no_augment", False), ("--poisson", "poisson", False),
+              ("--validation-split", "validation_split", 0.1), ("--validation-images", "validation_images", None))
+
+
+def _run_cyclegan(args):
+    """``l2l train --method cyclegan``: train a CycleGAN on two folders of unpaired images."""
+    given = [option for option, dest, default in _CARE_ONLY if getattr(args, dest, default) != default]
+    if given:
+        raise ValueError(f"{', '.join(given)}: not used by --method cyclegan (options of the CARE training)")
+    if len(args.target) != 1:
+        raise ValueError(f"--method cyclegan takes one --target folder, got {len(args.target)}")
+    from ..cyclegan import train_from_folders  # reads every image before TensorFlow is imported
+
+    result = train_from_folders(
+        args.input, args.target[0], args.model_dir, profile=args.profile, seed=args.seed, resume=args.resume,
+        prefilter_sigma=args.prefilter, n_epochs=args.epochs, n_epochs_decay=args.epochs_decay,
+        steps_per_epoch=args.steps, crop_size=args.patch_size, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, gen_n_first=args.n_first)
+    h = result.history
+    if h.get("epoch"):
+        print(f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; last epoch: G {h['G'][-1]:.4f}, "
+              f"D_A {h['D_A'][-1]:.4f}, D_B {h['D_B'][-1]:.4f}, cycle {h['cycle_A'][-1] + h['cycle_B'][-1]:.4f}")
+    print(f"model: {result.model_dir} (G_AB: input -> target, used by l2l restore; G_BA, D_A, D_B weights, "
+          "history.csv, l2l_training.json)")
     return 0
 
 
