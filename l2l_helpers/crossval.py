@@ -90,7 +90,6 @@ RESOURCE = "training"
 RESULTS_CSV = "results.csv"
 SWEEP_JSON = "sweep.json"
 FIGURE = "crossval.png"
-_BACKUP = ".results.csv.resume"
 _KEY = ("n_pairs", "repeat", "fold")
 _METRICS = ("nrmse", "ms5", "psnr")
 
@@ -311,6 +310,21 @@ def _worker_threads():
     return int(n) if n else None
 
 
+def _prepare_worker():
+    """Inside a Dask worker (a process of ours): TensorFlow on the worker's threads, its notices off.
+
+    Call it first in a task function, before TensorFlow does any work. Outside a worker it does nothing.
+    Returns the worker's number of threads (None outside a worker).
+    """
+    threads = _worker_threads()
+    if threads:  # its thread pools, and no TensorFlow notices
+        _limit_tf_threads(threads)  # (retracing warnings when one process builds one model per task)
+        import logging
+
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    return threads
+
+
 def _prefiltered_scores(experiment, model_dir, sigma):
     """Restore the test images again with the saved model and score them after a Gaussian filter."""
     from scipy.ndimage import gaussian_filter
@@ -372,12 +386,7 @@ def run_task(task):
     from .experiment import Experiment, run_experiment
 
     t0 = time.perf_counter()
-    threads = _worker_threads()
-    if threads:  # inside a Dask worker (a process of ours): its thread pools, and no TensorFlow notices
-        _limit_tf_threads(threads)  # (retracing warnings when one process builds one model per task)
-        import logging
-
-        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    _prepare_worker()
     experiment = Experiment.from_dict(task["experiment"])
     sigma = task.get("prefilter")
     if sigma:
@@ -503,8 +512,6 @@ def local_cluster(n_workers, allowed_failures=1):
                             silence_logs=logging.ERROR)
 
 
-# --------------------------------------------------------------------------- the sweep
-
 def _workers(client):
     """The scheduler's workers (all of them: newer distributed lists only a few unless asked)."""
     try:
@@ -521,6 +528,156 @@ def _check_workers_offer_resource(client):
                          f"task could start: start the workers with '--resources {RESOURCE}=1' (dask-jobqueue: "
                          f"worker_extra_args=['--resources', '{RESOURCE}=1']); each then runs one training at a time")
 
+
+# --------------------------------------------------------------------------- rows streamed to a CSV, on Dask
+# Shared by run_crossval and l2l_helpers.validate.run_validation: an output folder whose CSV keeps the finished
+# rows of an earlier run of the same settings (resume), and a loop that runs tasks on Dask and hands each result
+# (or error) over as it finishes.
+
+def _open_resumable_csv(out_dir, command, settings, *, settings_json, csv_name, columns, key, planned, inputs=(),
+                        overwrite=False, what="sweep"):
+    """Open an output folder for streamed CSV rows, keeping the finished rows of an earlier run of the same settings.
+
+    A non-empty folder must have been written by ``command`` (nothing foreign in it) and hold ``settings_json``
+    equal to ``settings``; its rows with status ``ok`` whose ``key(row)`` is in ``planned`` are kept (once each),
+    also those of a backup left by a run killed while reopening. The folder is then reopened (its previous files
+    removed through the manifest), ``settings_json`` and the CSV's header and kept rows are written and flushed.
+
+    Returns
+    -------
+    tuple
+        ``(out, file, writer, kept)``: the :class:`~l2l_helpers.io.OutputFolder` (close it), the open CSV file
+        (close it), its ``csv.DictWriter`` (``columns``; extra keys ignored) and the kept rows.
+
+    Raises
+    ------
+    FileExistsError
+        A non-empty folder without ``settings_json``, written by another command, or holding foreign files.
+    ValueError
+        A folder holding a run with other settings (the differences are named).
+    """
+    from .io import check_output, open_output
+
+    out_dir = Path(out_dir)
+    backup = out_dir / f".{csv_name}.resume"
+    kept = []
+    resuming = False
+    if not overwrite and out_dir.is_dir() and any(out_dir.iterdir()):
+        check_output(out_dir, command, overwrite=True, inputs=inputs, owned=["."])  # our folder, nothing foreign
+        old_path = out_dir / settings_json
+        if not old_path.is_file():
+            raise FileExistsError(f"{out_dir}: not empty and holds no {settings_json}; use overwrite or another folder")
+        old = json.loads(old_path.read_text(encoding="utf-8"))
+        if old != settings:
+            raise ValueError(f"{out_dir} holds a {what} with other settings ({_describe_difference(old, settings)}); "
+                             "run it with its own settings to resume, or use overwrite / another folder")
+        rows = _read_rows(backup) + _read_rows(out_dir / csv_name)  # a backup is left by a run killed on resuming
+        seen = set()
+        for r in rows:
+            k = key(r)
+            if r["status"] == "ok" and k in planned and k not in seen:
+                seen.add(k)
+                kept.append(r)
+        resuming = True
+        # keep the finished rows safe (hidden file, ignored by the manifest) while the folder is reopened
+        tmp = out_dir / f"{backup.name}.tmp"
+        with open(tmp, "w", newline="", encoding="utf-8") as b:
+            w = csv.DictWriter(b, fieldnames=list(kept[0]) if kept else list(columns))
+            w.writeheader()
+            w.writerows(kept)
+        os.replace(tmp, backup)
+    out = open_output(out_dir, command, overwrite=overwrite or resuming, inputs=inputs, owned=["."])
+    out.write_json(settings_json, settings)
+    f = open(out.path_for(csv_name), "w", newline="", encoding="utf-8")
+    writer = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+    writer.writeheader()
+    for r in kept:
+        writer.writerow(r)
+    f.flush()
+    os.fsync(f.fileno())
+    if backup.is_file():
+        backup.unlink()
+    return out, f, writer, kept
+
+
+def _run_dask_tasks(todo, task_function, key, handle, *, scheduler=None, workers=None, profile="workshop",
+                    progress=True, desc="tasks", announce=None):
+    """Run tasks on Dask, handing each result (or error) to ``handle(task, result, error)`` as it finishes.
+
+    A local cluster (:func:`local_cluster`, ``workers`` or :func:`default_workers` of ``profile``, at most one per
+    task) unless ``scheduler`` (an address or a ``distributed.Client``) is given. Each task holds one
+    :data:`RESOURCE` and is retried once; a task that fails twice reaches ``handle`` with ``result=None`` and
+    ``error`` (``"TypeName: message"``). Tasks not finished when something raises are cancelled; the cluster
+    (and a client made here) is closed.
+
+    Parameters
+    ----------
+    todo : list
+        The tasks (plain data; ``task_function`` takes one).
+    task_function : callable
+        What a worker runs.
+    key : callable
+        ``key(task)``: the Dask key of a task (unique).
+    handle : callable
+        ``handle(task, result, error)``, called in this process.
+    announce : callable, optional
+        ``announce(n_workers, where)``: a line printed (with ``progress``) before the tasks start.
+
+    Returns
+    -------
+    str or None
+        The dashboard address (None without bokeh on a local cluster).
+    """
+    from distributed import Client, as_completed
+
+    from .progress import progress as progress_bar
+
+    cluster = client = None
+    try:
+        if scheduler is None:
+            n = int(workers) if workers else default_workers(profile)
+            cluster = local_cluster(min(n, len(todo)))
+            client = Client(cluster)
+        elif isinstance(scheduler, Client):
+            client = scheduler
+        else:
+            client = Client(scheduler)
+        # a local scheduler serves the dashboard only with bokeh installed; a remote one: ask it
+        _check_workers_offer_resource(client)
+        dashboard = (client.dashboard_link or None) if (scheduler is not None or _dashboard_available()) else None
+        if progress:
+            if announce is not None:
+                print(announce(len(_workers(client)), f"scheduler {client.scheduler.address}"))
+            print(f"Dask dashboard: {dashboard}" if dashboard else
+                  "Dask dashboard: off (pip install bokeh to watch the tasks in a browser)")
+        futures = {}
+        for t in todo:
+            futures[client.submit(task_function, t, key=key(t), retries=1, pure=False,
+                                  resources={RESOURCE: 1})] = t
+        bar = progress_bar(total=len(todo), desc=desc, unit="task", disable=not progress)
+        try:
+            for future in as_completed(list(futures)):
+                task = futures.pop(future)
+                try:
+                    result, error = future.result(), None
+                except Exception as exc:  # failed twice, or its worker died twice: hand it over, go on
+                    result, error = None, f"{type(exc).__name__}: {exc}"
+                handle(task, result, error)
+                bar.update(1)
+                future.release()
+        finally:
+            bar.close()
+            for future in futures:
+                future.cancel()
+    finally:
+        if client is not None and scheduler is not client:
+            client.close()
+        if cluster is not None:
+            cluster.close()
+    return dashboard
+
+
+# --------------------------------------------------------------------------- the sweep
 
 def _columns(has_ground_truth):
     return COLUMNS + (GROUND_TRUTH_COLUMNS if has_ground_truth else ()) + _TAIL
@@ -639,9 +796,6 @@ def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, p
     >>> summary["ran"] + summary["skipped"] == summary["tasks"]  # doctest: +SKIP
     True
     """
-    from .io import check_output, open_output
-    from .progress import progress as progress_bar
-
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     n_images, has_truth = _n_images_and_truth(data)
@@ -657,108 +811,41 @@ def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, p
                                              if data.get(k)]
 
     # resume: keep the finished rows of an earlier run of the same sweep
-    kept = []
-    resuming = False
-    if not overwrite and out_dir.is_dir() and any(out_dir.iterdir()):
-        check_output(out_dir, "crossval", overwrite=True, inputs=inputs, owned=["."])  # our folder, nothing foreign
-        old_sweep_path = out_dir / SWEEP_JSON
-        if not old_sweep_path.is_file():
-            raise FileExistsError(f"{out_dir}: not empty and holds no {SWEEP_JSON}; use overwrite or another folder")
-        old = json.loads(old_sweep_path.read_text(encoding="utf-8"))
-        if old != sweep:
-            raise ValueError(f"{out_dir} holds a sweep with other settings ({_describe_difference(old, sweep)}); "
-                             "run it with its own settings to resume, or use overwrite / another folder")
-        backup = out_dir / _BACKUP
-        rows = _read_rows(backup) + _read_rows(out_dir / RESULTS_CSV)  # a backup is left by a run killed on resuming
-        planned = {tuple(int(t[k]) for k in _KEY) for t in tasks}
-        seen = set()
-        for r in rows:
-            key = tuple(int(r[k]) for k in _KEY)
-            if r["status"] == "ok" and key in planned and key not in seen:
-                seen.add(key)
-                kept.append(r)
-        resuming = True
-        # keep the finished rows safe (hidden file, ignored by the manifest) while the folder is reopened
-        tmp = out_dir / f"{_BACKUP}.tmp"
-        with open(tmp, "w", newline="", encoding="utf-8") as b:
-            w = csv.DictWriter(b, fieldnames=list(kept[0]) if kept else list(_KEY) + ["status"])
-            w.writeheader()
-            w.writerows(kept)
-        os.replace(tmp, backup)
-    columns = _columns(has_truth)
-    out = open_output(out_dir, "crossval", overwrite=overwrite or resuming, inputs=inputs, owned=["."])
-    out.write_json(SWEEP_JSON, sweep)
+    planned = {tuple(int(t[k]) for k in _KEY) for t in tasks}
+    out, f, writer, kept = _open_resumable_csv(
+        out_dir, "crossval", sweep, settings_json=SWEEP_JSON, csv_name=RESULTS_CSV, columns=_columns(has_truth),
+        key=lambda r: tuple(int(r[k]) for k in _KEY), planned=planned, inputs=inputs, overwrite=overwrite,
+        what="sweep")
     figure_path = out.path_for(FIGURE)  # drawn at the end; recorded now, so 'l2l crossval --plot' may redraw it
     csv_path = out.path_for(RESULTS_CSV)
-    f = open(csv_path, "w", newline="", encoding="utf-8")
-    writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    for r in kept:
-        writer.writerow(r)
-    f.flush()
-    os.fsync(f.fileno())
-    if (out_dir / _BACKUP).is_file():
-        (out_dir / _BACKUP).unlink()
     done = {tuple(int(r[k]) for k in _KEY) for r in kept}
     todo = [t for t in tasks if (t["n_pairs"], t["repeat"], t["fold"]) not in done]
 
     summary = {"csv": csv_path, "tasks": len(tasks), "skipped": len(kept), "ran": 0, "failed": 0, "dashboard": None}
-    cluster = client = None
     if progress and not todo:
         print(f"{len(tasks)} tasks: all already in {csv_path.name}; nothing to run")
+
+    def handle(task, row, error):
+        if error is not None:
+            row = _failed_row(task, error, has_truth)
+            summary["failed"] += 1
+        writer.writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+        summary["ran"] += 1
+
     try:
         if todo:
-            from distributed import Client, as_completed
-
-            if scheduler is None:
-                n = int(workers) if workers else default_workers(profile)
-                cluster = local_cluster(min(n, len(todo)))
-                client = Client(cluster)
-            elif isinstance(scheduler, Client):
-                client = scheduler
-            else:
-                client = Client(scheduler)
-            # a local scheduler serves the dashboard only with bokeh installed; a remote one: ask it
-            _check_workers_offer_resource(client)
-            summary["dashboard"] = (client.dashboard_link or None) if (scheduler is not None
-                                                                       or _dashboard_available()) else None
-            if progress:
-                where = f"scheduler {client.scheduler.address}"
-                print(f"{len(tasks)} tasks: {len(kept)} already in {RESULTS_CSV}, {len(todo)} to run on "
-                      f"{len(_workers(client))} workers ({where})")
-                print(f"Dask dashboard: {summary['dashboard']}" if summary["dashboard"] else
-                      "Dask dashboard: off (pip install bokeh to watch the tasks in a browser)")
-            fn = task_function or run_task
             token = _sweep_token(sweep)
-            futures = {}
-            for t in todo:
-                key = f"crossval-{token}-n{t['n_pairs']}-r{t['repeat']}-f{t['fold']}"
-                futures[client.submit(fn, t, key=key, retries=1, pure=False, resources={RESOURCE: 1})] = t
-            bar = progress_bar(total=len(todo), desc="cross-validation tasks", unit="task", disable=not progress)
-            try:
-                for future in as_completed(list(futures)):
-                    task = futures.pop(future)
-                    try:
-                        row = future.result()
-                    except Exception as exc:  # failed twice, or its worker died twice: record it, go on
-                        row = _failed_row(task, f"{type(exc).__name__}: {exc}", has_truth)
-                        summary["failed"] += 1
-                    writer.writerow(row)
-                    f.flush()
-                    os.fsync(f.fileno())
-                    summary["ran"] += 1
-                    bar.update(1)
-                    future.release()
-            finally:
-                bar.close()
-                for future in futures:
-                    future.cancel()
+            summary["dashboard"] = _run_dask_tasks(
+                todo, task_function or run_task,
+                lambda t: f"crossval-{token}-n{t['n_pairs']}-r{t['repeat']}-f{t['fold']}", handle,
+                scheduler=scheduler, workers=workers, profile=profile, progress=progress,
+                desc="cross-validation tasks",
+                announce=lambda n, where: (f"{len(tasks)} tasks: {len(kept)} already in {RESULTS_CSV}, {len(todo)} "
+                                           f"to run on {n} workers ({where})"))
     finally:
         f.close()
-        if client is not None and scheduler is not client:
-            client.close()
-        if cluster is not None:
-            cluster.close()
     rows = read_results(csv_path)
     if any(r["status"] == "ok" for r in rows):
         import matplotlib.pyplot as plt

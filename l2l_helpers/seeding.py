@@ -143,6 +143,7 @@ def seeded(seed, deterministic=True, clear_session=False):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise ValueError(f"seed must be an integer, got {seed!r}")
     import keras
+    from keras.src.random import seed_generator as keras_seed_module
     from tensorflow.python.framework import config as tf_config
     from tensorflow.python.framework import random_seed as tf_random_seed
 
@@ -157,14 +158,24 @@ def seeded(seed, deterministic=True, clear_session=False):
     keras_seed = gs.get_global_attribute(_KERAS_SEED)
     keras_gen = gs.get_global_attribute(_KERAS_SEED_GENERATOR)
     was_deterministic = tf_config.is_op_determinism_enabled()
+    keras_random = None
     try:
         if clear_session:
             keras.backend.clear_session(free_memory=True)
         keras.utils.set_random_seed(int(seed))
+        # Keras draws the seeds of unseeded initializers from Python's global `random`. Other threads of the
+        # process may draw from it too (a Dask worker's event loop does, several times a second), which would make
+        # the initial weights depend on timing. Keras gets a private generator in the same state instead: the same
+        # draws as before in a plain process, unaffected by anyone else's.
+        keras_random = keras_seed_module.python_random
+        keras_seed_module.python_random = random.Random()
+        keras_seed_module.python_random.setstate(random.getstate())
         if deterministic:
             tf_config.enable_op_determinism()
         yield int(seed)
     finally:
+        if keras_random is not None:
+            keras_seed_module.python_random = keras_random
         if deterministic and not was_deterministic:
             tf_config.disable_op_determinism()
         elif was_deterministic and not tf_config.is_op_determinism_enabled():

@@ -123,3 +123,24 @@ def test_a_seed_that_is_not_an_integer_is_refused():
     with pytest.raises(ValueError, match="seed must be an integer"):
         with seeded(1.5):
             pass
+
+
+def _initial_kernel(draws_by_others):
+    import keras
+
+    with seeded(4):
+        for _ in range(draws_by_others):  # e.g. a Dask worker's event loop, in another thread of the process
+            random.random()
+        return np.asarray(keras.initializers.GlorotUniform()((4, 3)))  # unseeded: Keras draws a seed
+
+
+def test_kerass_initial_weights_do_not_depend_on_others_drawing_from_pythons_random():
+    assert np.array_equal(_initial_kernel(0), _initial_kernel(5))
+
+
+def test_keras_draws_its_default_seeds_from_pythons_random_again_after_the_block():
+    from keras.src.random import seed_generator
+
+    with seeded(0):
+        pass
+    assert seed_generator.python_random is random
