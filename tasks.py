@@ -4,6 +4,8 @@
     python3 tasks.py course   # main job: run every notebook headless -> course_output/
     python3 tasks.py test     # the tests: pytest + doctests (package) + nbval (notebooks, quick profile)
     python3 tasks.py lab      # open JupyterLab on the course
+    python3 tasks.py badges   # Binder/Colab badges and the Colab set-up cell from pyproject's [project.urls]
+    python3 tasks.py test-colab  # the notebooks under nbval with Google Colab's versions (.venv-colab)
 
 Each command first makes sure a virtual environment ``.venv`` inside the
 checkout holds the pinned packages of ``requirements.txt`` and this package
@@ -16,7 +18,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,11 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("L2L_VENV", ROOT / ".venv"))
 STAMP = VENV / ".l2l-installed"
+COLAB_VENV = Path(os.environ.get("L2L_COLAB_VENV", ROOT / ".venv-colab"))
+# pytest options for the notebooks, the same for `test` and `test-colab`
+NBVAL_ARGS = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", ROOT / "tests" / "nbval_sanitize.cfg"]
 
 
-def _venv_python():
+def _venv_python(venv=None):
     sub = "Scripts/python.exe" if os.name == "nt" else "bin/python"
-    return VENV / sub
+    return (venv or VENV) / sub
 
 
 def _fingerprint():
@@ -88,6 +95,34 @@ def cmd_course(args):
     return _run(cmd, cwd=ROOT)
 
 
+def _course_links():
+    """l2l_helpers/course_links.py loaded by path (standard library only), before any environment exists."""
+    spec = importlib.util.spec_from_file_location("_l2l_course_links", ROOT / "l2l_helpers" / "course_links.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def ensure_browser():
+    """Debian's chromium for tests/test_browser.py: installed with apt-get when missing and run as root.
+
+    Returns True when the browser test is required (CI, or root: it could install chromium), so the test fails
+    instead of skipping when something is missing.
+    """
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if not (shutil.which("chromium") or Path("/usr/bin/chromium").exists()):
+        if is_root and shutil.which("apt-get"):
+            print("The browser test needs Debian's chromium; installing it: apt-get install -y chromium", flush=True)
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            if _run(["apt-get", "install", "-y", "-q", "chromium"], env=env) != 0:
+                _run(["apt-get", "update", "-q"], env=env)
+                _run(["apt-get", "install", "-y", "-q", "chromium"], env=env)
+        else:
+            print("The browser test (tests/test_browser.py) needs Debian's chromium and is skipped without it; "
+                  "install it with:  sudo apt-get install -y chromium", flush=True)
+    return bool(os.environ.get("CI")) or is_root
+
+
 def cmd_test(args):
     python = ensure_env()
     # Notebook kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are
@@ -95,23 +130,103 @@ def cmd_test(args):
     # Progress bars are plain text, as in the committed notebooks (l2l course sets the same).
     env = dict(os.environ, L2L_PROFILE="quick", L2L_PROGRESS="text",
                MPLBACKEND="module://matplotlib_inline.backend_inline", TF_CPP_MIN_LOG_LEVEL="2")
+    env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])  # `!l2l` in notebooks
     with tempfile.TemporaryDirectory(prefix="l2l-test-results-") as tmp:
         env["L2L_RESULTS_DIR"] = tmp
         targets = args.paths or ["tests", "l2l_helpers", "notebooks"]
-        cmd = [python, "-m", "pytest", "--doctest-modules", "--nbval-lax", "--nbval-current-env",
-               "--nbval-sanitize-with", ROOT / "tests" / "nbval_sanitize.cfg", "-p", "no:cacheprovider",
+        if any((ROOT / t).resolve() == ROOT / "tests" or "test_browser" in str(t) for t in targets):
+            if ensure_browser():
+                env.setdefault("L2L_REQUIRE_BROWSER", "1")  # tests/test_browser.py fails instead of skipping
+        cmd = [python, "-m", "pytest", "--doctest-modules", *NBVAL_ARGS, "-p", "no:cacheprovider",
                "--durations=15", *targets, *args.pytest_args]
         return _run(cmd, cwd=ROOT, env=env)
 
 
 def cmd_lab(args):
     python = ensure_env()
-    return _run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT)
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+    return _run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT,
+                env=env)
 
 
 def cmd_setup(args):
     ensure_env()
     return 0
+
+
+def cmd_badges(args):
+    python = ensure_env()
+    return _run([python, "-m", "l2l_helpers.course_links", "--root", ROOT, *(["--check"] if args.check else [])],
+                cwd=ROOT)
+
+
+def ensure_colab_env(base_python=None):
+    """Create .venv-colab with Google Colab's versions (requirements-colab.txt), once (again when they change)."""
+    base_python = base_python or sys.executable
+    python = _venv_python(COLAB_VENV)
+    stamp = COLAB_VENV / ".l2l-installed"
+    version = subprocess.run([base_python, "-c", "import sys; print(sys.version)"], capture_output=True, text=True)
+    if version.returncode != 0:
+        sys.exit(f"{base_python} does not run: {version.stderr.strip()}")
+    h = hashlib.sha256((ROOT / "requirements-colab.txt").read_bytes())
+    h.update(version.stdout.strip().encode())
+    fingerprint = h.hexdigest()
+    if not (stamp.exists() and stamp.read_text().strip() == fingerprint):
+        print(f"Creating a virtual environment with Colab's versions in {COLAB_VENV} "
+              f"(Python {version.stdout.split()[0]}) ...", flush=True)
+        if _run([base_python, "-m", "venv", "--clear", COLAB_VENV]) != 0:
+            sys.exit("Could not create the virtual environment (on Debian/Ubuntu: apt-get install python3-venv).")
+        pip = [python, "-m", "pip", "--disable-pip-version-check"]
+        for cmd in (pip + ["install", "--upgrade", "pip"], pip + ["install", "-r", ROOT / "requirements-colab.txt"]):
+            if _run(cmd) != 0:
+                sys.exit(f"Installation failed: {' '.join(str(c) for c in cmd)}")
+        stamp.write_text(fingerprint + "\n")
+    return python
+
+
+COLAB_REPORT = """import sys, l2l_helpers
+from importlib.metadata import version
+print("l2l_helpers", version("l2l-helpers"), "from", l2l_helpers.__file__)
+print(f"Python {sys.version.split()[0]}", *(f"{p} {version(p)}" for p in
+      ("tensorflow", "keras", "numpy", "scikit-image", "ipywidgets", "csbdeep")), sep=", ")
+"""
+
+
+def cmd_test_colab(args):
+    """Install the package as the notebooks' Colab cell does, into Colab's versions, and run the notebooks."""
+    python = ensure_colab_env(args.python)
+    links = _course_links()
+    with tempfile.TemporaryDirectory(prefix="l2l-colab-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="l2l-test-results-") as results:
+        # the Colab cell itself, with a stand-in google.colab and this checkout instead of the GitHub address
+        stub = Path(tmp) / "stub" / "google" / "colab"
+        stub.mkdir(parents=True)
+        (stub / "__init__.py").write_text("")
+        (stub / "output.py").write_text("def enable_custom_widget_manager():\n    pass\n")
+        # the package's source as pip gets it from GitHub (a copy: no build files left in the checkout)
+        source = Path(tmp) / "source"
+        shutil.copytree(ROOT / "l2l_helpers", source / "l2l_helpers", ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy(ROOT / name, source / name)
+        cell = links.colab_setup_source(ROOT / "pyproject.toml", source=source.as_uri())
+        print(f"Installing l2l_helpers as the Colab cell does (keeping {', '.join(links.COLAB_KEEP)}):", flush=True)
+        env = dict(os.environ, PYTHONPATH=str(stub.parent.parent))
+        cell = "import google.colab  # imported by Colab's kernel at start\n" + cell
+        if _run([python, "-c", cell], cwd=tmp, env=env) != 0:
+            return 1
+        _run([python, "-c", COLAB_REPORT], cwd=tmp)
+        env = dict(os.environ, L2L_PROFILE="quick", L2L_PROGRESS="text", L2L_RESULTS_DIR=results,
+                   MPLBACKEND="module://matplotlib_inline.backend_inline", TF_CPP_MIN_LOG_LEVEL="2",
+                   PATH=os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]))
+        notebooks = sorted((ROOT / "notebooks").glob(links.NOTEBOOK_GLOB))
+        if args.only:
+            notebooks = [p for p in notebooks if p.name.startswith(tuple(args.only))]
+            if not notebooks:
+                sys.exit(f"no notebook in {ROOT / 'notebooks'} starts with {' or '.join(args.only)}")
+        # rootdir is the checkout (pyproject's pytest settings), but the kernels import the installed package
+        cmd = [python, "-m", "pytest", *NBVAL_ARGS, "-p", "no:cacheprovider", "--durations=15",
+               *[p.relative_to(ROOT) for p in notebooks], *args.pytest_args]
+        return _run(cmd, cwd=ROOT, env=env)
 
 
 def main(argv=None):
@@ -133,6 +248,17 @@ def main(argv=None):
     p.set_defaults(func=cmd_lab)
     p = sub.add_parser("setup", help="only create/refresh the environment")
     p.set_defaults(func=cmd_setup)
+    p = sub.add_parser("badges", help="write the Binder/Colab badges and the Colab set-up cell into every notebook "
+                                      "and README.md, from pyproject's [project.urls] Repository (idempotent)")
+    p.add_argument("--check", action="store_true", help="change nothing; exit 1 if something is out of date")
+    p.set_defaults(func=cmd_badges)
+    p = sub.add_parser("test-colab", help="run the notebooks under nbval (quick profile) in .venv-colab: Google "
+                                          "Colab's versions (requirements-colab.txt), the package installed as the "
+                                          "Colab cell does")
+    p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 00 01")
+    p.add_argument("--python", help="the Python to build .venv-colab on (default: this one; Colab has 3.13)")
+    p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
+    p.set_defaults(func=cmd_test_colab)
     args = parser.parse_args(argv)
     return args.func(args)
 

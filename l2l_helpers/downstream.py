@@ -381,7 +381,6 @@ def binarize(image, structure=None, percentile=None, min_size=None, sigma=1.0, m
     (25, False)
     """
     from skimage.filters import gaussian
-    from skimage.morphology import remove_small_objects
 
     img = _image2d(image)
     settings = {}
@@ -405,8 +404,22 @@ def binarize(image, structure=None, percentile=None, min_size=None, sigma=1.0, m
     smooth = gaussian(img, sigma=sigma, preserve_range=True) if sigma else img
     fg = (smooth > np.percentile(smooth[region], settings["percentile"])) & region
     if settings["min_size"] > 1:
-        fg = remove_small_objects(fg, max_size=settings["min_size"] - 1)
+        fg = _remove_small_objects(fg, settings["min_size"])
     return fg
+
+
+def _remove_small_objects(mask, min_size):
+    """Remove objects of fewer than ``min_size`` pixels, on scikit-image 0.25 (Colab) and 0.26.
+
+    scikit-image 0.26 replaced ``min_size`` (objects smaller than it are removed) by ``max_size`` (objects
+    of at most that size are removed); 0.25 knows only ``min_size``.
+    """
+    from skimage.morphology import remove_small_objects
+
+    try:
+        return remove_small_objects(mask, max_size=min_size - 1)
+    except TypeError:  # scikit-image < 0.26
+        return remove_small_objects(mask, min_size=min_size)
 
 
 def distance_map(mask):

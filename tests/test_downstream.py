@@ -213,3 +213,13 @@ def test_the_module_imports_no_tensorflow():
 
 def test_every_public_name_is_documented():
     assert all(getattr(downstream, name).__doc__ for name in downstream.__all__ if callable(getattr(downstream, name)))
+
+
+def test_objects_smaller_than_min_size_are_removed_and_those_of_min_size_kept():
+    from l2l_helpers.downstream import _remove_small_objects
+
+    mask = np.zeros((10, 20), bool)
+    mask[1, 1:5] = True      # 4 pixels
+    mask[5, 1:6] = True      # 5 pixels
+    kept = _remove_small_objects(mask, 5)
+    assert not kept[1].any() and kept[5, 1:6].all()
