@@ -6,6 +6,7 @@
     python3 tasks.py lab      # open JupyterLab on the course
     python3 tasks.py badges   # Binder/Colab badges and the Colab set-up cell from pyproject's [project.urls]
     python3 tasks.py test-colab  # the notebooks under nbval with Google Colab's versions (.venv-colab)
+    python3 tasks.py bench    # the benchmark suite -> benchmarks/results.json, results.md, README's table
 
 Each command first makes sure a virtual environment ``.venv`` inside the
 checkout holds the pinned packages of ``requirements.txt`` and this package
@@ -30,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = Path(os.environ.get("L2L_VENV", ROOT / ".venv"))
 STAMP = VENV / ".l2l-installed"
+PEERS_VENV = ROOT / ".venv-peers"  # CAREamics (PyTorch) for the quality benchmark; benchmarks/suite.py looks here
 COLAB_VENV = Path(os.environ.get("L2L_COLAB_VENV", ROOT / ".venv-colab"))
 # pytest options for the notebooks, the same for `test` and `test-colab`
 NBVAL_ARGS = ["--nbval-lax", "--nbval-current-env", "--nbval-sanitize-with", ROOT / "tests" / "nbval_sanitize.cfg"]
@@ -229,6 +231,20 @@ def cmd_test_colab(args):
         return _run(cmd, cwd=ROOT, env=env)
 
 
+def cmd_bench(args):
+    python = ensure_env()
+    if args.peers:
+        peers = _venv_python(PEERS_VENV)
+        if not peers.exists():
+            _run([sys.executable, "-m", "venv", PEERS_VENV], cwd=ROOT)
+        if _run([peers, "-m", "pip", "install", "-q", "-r", ROOT / "benchmarks" / "requirements-peers.txt"],
+                cwd=ROOT) != 0:
+            return 1
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", L2L_PROGRESS="text",
+               PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+    return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="task", required=True)
@@ -259,6 +275,13 @@ def main(argv=None):
     p.add_argument("--python", help="the Python to build .venv-colab on (default: this one; Colab has 3.13)")
     p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
     p.set_defaults(func=cmd_test_colab)
+    p = sub.add_parser("bench", help="run the benchmark suite (benchmarks/suite.py): writes benchmarks/results.json, "
+                                     "benchmarks/results.md and README's benchmark table")
+    p.add_argument("--peers", action="store_true", help="first install CAREamics into .venv-peers for the quality "
+                                                        "section (PyTorch: a large download)")
+    p.add_argument("suite_args", nargs=argparse.REMAINDER,
+                   help="passed on to benchmarks/suite.py, e.g. --sections quality drift")
+    p.set_defaults(func=cmd_bench)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -200,7 +200,9 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
     -------
     dict
         The summary: profile, versions, and per notebook its name, status
-        (``"ok"`` or ``"failed"``), seconds and error.
+        (``"ok"`` or ``"failed"``), seconds, peak memory of the kernel and
+        the processes it started (MB, see :class:`~l2l_helpers.memory.PeakMemory`)
+        and error.
 
     Examples
     --------
@@ -211,6 +213,7 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
     import nbformat
 
     from . import __version__
+    from .memory import PeakMemory
     from .progress import progress
 
     notebooks = find_notebooks(notebooks_dir, only=only)
@@ -232,7 +235,8 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
     for path in bar:
         bar.set_postfix_str(path.name)
         t0 = time.perf_counter()
-        nb, error = execute_notebook(path, profile=profile, results_root=results_root, timeout=timeout)
+        with PeakMemory() as memory:  # the kernel and what it starts (Dask workers, !l2l)
+            nb, error = execute_notebook(path, profile=profile, results_root=results_root, timeout=timeout)
         seconds = time.perf_counter() - t0
         target = out / path.name
         nbformat.write(nb, target)
@@ -241,9 +245,10 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
         if inplace and error is None:
             nbformat.write(nb, path)
         entry = {"notebook": path.name, "status": "ok" if error is None else "failed",
-                 "seconds": round(seconds, 1), "error": error}
+                 "seconds": round(seconds, 1), "peak_memory_mb": round(memory.peak_mb), "error": error}
         summary["notebooks"].append(entry)
-        bar.write(f"{path.name}: {entry['status']} in {seconds:.0f} s" + (f" ({error})" if error else ""))
+        bar.write(f"{path.name}: {entry['status']} in {seconds:.0f} s, peak memory {memory.peak_mb:.0f} MB"
+                  + (f" ({error})" if error else ""))
     summary["total_seconds"] = round(sum(e["seconds"] for e in summary["notebooks"]), 1)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out / "summary.md").write_text(format_summary(summary))
@@ -273,21 +278,22 @@ def format_summary(summary):
     Examples
     --------
     >>> print(format_summary({"profile": "quick", "notebooks": [
-    ...     {"notebook": "00_the_data.ipynb", "status": "ok", "seconds": 3.2, "error": None}]}))
+    ...     {"notebook": "00_the_data.ipynb", "status": "ok", "seconds": 3.2, "peak_memory_mb": 410,
+    ...      "error": None}]}))
     # Course run (profile: quick)
     <BLANKLINE>
-    | notebook | status | seconds |
-    | --- | --- | ---: |
-    | 00_the_data.ipynb | ok | 3.2 |
+    | notebook | status | seconds | peak memory (MB) |
+    | --- | --- | ---: | ---: |
+    | 00_the_data.ipynb | ok | 3.2 | 410 |
     <BLANKLINE>
     1 of 1 notebooks ran without error in 3 s.
     <BLANKLINE>
     """
     rows = [f"# Course run (profile: {summary['profile']})", "",
-            "| notebook | status | seconds |", "| --- | --- | ---: |"]
+            "| notebook | status | seconds | peak memory (MB) |", "| --- | --- | ---: | ---: |"]
     for e in summary["notebooks"]:
         status = e["status"] if not e.get("error") else f"{e['status']}: {e['error']}"
-        rows.append(f"| {e['notebook']} | {status} | {e['seconds']:.1f} |")
+        rows.append(f"| {e['notebook']} | {status} | {e['seconds']:.1f} | {e.get('peak_memory_mb', '')} |")
     n_ok = sum(e["status"] == "ok" for e in summary["notebooks"])
     total = sum(e["seconds"] for e in summary["notebooks"])
     extra = [f"{k}: {summary[k]}" for k in ("started", "python", "l2l_helpers", "machine") if k in summary]

@@ -145,10 +145,10 @@ def data_dir():
 
     Examples
     --------
-    >>> os.environ["L2L_DATA_DIR"] = "/tmp/l2l-data"
-    >>> data_dir()
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"L2L_DATA_DIR": "/tmp/l2l-data"}):  # restores the environment after
+    ...     data_dir()
     PosixPath('/tmp/l2l-data')
-    >>> del os.environ["L2L_DATA_DIR"]
     """
     value = os.environ.get("L2L_DATA_DIR", "").strip()
     if value:
@@ -168,10 +168,10 @@ def user_registry_path():
 
     Examples
     --------
-    >>> os.environ["L2L_DATA_DIR"] = "/tmp/l2l-data"
-    >>> user_registry_path()
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"L2L_DATA_DIR": "/tmp/l2l-data"}):
+    ...     user_registry_path()
     PosixPath('/tmp/l2l-data/registry.txt')
-    >>> del os.environ["L2L_DATA_DIR"]
     """
     return data_dir() / "registry.txt"
 

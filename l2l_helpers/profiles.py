@@ -86,10 +86,10 @@ def current_profile(default=DEFAULT_PROFILE):
 
     Examples
     --------
-    >>> os.environ["L2L_PROFILE"] = "quick"
-    >>> current_profile()
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {"L2L_PROFILE": "quick"}):  # restores the environment after
+    ...     current_profile()
     'quick'
-    >>> del os.environ["L2L_PROFILE"]
     """
     value = os.environ.get("L2L_PROFILE", "").strip().lower() or default
     if value not in PROFILES:

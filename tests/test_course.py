@@ -110,3 +110,12 @@ def test_execute_notebook_keeps_finished_text_progress_bars(course_dir):
     outputs = nb.cells[1].outputs
     assert [o["output_type"] for o in outputs] == ["stream"]
     assert "5/5" in outputs[0]["text"] and "0/5" not in outputs[0]["text"]
+
+
+def test_run_course_records_the_peak_memory_of_the_kernel(course_dir, tmp_path):
+    _write_notebook(course_dir / "02_memory.ipynb",
+                    "import numpy as np, time\nblock = np.ones(300 * 2**20, dtype=np.uint8)\ntime.sleep(1)")
+    summary = run_course(course_dir, tmp_path / "out", profile="quick", only=["02"], html=False)
+    entry = summary["notebooks"][0]
+    assert entry["status"] == "ok" and entry["peak_memory_mb"] >= 300
+    assert "peak memory (MB)" in (tmp_path / "out" / "summary.md").read_text()

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""What makes a CARE training step faster on a 2-core CPU: the things tried, side by side.
+
+Each variant runs in a fresh process (TensorFlow's thread pools and XLA are
+process-wide), builds the profile's CARE U-Net, trains a few untimed warm-up
+steps (graph building, XLA compilation) and then ``--steps`` timed steps
+through ``keras.Model.fit`` on random patches, as :mod:`l2l_helpers.care`
+does. Variants:
+
+``baseline``
+    what ``train_model`` does: a Python generator of batches (one NumPy
+    fancy-index per batch), Keras' default graph, TensorFlow's default
+    thread pools;
+``tf_data``
+    the same batches from a ``tf.data`` pipeline with ``prefetch``;
+``xla``
+    ``jit_compile=True`` (XLA on the CPU);
+``threads_2_1`` / ``threads_1_1``
+    intra-op 2 / 1 threads, inter-op 1 thread;
+``batch_8``
+    half the batch (steps are cheaper, but see fewer patches).
+
+Seconds per step are medians over the timed steps (per-epoch timing of
+``fit``), compared with the baseline measured in the same run. Writes
+``benchmarks/results/speedups.json``::
+
+    python benchmarks/bench_speedups.py --profile workshop --steps 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VARIANTS = ("baseline", "tf_data", "xla", "threads_2_1", "threads_1_1", "batch_8")
+
+
+def _measure(variant, profile, steps, warmup):
+    import resource
+
+    import numpy as np
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import tensorflow as tf
+
+    if variant.startswith("threads_"):
+        intra, inter = (int(v) for v in variant.split("_")[1:])
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+    import keras
+    from csbdeep.internals.losses import loss_mae
+    from csbdeep.models import CARE, Config
+
+    from l2l_helpers.care import seeded_batches
+    from l2l_helpers.profiles import PROFILES
+
+    p = dict(PROFILES[profile])
+    if variant == "batch_8":
+        p["batch_size"] = 8
+    keras.utils.set_random_seed(0)
+    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+    km = CARE(config, name=None, basedir=None).keras_model
+    km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae(), jit_compile=variant == "xla")
+    rng = np.random.default_rng(0)
+    s, b = p["patch_size"], p["batch_size"]
+    X = rng.random((512, s, s, 1), dtype=np.float32)
+    Y = rng.random((512, s, s, 1), dtype=np.float32)
+    if variant == "tf_data":
+        data = tf.data.Dataset.from_tensor_slices((X, Y)).shuffle(512, seed=0).repeat().batch(b).prefetch(2)
+    else:
+        data = seeded_batches(X, Y, b, seed=0, start_epoch=0, steps_per_epoch=steps)
+
+    class Timer(keras.callbacks.Callback):
+        def on_train_batch_begin(self, batch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter() - self.t0)
+
+    times = []
+    km.fit(data, epochs=1, steps_per_epoch=warmup, verbose=0)
+    t0 = time.perf_counter()
+    km.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[Timer()])
+    wall = (time.perf_counter() - t0) / steps
+    return {"variant": variant, "profile": profile, "batch_size": b, "timed_steps": steps,
+            "seconds_per_step_median": round(float(np.median(times)), 4), "seconds_per_step_wall": round(wall, 4),
+            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def run(profile="workshop", steps=30, warmup=5, variants=VARIANTS):
+    """Measure every variant in its own process; return a JSON-serialisable dict."""
+    rows = []
+    for variant in variants:
+        cmd = [sys.executable, __file__, "--child", variant, "--profile", profile, "--steps", str(steps),
+               "--warmup", str(warmup)]
+        out = subprocess.run(cmd, capture_output=True, text=True)
+        if out.returncode != 0:
+            rows.append({"variant": variant, "error": out.stderr.strip().splitlines()[-1:]})
+            continue
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = next((r for r in rows if r["variant"] == "baseline" and "error" not in r), None)
+    for r in rows:
+        if base and "error" not in r:
+            r["speedup_vs_baseline"] = round(base["seconds_per_step_wall"] / r["seconds_per_step_wall"], 2)
+    return {"profile": profile, "variants": rows}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="workshop")
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=VARIANTS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--out", default=str(HERE / "results" / "speedups.json"))
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(_measure(args.child, args.profile, args.steps, args.warmup)))
+        return 0
+    result = run(args.profile, args.steps, args.warmup, args.variants)
+    for r in result["variants"]:
+        print(r)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

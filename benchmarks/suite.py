@@ -1,0 +1,658 @@
+#!/usr/bin/env python3
+"""The benchmark suite: what the course costs on this machine, and what it gets for it.
+
+Run it with ``python3 tasks.py bench`` (all sections but the long ones) or
+``python3 tasks.py bench --sections quality drift`` (some). Every section runs
+in a fresh process (peak memory is that process's, via ``resource``), and
+writes its part of ``benchmarks/results.json``; sections not run keep their
+earlier results, each stamped with when and on what it was measured.
+``benchmarks/results.md`` (the tables README includes between its
+``l2l:benchmarks`` markers) is rewritten from the JSON every time.
+
+Sections
+--------
+``train``
+    seconds per training step of each profile's network, and what a whole
+    training of each profile costs (the paper profile: an estimate).
+``speedups``
+    what was tried to make a step faster on 2 cores (tf.data, XLA, threads,
+    batch size), each against the baseline measured in the same run.
+``losses``
+    seconds per training step with each loss (l1, ssim, ms3, ms5).
+``quality``
+    quality per CPU minute: L2L on simulated actin, same data and seed, the
+    same wall-clock budgets, for the workshop profile, CSBDeep's default
+    ``Config`` and CAREamics' CARE (PyTorch; run in ``.venv-peers`` if it
+    exists, else reported as not installed); SSIM and PSNR against the
+    ground truth on held-out cells.
+``drift``
+    time per pair and RMS error against the known drift, ``phase`` and ``ssim``.
+``predict``
+    megapixels per second restoring a 2048 x 2048 image in tiles, and the
+    peak memory of that process.
+``simulate``
+    image pairs per second at 256 x 256 and 1024 x 1024.
+``sweep``
+    trainings per hour of a quick-profile sweep on 1 and 2 local Dask workers.
+``notebooks``
+    seconds and peak memory of every notebook in a profile
+    (``--notebook-profile``, default quick), run as ``l2l course`` runs them;
+    ``--from-summary course_output/summary.json`` takes them from a course
+    run instead (how the workshop times are recorded: the maintainers'
+    ``python3 tasks.py course --profile workshop --inplace`` run that made
+    the committed notebooks).
+
+Benchmarks are not tests: a slow machine never fails anything; the tables
+say which target a number meets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS_JSON = HERE / "results.json"
+RESULTS_MD = HERE / "results.md"
+README = ROOT / "README.md"
+PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
+MARK_START, MARK_END = "<!-- l2l:benchmarks:start -->", "<!-- l2l:benchmarks:end -->"
+SECTIONS = ("train", "speedups", "losses", "quality", "drift", "predict", "simulate", "sweep", "notebooks")
+DEFAULT_SECTIONS = ("train", "losses", "drift", "predict", "simulate", "sweep")
+BUDGETS_MIN = (1, 2, 4)
+QUALITY_TOOLS = ("workshop", "csbdeep_default", "careamics")
+
+
+# ----------------------------------------------------------------------------- helpers
+
+def _peak_mb():
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _median(values):
+    import numpy as np
+
+    return float(np.median(values))
+
+
+def machine_info():
+    """CPU model, cores, memory and library versions of this machine (dict)."""
+    from importlib import metadata
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        mem_gb = None
+    versions = {}
+    for dist in ("tensorflow", "keras", "csbdeep", "numpy", "scikit-image", "scipy", "dask", "distributed",
+                 "l2l-helpers"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "python": platform.python_version(),
+            "platform": platform.platform(), "gpu": None, "versions": versions}
+
+
+def _target(name, value, limit, better="lower", unit=""):
+    """One target row: met when ``value`` is on the right side of ``limit``."""
+    met = None if value is None else (value <= limit if better == "lower" else value >= limit)
+    return {"target": name, "value": value, "limit": limit, "better": better, "unit": unit, "met": met}
+
+
+def _child(section, args, python=None, timeout=None):
+    """Run ``--child SECTION`` in a fresh process; return its JSON (last stdout line)."""
+    cmd = [str(python or sys.executable), str(Path(__file__).resolve()), "--child", section, *args]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=os.pathsep.join(
+        [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if out.returncode != 0:
+        tail = [ln for ln in out.stderr.strip().splitlines() if ln.strip()][-3:]
+        raise RuntimeError(f"{section} {' '.join(args)} failed: " + " | ".join(tail))
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ----------------------------------------------------------------------------- children
+
+def child_train(profile):
+    from bench_train import _measure_steps
+
+    return _measure_steps(profile, steps=10, warmup=3)
+
+
+def child_speedup(variant):
+    from bench_speedups import _measure
+
+    return _measure(variant, "workshop", steps=20, warmup=4)
+
+
+def child_loss_step(loss, steps=20, warmup=3):
+    """Median seconds per training step of the workshop network with one loss."""
+    import warnings
+
+    import numpy as np
+
+    import keras
+    from csbdeep.models import CARE, Config
+
+    from l2l_helpers.losses import get_loss
+    from l2l_helpers.profiles import PROFILES
+
+    p = PROFILES["workshop"]
+    keras.utils.set_random_seed(0)
+    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+    km = CARE(config, name=None, basedir=None).keras_model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=get_loss(loss, patch_size=p["patch_size"]))
+    rng = np.random.default_rng(0)
+    s, b = p["patch_size"], p["batch_size"]
+    X = rng.random((b, s, s, 1), dtype=np.float32)
+    Y = rng.random((b, s, s, 1), dtype=np.float32)
+    for _ in range(warmup):
+        km.train_on_batch(X, Y)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        km.train_on_batch(X, Y)
+        times.append(time.perf_counter() - t0)
+    return {"loss": loss, "seconds_per_step": round(_median(times), 4), "peak_memory_mb": _peak_mb()}
+
+
+def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
+    """Simulated actin for the quality section, saved once so every tool gets the same arrays."""
+    import numpy as np
+
+    from l2l_helpers.simulate import simulate_dataset
+
+    d = simulate_dataset("actin", n=n_train + n_val + n_test, size=256, seed=seed)
+    tr, va, te = slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, None)
+    path = Path(folder) / "actin.npz"
+    np.savez(path, train_x=d["input"][tr], train_y=d["benchmark"][tr], val_x=d["input"][va],
+             val_y=d["benchmark"][va], test_x=d["input"][te], test_gt=d["ground_truth"][te],
+             names=np.array(d["names"][:n_train + n_val]))
+    return path
+
+
+def child_quality(tool, budget_s, data_path, out_path, seed=0):
+    """Train one tool for a wall-clock budget; save its restorations of the test cells."""
+    import numpy as np
+
+    d = np.load(data_path)
+    t_start = time.perf_counter()
+    if tool == "careamics":
+        import torch
+        from careamics import CAREamist
+        from careamics.config import create_advanced_care_config
+
+        torch.manual_seed(seed)
+        config = create_advanced_care_config(
+            experiment_name="bench", data_type="array", axes="SYX", patch_size=[64, 64], batch_size=16,
+            num_epochs=100000, seed=seed + 1, logger="none",  # CAREamics wants a seed > 0
+            trainer_params={"max_time": {"seconds": int(budget_s)}, "enable_progress_bar": False})
+        with tempfile.TemporaryDirectory() as work:
+            careamist = CAREamist(config, work_dir=work, enable_progress_bar=False)
+            t_start = time.perf_counter()
+            careamist.train(train_data=d["train_x"].astype(np.float32), train_data_target=d["train_y"].astype(np.float32),
+                            val_data=d["val_x"].astype(np.float32), val_data_target=d["val_y"].astype(np.float32))
+            seconds = time.perf_counter() - t_start
+            steps = int(getattr(getattr(careamist, "trainer", None), "global_step", 0)) or None
+            preds, _ = careamist.predict(d["test_x"].astype(np.float32), axes="SYX")
+        restored = np.concatenate([np.reshape(p, (-1, *p.shape[-2:])) for p in preds])  # one (S, Y, X) stack
+        version = __import__("careamics").__version__
+    else:
+        import keras
+
+        from l2l_helpers.prepare import make_training_data
+        from l2l_helpers.restorers import CARERestorer
+        from l2l_helpers.train import train_model
+
+        class Budget(keras.callbacks.Callback):
+            steps = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                Budget.steps += 1
+                if time.perf_counter() - t_start > budget_s:
+                    self.model.stop_training = True
+
+        x = np.concatenate([d["train_x"], d["val_x"]])
+        y = np.concatenate([d["train_y"], d["val_y"]])
+        names = [str(n) for n in d["names"]]
+        n_val = len(d["val_x"])
+        patches = make_training_data(x, y, patch_size=64, n_patches_per_image=64, names=names,
+                                     validation_images=names[-n_val:], seed=seed)
+        overrides = {"epochs": 100000}
+        if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
+            overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, batch_size=16,
+                             learning_rate=0.0004, steps_per_epoch=400)
+        with tempfile.TemporaryDirectory() as work:
+            t_start = time.perf_counter()
+            result = train_model(*patches, Path(work) / "model", profile="workshop", seed=seed, verbose=0,
+                                 callbacks=[Budget()], split=patches.split, **overrides)
+            seconds = time.perf_counter() - t_start
+            restored = np.stack([CARERestorer(result.model).restore(img) for img in d["test_x"]])
+        steps = Budget.steps
+        version = None
+    np.save(out_path, restored.astype(np.float32))
+    return {"tool": tool, "budget_s": budget_s, "train_seconds": round(seconds, 1), "steps": steps,
+            "version": version, "peak_memory_mb": _peak_mb()}
+
+
+def child_predict(model_dir, size=2048, repeats=3):
+    import numpy as np
+
+    from l2l_helpers.restorers import CARERestorer, auto_tiles
+    from l2l_helpers.simulate import simulate_cell
+
+    restorer = CARERestorer.load(model_dir)
+    cell = simulate_cell("actin", size=256, seed=0)["input"].astype(np.float32)
+    image = np.tile(cell, (size // 256, size // 256))
+    restorer.restore(image[:512, :512])  # warm-up: graph building
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        restorer.restore(image)
+        times.append(time.perf_counter() - t0)
+    sec = _median(times)
+    return {"size": size, "n_tiles": list(auto_tiles(image.shape)), "seconds": round(sec, 2),
+            "mpix_per_s": round(size * size / 1e6 / sec, 2), "peak_memory_mb": _peak_mb()}
+
+
+def child_predict_model(model_dir):
+    """A workshop-profile network trained for two steps (prediction cost does not depend on the weights)."""
+    from l2l_helpers.prepare import make_training_data
+    from l2l_helpers.simulate import simulate_dataset
+    from l2l_helpers.train import train_model
+
+    d = simulate_dataset("actin", n=3, size=256, seed=0)
+    patches = make_training_data(d["input"], d["benchmark"], patch_size=64, n_patches_per_image=8,
+                                 names=d["names"], seed=0)
+    train_model(*patches, model_dir, profile="workshop", epochs=1, steps_per_epoch=2, verbose=0, overwrite=True)
+    return {"model_dir": str(model_dir)}
+
+
+def child_simulate(sizes=(256, 1024)):
+    from l2l_helpers.simulate import PAIRED_STRUCTURES, simulate_cell
+
+    simulate_cell("actin", size=64, seed=0)
+    out = {}
+    for size in sizes:
+        repeats = 5 if size <= 256 else 2
+        per = {}
+        for structure in PAIRED_STRUCTURES:
+            times = []
+            for k in range(repeats):
+                t0 = time.perf_counter()
+                simulate_cell(structure, size=size, seed=k)
+                times.append(time.perf_counter() - t0)
+            per[structure] = round(1 / _median(times), 2)
+        out[str(size)] = {"pairs_per_second": per, "pairs_per_second_mean_over_structures":
+                          round(sum(per.values()) / len(per), 2)}
+    return {"sizes": out, "peak_memory_mb": _peak_mb()}
+
+
+def child_drift(n=8, size=256):
+    import numpy as np
+    from bench_drift import run
+
+    r = run(n=n, size=size, seed=0)
+    out = {}
+    for method in r["overall"]:
+        errors = [p["error_px"] for s in r["structures"].values() for p in s[method]["per_pair"]]
+        secs = [p["seconds"] for s in r["structures"].values() for p in s[method]["per_pair"]]
+        out[method] = {"rms_error_px": round(float(np.sqrt(np.mean(np.square(errors)))), 4),
+                       "max_error_px": round(float(np.max(errors)), 4),
+                       "seconds_per_pair": round(_median(secs), 4), "pairs": len(errors)}
+    return {"size": size, "methods": out}
+
+
+def child_sweep(workers, folder):
+    from l2l_helpers import crossval
+
+    data = {"simulate": {"structure": "actin", "n": 8, "size": 128, "seed": 0}}
+    t0 = time.perf_counter()
+    summary = crossval.run_crossval(Path(folder) / f"sweep_{workers}", data, n_pairs=[4], folds=2, repeats=3,
+                                    profile="quick", workers=workers, progress=False, overwrite=True)
+    seconds = time.perf_counter() - t0
+    return {"workers": workers, "tasks": summary["tasks"], "failed": summary["failed"], "seconds": round(seconds, 1),
+            "trainings_per_hour": round(summary["ran"] / seconds * 3600, 1)}
+
+
+def child_notebooks(profile, folder):
+    from l2l_helpers.course import run_course
+
+    return run_course(ROOT / "notebooks", Path(folder) / "course", profile=profile, html=False)
+
+
+# ----------------------------------------------------------------------------- sections (parent)
+
+def section_train():
+    rows = [_child("train", [p]) for p in ("quick", "workshop", "paper")]
+    paper = rows[-1]
+    return {"description": "seconds per training step (batch 16) of each profile's CARE U-Net, random patches",
+            "profiles": rows, "paper_training_hours_estimate": round(paper["estimated_training_minutes"] / 60, 1),
+            "targets": []}
+
+
+def section_speedups():
+    from bench_speedups import VARIANTS
+
+    rows = []
+    for v in VARIANTS:
+        try:
+            rows.append(_child("speedup", [v]))
+        except RuntimeError as exc:
+            rows.append({"variant": v, "error": str(exc)})
+    base = next(r for r in rows if r.get("variant") == "baseline" and "error" not in r)
+    for r in rows:
+        if "error" not in r:
+            r["speedup_vs_baseline"] = round(base["seconds_per_step_wall"] / r["seconds_per_step_wall"], 2)
+    return {"description": "workshop network, seconds per step through keras fit, each variant in a fresh process",
+            "variants": rows, "targets": []}
+
+
+def section_losses():
+    rows = [_child("loss", [name]) for name in ("l1", "ssim", "ms3", "ms5")]
+    l1 = rows[0]["seconds_per_step"]
+    for r in rows:
+        r["relative_to_l1"] = round(r["seconds_per_step"] / l1, 2)
+    worst = max(r["relative_to_l1"] for r in rows)
+    return {"description": "workshop network (64 px patches, batch 16), seconds per training step per loss",
+            "losses": rows,
+            "targets": [_target("MS-SSIM losses cost little beside the convolutions (slowest loss / l1)", worst, 1.5)]}
+
+
+def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS):
+    import numpy as np
+
+    from l2l_helpers.metrics import evaluate_pair
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
+        data_path = quality_data(tmp)
+        d = np.load(data_path)
+        for tool in tools:
+            python = PEERS_PYTHON if tool == "careamics" else None
+            if python is not None and not Path(python).exists():
+                rows.append({"tool": tool, "status": "not installed",
+                             "note": "pip install careamics into .venv-peers (see benchmarks/README.md)"})
+                continue
+            for budget in budgets:
+                out = Path(tmp) / f"{tool}_{budget}.npy"
+                try:
+                    r = _child("quality", [tool, str(budget * 60), str(data_path), str(out)], python=python,
+                               timeout=budget * 60 + 900)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    rows.append({"tool": tool, "budget_min": budget, "status": "failed", "error": str(exc)[-400:]})
+                    continue
+                restored = np.load(out)
+                scores = [evaluate_pair(p, gt) for p, gt in zip(restored, d["test_gt"])]
+                r.update(status="ok", budget_min=budget,
+                         ssim_gt=round(float(np.mean([s["ssim"] for s in scores])), 4),
+                         psnr_gt=round(float(np.mean([s["psnr"] for s in scores])), 2))
+                rows.append(r)
+                print(f"quality {tool} {budget} min: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB "
+                      f"({r['train_seconds']:.0f} s)", flush=True)
+        base = [evaluate_pair(x, gt) for x, gt in zip(d["test_x"], d["test_gt"])]
+    inp = {"ssim_gt": round(float(np.mean([s["ssim"] for s in base])), 4),
+           "psnr_gt": round(float(np.mean([s["psnr"] for s in base])), 2)}
+
+    def score(tool, budget, key="ssim_gt"):
+        return next((r[key] for r in rows if r.get("tool") == tool and r.get("budget_min") == budget
+                     and r.get("status") == "ok"), None)
+
+    targets = []
+    w1, c4 = score("workshop", budgets[0]), score("csbdeep_default", budgets[-1])
+    if w1 is not None and c4 is not None:
+        targets.append(_target(f"workshop in {budgets[0]} min reaches CSBDeep default's {budgets[-1]}-min SSIM "
+                               f"(difference)", round(w1 - c4, 4), 0.0, better="higher"))
+    for b in budgets:
+        w, c = score("workshop", b), score("careamics", b)
+        if w is not None and c is not None:
+            targets.append(_target(f"workshop at least level with CAREamics at {b} min (SSIM difference)",
+                                   round(w - c, 4), 0.0, better="higher"))
+    return {"description": "L2L on simulated actin (8 training, 2 validation, 4 held-out cells of 256 px), "
+                           "trained for a wall-clock budget on this CPU; mean SSIM and PSNR of the held-out "
+                           "restorations against the ground truth",
+            "input_scores": inp, "runs": rows, "targets": targets}
+
+
+def section_drift():
+    r = _child("drift", [])
+    phase, ssim = r["methods"]["phase"], r["methods"]["ssim"]
+    ratio = round(ssim["seconds_per_pair"] / phase["seconds_per_pair"], 1)
+    r.update(phase_speedup_over_ssim=ratio, description="drift between input and input_repeat of simulated cells "
+                                                          "(known sub-pixel drift), all paired structures")
+    r["targets"] = [_target("phase faster than ssim (x)", ratio, 50, better="higher"),
+                    _target("phase RMS error (px)", phase["rms_error_px"], 0.1)]
+    return r
+
+
+def section_predict():
+    with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
+        model = Path(tmp) / "model"
+        _child("predict_model", [str(model)])
+        r = _child("predict", [str(model)])
+    r["description"] = ("restoring a 2048 x 2048 image with the workshop network, in tiles (auto_tiles), "
+                        "median of 3; peak memory of the whole process (TensorFlow included)")
+    r["targets"] = [_target("prediction speed (MPix/s)", r["mpix_per_s"], 1.0, better="higher"),
+                    _target("prediction peak memory (MB)", r["peak_memory_mb"], 2048)]
+    return r
+
+
+def section_simulate():
+    r = _child("simulate", [])
+    r["description"] = "simulate_cell (one image pair with ground truth and extras), median per structure"
+    r["targets"] = []
+    return r
+
+
+def section_sweep():
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
+        for workers in (1, 2):
+            rows.append(_child("sweep", [str(workers), tmp]))
+    ratio = round(rows[1]["trainings_per_hour"] / rows[0]["trainings_per_hour"], 2)
+    return {"description": "crossval sweep, quick profile, 6 trainings on simulated actin (128 px), local Dask "
+                           "cluster started inside the timing", "runs": rows, "speedup_2_workers": ratio,
+            "targets": []}
+
+
+def section_notebooks(profile="quick", from_summary=None):
+    if from_summary:
+        summary = json.loads(Path(from_summary).read_text())
+    else:
+        with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
+            summary = _child("notebooks", [profile, tmp])
+    profile = summary["profile"]
+    limit = {"quick": 120, "workshop": 300}.get(profile)
+    rows = [{k: e.get(k) for k in ("notebook", "status", "seconds", "peak_memory_mb")} for e in summary["notebooks"]]
+    targets = []
+    if limit:
+        slow = max(rows, key=lambda e: e["seconds"])
+        targets.append(_target(f"slowest notebook, {profile} profile (s): {slow['notebook']}", slow["seconds"], limit))
+    mem = [e for e in rows if e.get("peak_memory_mb") is not None]
+    if mem:
+        big = max(mem, key=lambda e: e["peak_memory_mb"])
+        targets.append(_target(f"largest peak memory, {profile} profile (MB): {big['notebook']}",
+                               big["peak_memory_mb"], 2048))
+    return {"description": f"every notebook in the {profile} profile, as l2l course runs it; peak memory of the "
+                           "kernel and the processes it starts", "profile": profile,
+            "started": summary.get("started"), "notebooks": rows, "targets": targets}
+
+
+# ----------------------------------------------------------------------------- report
+
+def _fmt(value, unit=""):
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        value = f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
+    return f"{value}{unit}"
+
+
+def format_markdown(results):
+    """The tables of ``results`` (as in results.json) as Markdown."""
+    out = []
+    m = results.get("machine", {})
+    out += [f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, no GPU; "
+            f"TensorFlow {m.get('versions', {}).get('tensorflow')}, Keras {m.get('versions', {}).get('keras')}, "
+            f"CSBDeep {m.get('versions', {}).get('csbdeep')}. Regenerate with `python3 tasks.py bench`.", ""]
+    out += ["| section | target | measured | limit | met |", "| --- | --- | ---: | ---: | :---: |"]
+    for name, sec in results.get("sections", {}).items():
+        for t in sec.get("targets", []):
+            sign = "≤" if t["better"] == "lower" else "≥"
+            met = {True: "yes", False: "**no**", None: "–"}[t["met"]]
+            out.append(f"| {name} | {t['target']} | {_fmt(t['value'])} | {sign} {_fmt(t['limit'])} | {met} |")
+    s = results.get("sections", {})
+    for key in ("notebooks_quick", "notebooks_workshop"):
+        if key in s:
+            out += ["", f"**Notebooks, {s[key]['profile']} profile** (measured {s[key]['measured']}): "
+                        "seconds and peak memory (kernel and its processes).", "",
+                    "| notebook | status | seconds | peak memory (MB) |", "| --- | --- | ---: | ---: |"]
+            out += [f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} |"
+                    for e in s[key]["notebooks"]]
+    if "quality" in s:
+        q = s["quality"]
+        out += ["", f"**Quality per CPU minute** (measured {q['measured']}): {q['description']}. The input scores "
+                    f"SSIM {q['input_scores']['ssim_gt']:.3f}, PSNR {q['input_scores']['psnr_gt']:.2f} dB.", "",
+                "| tool | budget (min) | trained (s) | steps | SSIM | PSNR (dB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for r in q["runs"]:
+            if r.get("status") != "ok":
+                out.append(f"| {r['tool']} | {r.get('budget_min', '–')} | {r['status']} | | | |")
+            else:
+                out.append(f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f} | {_fmt(r['steps'])} | "
+                           f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
+    if "train" in s:
+        out += ["", f"**Training step per profile** (measured {s['train']['measured']}).", "",
+                "| profile | parameters | s/step | one training (min, estimate) | peak memory (MB) |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        out += [f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
+                f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |" for r in s["train"]["profiles"]]
+    if "speedups" in s:
+        out += ["", f"**What was tried to speed up a step** (workshop network; measured {s['speedups']['measured']}).",
+                "", "| variant | s/step | speed-up | peak memory (MB) |", "| --- | ---: | ---: | ---: |"]
+        for r in s["speedups"]["variants"]:
+            if "error" in r:
+                out.append(f"| {r['variant']} | failed | | |")
+            else:
+                out.append(f"| {r['variant']} | {r['seconds_per_step_wall']:.3f} | {r['speedup_vs_baseline']:.2f}x | "
+                           f"{r['peak_memory_mb']:.0f} |")
+    if "losses" in s:
+        out += ["", f"**Loss cost** (measured {s['losses']['measured']}).", "", "| loss | s/step | / l1 |",
+                "| --- | ---: | ---: |"]
+        out += [f"| {r['loss']} | {r['seconds_per_step']:.3f} | {r['relative_to_l1']:.2f} |" for r in s["losses"]["losses"]]
+    if "drift" in s:
+        out += ["", f"**Drift** (measured {s['drift']['measured']}).", "", "| method | ms/pair | RMS error (px) | max error (px) |",
+                "| --- | ---: | ---: | ---: |"]
+        out += [f"| {k} | {1000 * v['seconds_per_pair']:.1f} | {v['rms_error_px']:.3f} | {v['max_error_px']:.3f} |"
+                for k, v in s["drift"]["methods"].items()]
+    if "predict" in s:
+        p = s["predict"]
+        out += ["", f"**Prediction** (measured {p['measured']}): {p['size']} x {p['size']} px in "
+                    f"{p['n_tiles'][0]} x {p['n_tiles'][1]} tiles, {p['seconds']:.1f} s = {p['mpix_per_s']:.2f} MPix/s, "
+                    f"peak memory {p['peak_memory_mb']:.0f} MB."]
+    if "simulate" in s:
+        sizes = s["simulate"]["sizes"]
+        out += ["", f"**Simulator** (measured {s['simulate']['measured']}): image pairs per second, "
+                    + ", ".join(f"{k} px: {v['pairs_per_second_mean_over_structures']:.2f}" for k, v in sizes.items())
+                    + " (mean over structures)."]
+    if "sweep" in s:
+        w = s["sweep"]
+        out += ["", f"**Sweep scaling** (measured {w['measured']}): "
+                    + ", ".join(f"{r['workers']} worker(s) {r['trainings_per_hour']:.0f} trainings/hour" for r in w["runs"])
+                    + f" (x{w['speedup_2_workers']:.2f})."]
+    return "\n".join(out) + "\n"
+
+
+def update_readme(markdown, readme=README):
+    """Put ``markdown`` between the benchmark markers of README (if it has them)."""
+    text = readme.read_text()
+    if MARK_START not in text or MARK_END not in text:
+        return False
+    head, rest = text.split(MARK_START, 1)
+    _, tail = rest.split(MARK_END, 1)
+    readme.write_text(f"{head}{MARK_START}\n{markdown}{MARK_END}{tail}")
+    return True
+
+
+def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_MIN):
+    results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.is_file() else {"sections": {}}
+    results["machine"] = machine_info()
+    functions = {"train": section_train, "speedups": section_speedups, "losses": section_losses,
+                 "quality": lambda: section_quality(budgets), "drift": section_drift, "predict": section_predict,
+                 "simulate": section_simulate, "sweep": section_sweep,
+                 "notebooks": lambda: section_notebooks(notebook_profile, from_summary)}
+    for name in sections:
+        print(f"== {name}", flush=True)
+        t0 = time.perf_counter()
+        sec = functions[name]()
+        key = f"notebooks_{sec['profile']}" if name == "notebooks" else name
+        sec["measured"] = time.strftime("%Y-%m-%d")
+        sec["seconds"] = round(time.perf_counter() - t0, 1)
+        sec["load_average_1min"] = round(os.getloadavg()[0], 2)
+        results["sections"][key] = sec
+        for t in sec.get("targets", []):
+            print(f"   {t['target']}: {t['value']} (limit {t['limit']}) met={t['met']}", flush=True)
+        RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")  # after every section
+    markdown = format_markdown(results)
+    RESULTS_MD.write_text(markdown)
+    update_readme(markdown)
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS),
+                        help=f"default: {' '.join(DEFAULT_SECTIONS)}")
+    parser.add_argument("--notebook-profile", default="quick", choices=("quick", "workshop", "paper"))
+    parser.add_argument("--from-summary", help="take the notebooks section from a course run's summary.json")
+    parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS_MIN),
+                        help="quality section: wall-clock budgets in minutes")
+    parser.add_argument("--report-only", action="store_true", help="rewrite results.md and README from results.json")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))  # the single benchmarks (bench_*.py) this suite reuses
+    if args.child:
+        name, *rest = args.child
+        fn = {"train": child_train, "speedup": child_speedup, "loss": child_loss_step, "predict": child_predict,
+              "predict_model": child_predict_model, "simulate": child_simulate, "drift": child_drift,
+              "sweep": lambda w, f: child_sweep(int(w), f), "notebooks": child_notebooks,
+              "quality": lambda tool, b, d, o: child_quality(tool, float(b), d, o)}[name]
+        result = fn(*rest)
+        print(json.dumps(result))
+        return 0
+    if args.report_only:
+        markdown = format_markdown(json.loads(RESULTS_JSON.read_text()))
+        RESULTS_MD.write_text(markdown)
+        update_readme(markdown)
+        return 0
+    budgets = tuple(int(b) if float(b).is_integer() else b for b in args.budgets)
+    run(args.sections, args.notebook_profile, args.from_summary, budgets)
+    print(f"wrote {RESULTS_JSON} and {RESULTS_MD}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

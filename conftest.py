@@ -1,0 +1,41 @@
+"""Checks for every test and doctest of the checkout (tests/ and l2l_helpers/).
+
+The test command (``python3 tasks.py test``) passes the notebooks their
+profile and results folder through the environment (``L2L_PROFILE=quick``,
+...); nbval's kernels inherit this process's environment. A test that changes
+such a variable without restoring it silently changes every notebook run after
+it (a doctest once deleted ``L2L_PROFILE``, and the notebooks ran in the
+workshop profile). So each test must leave these variables as it found them.
+"""
+
+import os
+
+import pytest
+
+pytest_plugins = ["pytester"]  # tests/test_environment_guard.py runs this file on a test that leaks
+
+GUARDED_PREFIXES = ("L2L_",)
+GUARDED = ("KERAS_BACKEND", "MPLBACKEND", "PATH", "TF_CPP_MIN_LOG_LEVEL")
+
+
+def _guarded_environment():
+    env = {k: v for k, v in os.environ.items() if k.startswith(GUARDED_PREFIXES) or k in GUARDED}
+    if env.get("KERAS_BACKEND") == "tensorflow":  # l2l_helpers.export pins the backend Keras runs on here
+        del env["KERAS_BACKEND"]
+    return env
+
+
+@pytest.fixture(autouse=True)
+def _environment_left_as_found():
+    before = _guarded_environment()
+    yield
+    after = _guarded_environment()
+    if after != before:
+        changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+        for key in changed:  # put it back, so one leak fails one test, not the notebooks after it
+            if key in before:
+                os.environ[key] = before[key]
+            else:
+                os.environ.pop(key, None) if key != "KERAS_BACKEND" else os.environ.update(KERAS_BACKEND="tensorflow")
+        pytest.fail(f"the test changed environment variables without restoring them: {', '.join(changed)} "
+                    "(use monkeypatch.setenv or unittest.mock.patch.dict)")
