@@ -282,7 +282,11 @@ def main(argv=None):
     p.add_argument("suite_args", nargs=argparse.REMAINDER,
                    help="passed on to benchmarks/suite.py, e.g. --sections quality drift")
     p.set_defaults(func=cmd_bench)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # only bench passes its options on (to benchmarks/suite.py)
+        if args.task != "bench":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.suite_args = [*extra, *args.suite_args]
     return args.func(args)
 
 

@@ -37,8 +37,8 @@ Sections
 ``notebooks``
     seconds and peak memory of every notebook in a profile
     (``--notebook-profile``, default quick), run as ``l2l course`` runs them;
-    ``--from-summary course_output/summary.json`` takes them from a course
-    run instead (how the workshop times are recorded: the maintainers'
+    ``--from-summary course_output/summary.json [...]`` takes them from one
+    or more course runs instead (how the workshop times are recorded: the maintainers'
     ``python3 tasks.py course --profile workshop --inplace`` run that made
     the committed notebooks).
 
@@ -65,7 +65,7 @@ RESULTS_MD = HERE / "results.md"
 README = ROOT / "README.md"
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 MARK_START, MARK_END = "<!-- l2l:benchmarks:start -->", "<!-- l2l:benchmarks:end -->"
-SECTIONS = ("train", "speedups", "losses", "quality", "drift", "predict", "simulate", "sweep", "notebooks")
+SECTIONS = ("train", "speedups", "losses", "quality", "quality_variants", "drift", "predict", "simulate", "sweep", "notebooks")
 DEFAULT_SECTIONS = ("train", "losses", "drift", "predict", "simulate", "sweep")
 BUDGETS_MIN = (1, 2, 4)
 QUALITY_TOOLS = ("workshop", "csbdeep_default", "careamics")
@@ -193,7 +193,48 @@ def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
     return path
 
 
-def child_quality(tool, budget_s, data_path, out_path, seed=0):
+#: Changes to the workshop profile tried in the ``quality_variants`` section (one training of each, 1 minute).
+#: They are set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
+QUALITY_VARIANTS = {
+    "workshop": "the workshop profile as it is (CSBDeep's residual U-Net)",
+    "no_residual": "unet_residual=False: the U-Net predicts the target itself, not input + a correction (as CAREamics)",
+    "no_residual_batch_norm": "no residual, batch normalisation in every convolution block (as CAREamics' U-Net)",
+    "no_residual_no_patch_filter": "no residual, patches drawn uniformly (no CSBDeep foreground filter)",
+    "no_residual_4x_patches": "no residual, 256 instead of 64 patches per image",
+}
+
+
+def _apply_variant(variant):
+    """Patch this (child) process for one of :data:`QUALITY_VARIANTS`."""
+    import functools
+
+    import csbdeep.internals.nets as nets
+    import csbdeep.models
+
+    import l2l_helpers.prepare as prepare
+
+    if variant.startswith("no_residual"):
+        base = csbdeep.models.Config
+
+        class Config(base):
+            def __init__(self, *args, **kwargs):
+                kwargs.setdefault("unet_residual", False)
+                super().__init__(*args, **kwargs)
+
+        csbdeep.models.Config = Config
+    if variant.endswith("batch_norm"):
+        def common_unet(n_dim=2, n_depth=1, kern_size=3, n_first=16, n_channel_out=1, residual=True, prob_out=False,
+                        last_activation="linear"):
+            return lambda shape: nets.custom_unet(shape, last_activation, n_depth, n_first, (kern_size,) * n_dim,
+                                                  pool_size=(2,) * n_dim, n_channel_out=n_channel_out,
+                                                  residual=residual, prob_out=prob_out, batch_norm=True)
+        nets.common_unet = common_unet
+    if variant.endswith("no_patch_filter"):
+        prepare.make_training_data = functools.partial(prepare.make_training_data, patch_filter=False)
+    return 256 if variant.endswith("4x_patches") else 64
+
+
+def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop"):
     """Train one tool for a wall-clock budget; save its restorations of the test cells."""
     import numpy as np
 
@@ -222,6 +263,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0):
     else:
         import keras
 
+        n_patches = _apply_variant(variant)
         from l2l_helpers.prepare import make_training_data
         from l2l_helpers.restorers import CARERestorer
         from l2l_helpers.train import train_model
@@ -238,7 +280,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0):
         y = np.concatenate([d["train_y"], d["val_y"]])
         names = [str(n) for n in d["names"]]
         n_val = len(d["val_x"])
-        patches = make_training_data(x, y, patch_size=64, n_patches_per_image=64, names=names,
+        patches = make_training_data(x, y, patch_size=64, n_patches_per_image=n_patches, names=names,
                                      validation_images=names[-n_val:], seed=seed)
         overrides = {"epochs": 100000}
         if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
@@ -253,7 +295,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0):
         steps = Budget.steps
         version = None
     np.save(out_path, restored.astype(np.float32))
-    return {"tool": tool, "budget_s": budget_s, "train_seconds": round(seconds, 1), "steps": steps,
+    return {"tool": tool, "variant": variant, "budget_s": budget_s, "train_seconds": round(seconds, 1), "steps": steps,
             "version": version, "peak_memory_mb": _peak_mb()}
 
 
@@ -363,10 +405,12 @@ def section_speedups():
         except RuntimeError as exc:
             rows.append({"variant": v, "error": str(exc)})
     base = next(r for r in rows if r.get("variant") == "baseline" and "error" not in r)
-    for r in rows:
+    for r in rows:  # steady state: the median step (the wall time also holds a pipeline's start-up)
         if "error" not in r:
-            r["speedup_vs_baseline"] = round(base["seconds_per_step_wall"] / r["seconds_per_step_wall"], 2)
-    return {"description": "workshop network, seconds per step through keras fit, each variant in a fresh process",
+            r["speedup_vs_baseline"] = round(base["seconds_per_step_median"] / r["seconds_per_step_median"], 2)
+    return {"description": "workshop network, seconds per step through keras fit (median step, and wall time of "
+                           "the timed fit / steps), each variant in a fresh process; batch_8 sees half the patches "
+                           "per step",
             "variants": rows, "targets": []}
 
 
@@ -381,10 +425,36 @@ def section_losses():
             "targets": [_target("MS-SSIM losses cost little beside the convolutions (slowest loss / l1)", worst, 1.5)]}
 
 
-def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS):
+def _mean_scores(restored, truths):
     import numpy as np
 
     from l2l_helpers.metrics import evaluate_pair
+
+    scores = [evaluate_pair(p, gt) for p, gt in zip(restored, truths)]
+    return {"ssim_gt": round(float(np.mean([s["ssim"] for s in scores])), 4),
+            "psnr_gt": round(float(np.mean([s["psnr"] for s in scores])), 2)}
+
+
+def section_quality_variants(budget_min=1):
+    import numpy as np
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
+        data_path = quality_data(tmp)
+        truths = np.load(data_path)["test_gt"]
+        for variant, what in QUALITY_VARIANTS.items():
+            out = Path(tmp) / f"{variant}.npy"
+            r = _child("quality", ["workshop", str(budget_min * 60), str(data_path), str(out), variant],
+                       timeout=budget_min * 60 + 900)
+            r.update(status="ok", budget_min=budget_min, what=what, **_mean_scores(np.load(out), truths))
+            rows.append(r)
+            print(f"variant {variant}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB", flush=True)
+    return {"description": f"each trained {budget_min} min on the quality section's data (one run each: differences below "
+                           "about 0.01 SSIM are within run-to-run noise)", "runs": rows, "targets": []}
+
+
+def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS):
+    import numpy as np
 
     rows = []
     with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
@@ -404,17 +474,13 @@ def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS):
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     rows.append({"tool": tool, "budget_min": budget, "status": "failed", "error": str(exc)[-400:]})
                     continue
-                restored = np.load(out)
-                scores = [evaluate_pair(p, gt) for p, gt in zip(restored, d["test_gt"])]
-                r.update(status="ok", budget_min=budget,
-                         ssim_gt=round(float(np.mean([s["ssim"] for s in scores])), 4),
-                         psnr_gt=round(float(np.mean([s["psnr"] for s in scores])), 2))
+                r.update(status="ok", budget_min=budget, **_mean_scores(np.load(out), d["test_gt"]))
+                if r["train_seconds"] < 0.9 * budget * 60:
+                    r["note"] = "stopped by its own early stopping before the budget"
                 rows.append(r)
                 print(f"quality {tool} {budget} min: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB "
                       f"({r['train_seconds']:.0f} s)", flush=True)
-        base = [evaluate_pair(x, gt) for x, gt in zip(d["test_x"], d["test_gt"])]
-    inp = {"ssim_gt": round(float(np.mean([s["ssim"] for s in base])), 4),
-           "psnr_gt": round(float(np.mean([s["psnr"] for s in base])), 2)}
+        inp = _mean_scores(d["test_x"], d["test_gt"])
 
     def score(tool, budget, key="ssim_gt"):
         return next((r[key] for r in rows if r.get("tool") == tool and r.get("budget_min") == budget
@@ -478,8 +544,13 @@ def section_sweep():
 
 
 def section_notebooks(profile="quick", from_summary=None):
-    if from_summary:
-        summary = json.loads(Path(from_summary).read_text())
+    if from_summary:  # one or more course runs (summary.json) of one profile, merged by notebook name
+        runs = [json.loads(Path(f).read_text()) for f in from_summary]
+        if len({r["profile"] for r in runs}) != 1:
+            raise SystemExit(f"--from-summary: the runs are of different profiles: {[r['profile'] for r in runs]}")
+        entries = {e["notebook"]: e for r in runs for e in r["notebooks"]}
+        summary = {"profile": runs[0]["profile"], "started": min(r.get("started", "") for r in runs),
+                   "notebooks": [entries[k] for k in sorted(entries)]}
     else:
         with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
             summary = _child("notebooks", [profile, tmp])
@@ -540,8 +611,15 @@ def format_markdown(results):
             if r.get("status") != "ok":
                 out.append(f"| {r['tool']} | {r.get('budget_min', '–')} | {r['status']} | | | |")
             else:
-                out.append(f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f} | {_fmt(r['steps'])} | "
+                note = " (stopped early)" if r["train_seconds"] < 0.9 * r["budget_min"] * 60 else ""
+                out.append(f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
                            f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
+    if "quality_variants" in s:
+        q = s["quality_variants"]
+        out += ["", f"**Changes tried to the workshop profile** (measured {q['measured']}): {q['description']}.", "",
+                "| variant | what | steps | SSIM | PSNR (dB) |", "| --- | --- | ---: | ---: | ---: |"]
+        out += [f"| {r['variant']} | {r['what']} | {_fmt(r['steps'])} | {r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
+                for r in q["runs"]]
     if "train" in s:
         out += ["", f"**Training step per profile** (measured {s['train']['measured']}).", "",
                 "| profile | parameters | s/step | one training (min, estimate) | peak memory (MB) |",
@@ -549,14 +627,18 @@ def format_markdown(results):
         out += [f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
                 f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |" for r in s["train"]["profiles"]]
     if "speedups" in s:
-        out += ["", f"**What was tried to speed up a step** (workshop network; measured {s['speedups']['measured']}).",
-                "", "| variant | s/step | speed-up | peak memory (MB) |", "| --- | ---: | ---: | ---: |"]
-        for r in s["speedups"]["variants"]:
+        sp = s["speedups"]
+        base = next(r for r in sp["variants"] if r["variant"] == "baseline")
+        out += ["", f"**What was tried to speed up a step** (measured {sp['measured']}): {sp['description']}.",
+                "", "| variant | median s/step | wall s/step | speed-up (median) | peak memory (MB) |",
+                "| --- | ---: | ---: | ---: | ---: |"]
+        for r in sp["variants"]:
             if "error" in r:
-                out.append(f"| {r['variant']} | failed | | |")
+                out.append(f"| {r['variant']} | failed | | | |")
             else:
-                out.append(f"| {r['variant']} | {r['seconds_per_step_wall']:.3f} | {r['speedup_vs_baseline']:.2f}x | "
-                           f"{r['peak_memory_mb']:.0f} |")
+                ratio = base["seconds_per_step_median"] / r["seconds_per_step_median"]
+                out.append(f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
+                           f"{ratio:.2f}x | {r['peak_memory_mb']:.0f} |")
     if "losses" in s:
         out += ["", f"**Loss cost** (measured {s['losses']['measured']}).", "", "| loss | s/step | / l1 |",
                 "| --- | ---: | ---: |"]
@@ -599,7 +681,8 @@ def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_M
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.is_file() else {"sections": {}}
     results["machine"] = machine_info()
     functions = {"train": section_train, "speedups": section_speedups, "losses": section_losses,
-                 "quality": lambda: section_quality(budgets), "drift": section_drift, "predict": section_predict,
+                 "quality": lambda: section_quality(budgets), "quality_variants": section_quality_variants,
+                 "drift": section_drift, "predict": section_predict,
                  "simulate": section_simulate, "sweep": section_sweep,
                  "notebooks": lambda: section_notebooks(notebook_profile, from_summary)}
     for name in sections:
@@ -626,7 +709,8 @@ def main(argv=None):
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS),
                         help=f"default: {' '.join(DEFAULT_SECTIONS)}")
     parser.add_argument("--notebook-profile", default="quick", choices=("quick", "workshop", "paper"))
-    parser.add_argument("--from-summary", help="take the notebooks section from a course run's summary.json")
+    parser.add_argument("--from-summary", nargs="+", metavar="SUMMARY_JSON",
+                        help="take the notebooks section from course runs' summary.json files (merged)")
     parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS_MIN),
                         help="quality section: wall-clock budgets in minutes")
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and README from results.json")
@@ -639,7 +723,7 @@ def main(argv=None):
         fn = {"train": child_train, "speedup": child_speedup, "loss": child_loss_step, "predict": child_predict,
               "predict_model": child_predict_model, "simulate": child_simulate, "drift": child_drift,
               "sweep": lambda w, f: child_sweep(int(w), f), "notebooks": child_notebooks,
-              "quality": lambda tool, b, d, o: child_quality(tool, float(b), d, o)}[name]
+              "quality": lambda tool, b, d, o, v="workshop": child_quality(tool, float(b), d, o, variant=v)}[name]
         result = fn(*rest)
         print(json.dumps(result))
         return 0
