@@ -25,6 +25,10 @@ Sections
     ``Config`` and CAREamics' CARE (PyTorch; run in ``.venv-peers`` if it
     exists, else reported as not installed); SSIM and PSNR against the
     ground truth on held-out cells.
+``quality_variants``
+    changes to the workshop profile tried against CAREamics' lead (no
+    residual connection, batch normalisation, uniform patches, more patches),
+    each trained for one minute on the quality section's data.
 ``drift``
     time per pair and RMS error against the known drift, ``phase`` and ``ssim``.
 ``predict``
