@@ -606,6 +606,10 @@ def format_markdown(results):
                     "| notebook | status | seconds | peak memory (MB) |", "| --- | --- | ---: | ---: |"]
             out += [f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} |"
                     for e in s[key]["notebooks"]]
+            measured = {e["notebook"] for e in s[key]["notebooks"]}
+            missing = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name not in measured)
+            if missing:
+                out += ["", f"Not in this run: {', '.join(missing)}."]
     if "quality" in s:
         q = s["quality"]
         out += ["", f"**Quality per CPU minute** (measured {q['measured']}): {q['description']}. The input scores "
