@@ -19,10 +19,12 @@ GUARDED = ("KERAS_BACKEND", "MPLBACKEND", "PATH", "TF_CPP_MIN_LOG_LEVEL")
 
 
 def _guarded_environment():
-    env = {k: v for k, v in os.environ.items() if k.startswith(GUARDED_PREFIXES) or k in GUARDED}
-    if env.get("KERAS_BACKEND") == "tensorflow":  # l2l_helpers.export pins the backend Keras runs on here
-        del env["KERAS_BACKEND"]
-    return env
+    return {k: v for k, v in os.environ.items() if k.startswith(GUARDED_PREFIXES) or k in GUARDED}
+
+
+def _compared(env):
+    # l2l_helpers.export may pin KERAS_BACKEND to the backend Keras runs on here: not a leak
+    return {k: v for k, v in env.items() if (k, v) != ("KERAS_BACKEND", "tensorflow")}
 
 
 @pytest.fixture(autouse=True)
@@ -30,12 +32,12 @@ def _environment_left_as_found():
     before = _guarded_environment()
     yield
     after = _guarded_environment()
-    if after != before:
+    if _compared(after) != _compared(before):
         changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
         for key in changed:  # put it back, so one leak fails one test, not the notebooks after it
             if key in before:
                 os.environ[key] = before[key]
             else:
-                os.environ.pop(key, None) if key != "KERAS_BACKEND" else os.environ.update(KERAS_BACKEND="tensorflow")
+                os.environ.pop(key, None)
         pytest.fail(f"the test changed environment variables without restoring them: {', '.join(changed)} "
                     "(use monkeypatch.setenv or unittest.mock.patch.dict)")

@@ -279,14 +279,12 @@ def main(argv=None):
                                      "benchmarks/results.md and README's benchmark table")
     p.add_argument("--peers", action="store_true", help="first install CAREamics into .venv-peers for the quality "
                                                         "section (PyTorch: a large download)")
-    p.add_argument("suite_args", nargs=argparse.REMAINDER,
-                   help="passed on to benchmarks/suite.py, e.g. --sections quality drift")
-    p.set_defaults(func=cmd_bench)
+    p.set_defaults(func=cmd_bench, suite_args=[])
     args, extra = parser.parse_known_args(argv)
-    if extra:  # only bench passes its options on (to benchmarks/suite.py)
+    if extra:  # only bench passes its other options on (to benchmarks/suite.py, e.g. --sections quality drift)
         if args.task != "bench":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.suite_args = [*extra, *args.suite_args]
+        args.suite_args = extra
     return args.func(args)
 
 

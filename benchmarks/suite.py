@@ -142,12 +142,6 @@ def child_train(profile):
     return _measure_steps(profile, steps=10, warmup=3)
 
 
-def child_speedup(variant):
-    from bench_speedups import _measure
-
-    return _measure(variant, "workshop", steps=20, warmup=4)
-
-
 def child_loss_step(loss, steps=20, warmup=3):
     """Median seconds per training step of the workshop network with one loss."""
     import warnings
@@ -400,22 +394,12 @@ def section_train():
 
 
 def section_speedups():
-    from bench_speedups import VARIANTS
+    from bench_speedups import run as run_variants  # each variant in its own process
 
-    rows = []
-    for v in VARIANTS:
-        try:
-            rows.append(_child("speedup", [v]))
-        except RuntimeError as exc:
-            rows.append({"variant": v, "error": str(exc)})
-    base = next(r for r in rows if r.get("variant") == "baseline" and "error" not in r)
-    for r in rows:  # steady state: the median step (the wall time also holds a pipeline's start-up)
-        if "error" not in r:
-            r["speedup_vs_baseline"] = round(base["seconds_per_step_median"] / r["seconds_per_step_median"], 2)
-    return {"description": "workshop network, seconds per step through keras fit (median step, and wall time of "
+    return {"variants": run_variants("workshop", steps=20, warmup=4)["variants"], "description": "workshop network, seconds per step through keras fit (median step, and wall time of "
                            "the timed fit / steps), each variant in a fresh process; batch_8 sees half the patches "
                            "per step",
-            "variants": rows, "targets": []}
+            "targets": []}
 
 
 def section_losses():
@@ -636,7 +620,6 @@ def format_markdown(results):
                 f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |" for r in s["train"]["profiles"]]
     if "speedups" in s:
         sp = s["speedups"]
-        base = next(r for r in sp["variants"] if r["variant"] == "baseline")
         out += ["", f"**What was tried to speed up a step** (measured {sp['measured']}): {sp['description']}.",
                 "", "| variant | median s/step | wall s/step | speed-up (median) | peak memory (MB) |",
                 "| --- | ---: | ---: | ---: | ---: |"]
@@ -644,9 +627,8 @@ def format_markdown(results):
             if "error" in r:
                 out.append(f"| {r['variant']} | failed | | | |")
             else:
-                ratio = base["seconds_per_step_median"] / r["seconds_per_step_median"]
                 out.append(f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
-                           f"{ratio:.2f}x | {r['peak_memory_mb']:.0f} |")
+                           f"{r['speedup_vs_baseline']:.2f}x | {r['peak_memory_mb']:.0f} |")
     if "losses" in s:
         out += ["", f"**Loss cost** (measured {s['losses']['measured']}).", "", "| loss | s/step | / l1 |",
                 "| --- | ---: | ---: |"]
@@ -728,7 +710,7 @@ def main(argv=None):
         sys.path.insert(0, str(HERE))  # the single benchmarks (bench_*.py) this suite reuses
     if args.child:
         name, *rest = args.child
-        fn = {"train": child_train, "speedup": child_speedup, "loss": child_loss_step, "predict": child_predict,
+        fn = {"train": child_train, "loss": child_loss_step, "predict": child_predict,
               "predict_model": child_predict_model, "simulate": child_simulate, "drift": child_drift,
               "sweep": lambda w, f: child_sweep(int(w), f), "notebooks": child_notebooks,
               "quality": lambda tool, b, d, o, v="workshop": child_quality(tool, float(b), d, o, variant=v)}[name]
