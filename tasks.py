@@ -4,6 +4,7 @@
     python3 tasks.py course   # main job: run every notebook headless -> course_output/
     python3 tasks.py test     # the tests: pytest + doctests (package) + nbval (notebooks, quick profile)
     python3 tasks.py lab      # open JupyterLab on the course
+    python3 tasks.py precompute  # train the notebooks' networks ahead of a workshop (notebooks/results)
     python3 tasks.py badges   # Binder/Colab badges and the Colab set-up cell from pyproject's [project.urls]
     python3 tasks.py test-colab  # the notebooks under nbval with Google Colab's versions (.venv-colab)
     python3 tasks.py bench    # the benchmark suite -> benchmarks/results.json, results.md, README's table
@@ -18,13 +19,17 @@ Only the standard library is used here, so it runs on a fresh machine.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import hashlib
+import http.server
 import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +91,42 @@ def ensure_env():
     return python
 
 
+REALDATA = ROOT.parent / "shared" / "realdata"  # real images for tests beside the checkout (CONTRIBUTING.md)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def realdata_mirror(env):
+    """Serve ``../shared/realdata`` on 127.0.0.1 as the course's data mirror while the block runs.
+
+    Where that folder exists (CI, developers) and ``L2L_DATA_BASE_URL`` is not set, ``env`` gets
+    ``L2L_DATA_BASE_URL`` (the mirror) and ``L2L_DATA_DIR`` (a fresh cache, removed afterwards), so the
+    notebooks fetch the registered real images (notebooks 06 and 09) through pooch with their registered
+    hashes, exactly as on Binder, without a network and without copying them into the repository.
+    Elsewhere ``env`` is left alone: the notebooks download the files, or skip their real-image sections.
+    """
+    if env.get("L2L_DATA_BASE_URL") or not (REALDATA / "SHA256SUMS").is_file():
+        yield env
+        return
+    handler = functools.partial(_QuietHandler, directory=str(REALDATA))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        with tempfile.TemporaryDirectory(prefix="l2l-data-") as cache:
+            env["L2L_DATA_BASE_URL"] = f"http://127.0.0.1:{server.server_address[1]}/"
+            env["L2L_DATA_DIR"] = cache
+            print(f"real images: {REALDATA} served at {env['L2L_DATA_BASE_URL']}", flush=True)
+            yield env
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def cmd_course(args):
     python = ensure_env()
     cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", args.profile, "--out", args.out,
@@ -94,7 +135,25 @@ def cmd_course(args):
         cmd += ["--only", *args.only]
     if args.inplace:
         cmd += ["--inplace"]
-    return _run(cmd, cwd=ROOT)
+    with realdata_mirror(dict(os.environ)) as env:
+        return _run(cmd, cwd=ROOT, env=env)
+
+
+def cmd_precompute(args):
+    """Train every network the notebooks train, where notebooks opened in JupyterLab find and reuse them."""
+    python = ensure_env()
+    results = ROOT / "notebooks" / "results"
+    cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", args.profile, "--notebooks", ROOT / "notebooks",
+           "--out", ROOT / "course_output" / f"precompute_{args.profile}", "--results", results, "--no-html"]
+    if args.only:
+        cmd += ["--only", *args.only]
+    env = dict(os.environ, L2L_REUSE_MODELS="1")  # an interrupted precompute, run again, keeps what it finished
+    with realdata_mirror(env):
+        code = _run(cmd, cwd=ROOT, env=env)
+    print(f"\nThe notebooks' networks ({args.profile} profile) are in {results}. Notebooks reuse a finished network "
+          "instead of training it when L2L_REUSE_MODELS=1 is set (binder/start sets it); copy that folder with the "
+          "course to the machines of a workshop (notebooks/INSTRUCTORS.md).", flush=True)
+    return code
 
 
 def _course_links():
@@ -141,12 +200,14 @@ def cmd_test(args):
                 env.setdefault("L2L_REQUIRE_BROWSER", "1")  # tests/test_browser.py fails instead of skipping
         cmd = [python, "-m", "pytest", "--doctest-modules", *NBVAL_ARGS, "-p", "no:cacheprovider",
                "--durations=15", *targets, *args.pytest_args]
-        return _run(cmd, cwd=ROOT, env=env)
+        with realdata_mirror(env):
+            return _run(cmd, cwd=ROOT, env=env)
 
 
 def cmd_lab(args):
     python = ensure_env()
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+    env.setdefault("L2L_REUSE_MODELS", "1")  # networks of `tasks.py precompute` (or an earlier run) load, not train
     return _run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT,
                 env=env)
 
@@ -228,7 +289,8 @@ def cmd_test_colab(args):
         # rootdir is the checkout (pyproject's pytest settings), but the kernels import the installed package
         cmd = [python, "-m", "pytest", *NBVAL_ARGS, "-p", "no:cacheprovider", "--durations=15",
                *[p.relative_to(ROOT) for p in notebooks], *args.pytest_args]
-        return _run(cmd, cwd=ROOT, env=env)
+        with realdata_mirror(env):
+            return _run(cmd, cwd=ROOT, env=env)
 
 
 def cmd_bench(args):
@@ -254,6 +316,11 @@ def main(argv=None):
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 00 03")
     p.add_argument("--inplace", action="store_true", help="save outputs into notebooks/ (maintainers)")
     p.set_defaults(func=cmd_course)
+    p = sub.add_parser("precompute", help="train every network of the notebooks into notebooks/results, for a "
+                                          "workshop to start from (L2L_REUSE_MODELS=1)")
+    p.add_argument("--profile", choices=("quick", "workshop", "paper"), default="workshop")
+    p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 03 04")
+    p.set_defaults(func=cmd_precompute)
     p = sub.add_parser("test", help="run pytest on tests/, the doctests of l2l_helpers/ and nbval on notebooks/ "
                                     "(quick profile; checked cells compared with their committed outputs)")
     p.add_argument("paths", nargs="*", help="test paths (default: tests l2l_helpers notebooks)")

@@ -20,9 +20,9 @@ import re
 import sys
 from pathlib import Path
 
-__all__ = ["BRANCH", "COLAB_KEEP", "COLAB_TAG", "BADGES_MARK", "repository", "binder_url", "colab_url",
-           "badges_markdown", "colab_setup_source", "readme_block", "update_notebook", "update_readme",
-           "update_course"]
+__all__ = ["BRANCH", "COLAB_KEEP", "COLAB_TAG", "BADGES_MARK", "COMMITTED_RESULTS", "repository", "binder_url",
+           "colab_url", "raw_url", "badges_markdown", "colab_setup_source", "readme_block", "registry_block",
+           "update_notebook", "update_readme", "update_registry", "update_course"]
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The branch that badges and the Colab cell point at.
@@ -35,6 +35,13 @@ COLAB_KEEP = ("tensorflow", "keras", "numpy")
 COLAB_TAG = "l2l-colab-setup"
 #: First line of the notebooks' badge cell (an HTML comment: invisible when rendered).
 BADGES_MARK = "<!-- l2l:badges -->"
+#: Results committed with the course that notebooks read (``notebooks/data/FOLDER/FILE``). Where the folder is
+#: missing (Colab opens one notebook, not the checkout), :func:`l2l_helpers.datasets.committed_result` downloads
+#: the files, checked against the hashes that :func:`update_registry` writes into the data registry.
+COMMITTED_RESULTS = {"07_crossval_workshop": ("results.csv", "sweep.json"),
+                     "09_validation_workshop": ("validation.csv", "validation.json")}
+#: The data registry's block of committed results lies between these lines.
+REGISTRY_START, REGISTRY_END = "# l2l:committed:start", "# l2l:committed:end"
 #: The README's badge block lies between these lines.
 README_START, README_END = "<!-- l2l:badges:start -->", "<!-- l2l:badges:end -->"
 #: The course's notebooks: two-digit prefix, in ``notebooks/``.
@@ -137,6 +144,77 @@ def colab_url(notebook, pyproject=None):
     """
     owner, name = repository(pyproject)
     return f"https://colab.research.google.com/github/{owner}/{name}/blob/{BRANCH}/notebooks/{notebook}"
+
+
+def raw_url(path, pyproject=None):
+    """Download address of a file of the repository (branch :data:`BRANCH`).
+
+    Examples
+    --------
+    >>> raw_url("notebooks/data/x.csv").endswith("/main/notebooks/data/x.csv")
+    True
+    """
+    owner, name = repository(pyproject)
+    return f"https://raw.githubusercontent.com/{owner}/{name}/{BRANCH}/{path}"
+
+
+def _sha256(path):
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def registry_block(root=None, pyproject=None):
+    """The data registry's lines for :data:`COMMITTED_RESULTS`: name ``course/FOLDER/FILE``, sha256, raw URL.
+
+    Examples
+    --------
+    >>> block = registry_block()
+    >>> block.splitlines()[0] == REGISTRY_START and "course/09_validation_workshop/validation.csv" in block
+    True
+    """
+    root = Path(root) if root is not None else ROOT
+    pyproject = Path(pyproject) if pyproject is not None else root / "pyproject.toml"
+    lines = [REGISTRY_START,
+             "# Results committed with the course (notebooks/data/), for notebooks opened outside the checkout (Colab).",
+             "# Written by `python3 tasks.py badges` from the committed files: never edit by hand."]
+    for folder, files in COMMITTED_RESULTS.items():
+        for name in files:
+            rel = f"notebooks/data/{folder}/{name}"
+            path = root / rel
+            if not path.is_file():
+                raise FileNotFoundError(f"{path}: a committed result listed in COMMITTED_RESULTS is missing")
+            lines.append(f"course/{folder}/{name}  {_sha256(path)}  {raw_url(rel, pyproject)}")
+    lines.append(REGISTRY_END)
+    return "\n".join(lines)
+
+
+def update_registry(path, root=None, pyproject=None, write=True):
+    """Write :func:`registry_block` into a data registry file (replacing the old block, or at its end).
+
+    Returns
+    -------
+    bool
+        Whether the file changed (or would change).
+    """
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    block = registry_block(root, pyproject)
+    if REGISTRY_START in text and REGISTRY_END in text:
+        head, rest = text.split(REGISTRY_START, 1)
+        tail = rest.split(REGISTRY_END, 1)[1]
+        new = head + block + tail
+    else:
+        new = text.rstrip("\n") + "\n" + block + "\n"
+    if new == text:
+        return False
+    if write:
+        path.write_text(new, encoding="utf-8")
+    return True
 
 
 def badges_markdown(notebook, pyproject=None):
@@ -361,7 +439,7 @@ def update_readme(path, notebooks, pyproject=None, write=True):
 
 
 def update_course(root=None, pyproject=None, write=True):
-    """Refresh the badges and Colab cells of every notebook and the README.
+    """Refresh the badges and Colab cells of every notebook, the README and the registry of committed results.
 
     Parameters
     ----------
@@ -389,6 +467,10 @@ def update_course(root=None, pyproject=None, write=True):
     readme = root / "README.md"
     if readme.exists() and update_readme(readme, [p.name for p in notebooks], pyproject, write=write):
         changed.append(readme)
+    if (root / "notebooks" / "data").is_dir():
+        registry = root / "l2l_helpers" / "data_registry.txt"  # ROOT/data_registry.txt links to it
+        if registry.exists() and update_registry(registry, root, pyproject, write=write):
+            changed.append(registry)
     return changed
 
 

@@ -58,6 +58,7 @@ __all__ = [
     "registry_entries",
     "make_pooch",
     "fetch",
+    "committed_result",
     "file_sha256",
     "register",
     "pairs_by_token",
@@ -412,6 +413,54 @@ def fetch(name, registry=None, progressbar=True, timeout=None):
     if processor is not None:
         return Path(str(target) + suffix)
     return Path(result)
+
+
+def committed_result(name, local=None, timeout=10.0):
+    """The folder of a result committed with the course (``notebooks/data/NAME``), downloaded where it is missing.
+
+    Notebooks 07 and 09 read finished runs that are committed with the
+    course. In a checkout (JupyterLab, Binder, the tests) the folder is there;
+    a notebook opened alone (Colab) downloads the files instead, checked
+    against the hashes registered as ``course/NAME/FILE`` in the package
+    registry (:func:`l2l_helpers.course_links.registry_block`).
+
+    Parameters
+    ----------
+    name : str
+        The folder's name, e.g. ``"09_validation_workshop"``.
+    local : str or Path, optional
+        Where the folder lies in a checkout (default ``data/NAME`` from the
+        current folder, i.e. from ``notebooks/``).
+    timeout : float
+        Seconds to wait for the server when downloading.
+
+    Returns
+    -------
+    Path
+        The local folder, or the cache folder holding the downloaded files.
+
+    Raises
+    ------
+    DatasetError
+        Nothing registered under that name, or a download failed (named).
+
+    Examples
+    --------
+    >>> committed_result("09_validation_workshop", local="notebooks/data/09_validation_workshop").name
+    '09_validation_workshop'
+    """
+    local = Path(local) if local is not None else Path("data") / name
+    prefix = f"course/{name}/"
+    files = [n for n in registry_entries() if n.startswith(prefix)]
+    if local.is_dir() and all((local / n[len(prefix):]).is_file() for n in files):
+        return local
+    if not files:
+        known = sorted({n.split("/")[1] for n in registry_entries() if n.startswith("course/")})
+        raise DatasetError(f"{local}: no such folder, and no committed result '{name}' is registered "
+                           f"(registered: {', '.join(known) or 'none'})")
+    for n in files:
+        fetch(n, progressbar=False, timeout=timeout)
+    return data_dir() / "course" / name
 
 
 # --------------------------------------------------------------------------- register

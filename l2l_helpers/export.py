@@ -53,6 +53,8 @@ __all__ = [
     "CARE_CITATION",
     "DEFAULT_AUTHOR",
     "WEIGHT_FORMATS",
+    "EXPORT_EXTRA_HINT",
+    "export_available",
     "export_bioimageio",
     "test_package",
     "package_summary",
@@ -110,6 +112,33 @@ def _tensorflow_keras_for_bioimageio():
             settings.settings.keras_backend = os.environ["KERAS_BACKEND"]
         except Exception:  # noqa: BLE001 - a future, frozen settings object: the variable still counts
             pass
+
+
+#: Modules of the optional ``export`` extra.
+_EXTRA_MODULES = ("bioimageio.core", "bioimageio.spec", "onnx", "onnxruntime", "tf2onnx")
+
+
+def export_available():
+    """Whether the optional ``export`` extra is installed (checked without importing it).
+
+    Returns
+    -------
+    bool
+        True when bioimageio.core, bioimageio.spec, onnx, onnxruntime and
+        tf2onnx can be imported; otherwise :data:`EXPORT_EXTRA_HINT` says
+        what to install (a notebook prints it instead of failing).
+
+    Examples
+    --------
+    >>> isinstance(export_available(), bool)
+    True
+    """
+    import importlib.util
+
+    try:
+        return all(importlib.util.find_spec(name) is not None for name in _EXTRA_MODULES)
+    except (ImportError, ValueError):  # a parent package missing or broken
+        return False
 
 
 def _require_extra():

@@ -227,7 +227,7 @@ def _unique_names(names):
 
 def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", seed=0, resume=False,
                 overwrite=False, percentiles=DEFAULT_PERCENTILES, input_name="input", target_names=None, metadata=None,
-                verbose=None, callbacks=None, split=None, **overrides):
+                verbose=None, callbacks=None, split=None, reuse=None, **overrides):
     """Train (or resume training) a CARE network on prepared patches.
 
     Parameters
@@ -280,6 +280,16 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         :class:`~l2l_helpers.prepare.TrainingData` (or the TrainingData
         itself); recorded as ``train_images`` and ``validation_images``
         in ``l2l_training.json`` (``None`` there when not given).
+    reuse : bool, optional
+        Load instead of train when ``model_dir`` already holds a *finished*
+        training of exactly this request: the same patches, loss, profile,
+        settings, seed, split and names, compared by a fingerprint that
+        every training records in ``l2l_training.json``. Anything else
+        trains as usual (``overwrite`` then applies). Default: the
+        environment variable ``L2L_REUSE_MODELS`` (``1`` reuses), so that a
+        workshop can start from the models ``python3 tasks.py precompute``
+        trained; the same seed gives the same weights on the CPU, so a
+        reused network equals the one the call would train.
     **overrides
         Settings replacing the profile's: ``epochs``, ``steps_per_epoch``,
         ``batch_size``, ``learning_rate``, ``unet_n_depth``,
@@ -288,7 +298,8 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     Returns
     -------
     TrainingResult
-        Model (best weights loaded), history, paths, wall time.
+        Model (best weights loaded), history, paths, wall time (0 for a
+        reused model).
 
     Raises
     ------
@@ -355,9 +366,6 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         if foreign:
             raise FileExistsError(f"{model_dir}: holds {', '.join(foreign)}, which no training writes; a model "
                                   "folder holds only its model's files: move it, or choose another folder")
-        if record.holds_model() and not overwrite:
-            raise FileExistsError(f"{model_dir}: already holds a model; choose another folder, continue it "
-                                  "(resume=True, l2l train --resume) or replace it (overwrite=True)")
     div = 2 ** settings["unet_n_depth"]
     if patch_size % div:
         raise ValueError(f"patch size {patch_size} is not divisible by 2**unet_n_depth = {div}")
@@ -368,6 +376,18 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     target_names = _unique_names(target_names)
     if len(target_names) != k:
         raise ValueError(f"{len(target_names)} target names for {k} target channels")
+    if not resume:
+        fingerprint = _fingerprint((X, Y, X_val, Y_val), loss=loss, profile=profile, seed=int(seed),
+                                   settings=settings, percentiles=[float(p) for p in percentiles],
+                                   input_name=str(input_name), target_names=list(target_names), split=split,
+                                   metadata=metadata or {})
+        if _reuse_wanted(reuse) and record.holds_model():
+            reused = _reuse(record, fingerprint, settings["epochs"])
+            if reused is not None:
+                return reused
+        if record.holds_model() and not overwrite:
+            raise FileExistsError(f"{model_dir}: already holds a model; choose another folder, continue it "
+                                  "(resume=True, l2l train --resume) or replace it (overwrite=True)")
 
     if not resume:
         info = {
@@ -387,6 +407,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
             "train_images": split["train_images"],
             "validation_images": split["validation_images"],
             "metadata": metadata or {},
+            "fingerprint": fingerprint,
         }
 
     if verbose is None:
@@ -425,6 +446,46 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     model.l2l_info = info
     return TrainingResult(model=model, history=record.read_history(), model_dir=model_dir, paths=record.paths,
                           seconds=seconds)
+
+
+def _fingerprint(arrays, **request):
+    """SHA-256 of the patches and of everything else that decides a training (its JSON, sorted)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    h.update(json.dumps({"l2l_version": _version(), **request}, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _reuse_wanted(reuse):
+    import os
+
+    if reuse is None:
+        return os.environ.get("L2L_REUSE_MODELS", "").strip().lower() in ("1", "true", "yes")
+    return bool(reuse)
+
+
+def _reuse(record, fingerprint, epochs):
+    """The finished training in ``record`` as a TrainingResult if it is this request's, else None."""
+    try:
+        info = record.read_info()
+        history = record.read_history()
+    except Exception:  # noqa: BLE001 - an unreadable record is simply not reused
+        return None
+    if info.get("fingerprint") != fingerprint or len(history.get("epoch", [])) < epochs:
+        return None
+    try:
+        model = load_model(record.model_dir)
+    except ModelError:
+        return None
+    print(f"{record.model_dir.name}: reusing the finished training in {record.model_dir} "
+          "(L2L_REUSE_MODELS; the same request trains the same network)")
+    return TrainingResult(model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0)
 
 
 _DATA_KEYS = ("patch_size", "n_patches_per_image", "zoom_factors", "augment", "poisson", "validation_split",

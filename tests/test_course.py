@@ -119,3 +119,20 @@ def test_run_course_records_the_peak_memory_of_the_kernel(course_dir, tmp_path):
     entry = summary["notebooks"][0]
     assert entry["status"] == "ok" and entry["peak_memory_mb"] >= 300
     assert "peak memory (MB)" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_run_course_saves_results_where_it_is_told(course_dir, tmp_path):
+    _write_notebook(course_dir / "02_saves.ipynb",
+                    "from l2l_helpers.profiles import results_dir\n(results_dir('02_saves') / 'done.txt').write_text('x')")
+    run_course(course_dir, tmp_path / "out", profile="quick", only=["02"], html=False,
+               results=course_dir / "results")
+    assert (course_dir / "results" / "quick" / "02_saves" / "done.txt").is_file()
+    assert not (tmp_path / "out" / "results").exists()
+
+
+def test_executed_figures_are_stored_as_jpeg(course_dir):
+    _write_notebook(course_dir / "02_figure.ipynb", "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.show()")
+    nb, error = execute_notebook(course_dir / "02_figure.ipynb", profile="quick")
+    assert error is None
+    kinds = {k for o in nb.cells[1].outputs for k in o.get("data", {})}
+    assert "image/jpeg" in kinds and "image/png" not in kinds

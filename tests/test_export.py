@@ -266,3 +266,13 @@ def test_testing_and_restoring_a_package_leaves_keras_on_tensorflow_for_later_pr
     test_package(single_package)
     load_restorer(single_package).restore(np.random.default_rng(0).random((64, 64)).astype("float32"))
     assert os.environ.get("KERAS_BACKEND", "tensorflow") == "tensorflow"
+
+
+def test_export_available_says_false_when_an_extra_package_is_missing(monkeypatch):
+    import importlib.util
+
+    from l2l_helpers.export import export_available
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else real(name, *a))
+    assert export_available() is False

@@ -136,3 +136,27 @@ def test_committed_progress_bars_are_finished_text(path):
     stalled = [text for _, text in _output_texts(path) for m in re.finditer(r"(\d+)/(\d+) \[", text)
                if m.group(1) != m.group(2)]
     assert not stalled, f"{path.name}: unfinished progress bar {stalled[0][:80]!r}"
+
+
+def _code_lines(path):
+    """(cell number, line) of every code line outside the Colab set-up cell."""
+    nb = nbformat.read(path, as_version=4)
+    return [(k, line) for k, c in enumerate(nb.cells) if c.cell_type == "code"
+            and "l2l-colab-setup" not in c.metadata.get("tags", []) for line in c.source.splitlines()]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_call_the_command_line_one_way(path):
+    # `!l2l ...` as a learner types it in a terminal; never subprocess or the cli module from Python
+    odd = [f"cell {k}: {line.strip()}" for k, line in _code_lines(path)
+           if "subprocess" in line or "l2l_helpers.cli" in line]
+    assert not odd, f"{path.name} calls the CLI another way: {odd}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_command_line_call_is_checked_for_failure(path):
+    # IPython does not stop at a failing `!command`; the next line must check its exit code
+    lines = _code_lines(path)
+    unchecked = [f"cell {k}: {line.strip()}" for i, (k, line) in enumerate(lines) if line.lstrip().startswith("!l2l")
+                 and not (i + 1 < len(lines) and lines[i + 1][0] == k and "_exit_code == 0" in lines[i + 1][1])]
+    assert not unchecked, f"{path.name}: no `assert _exit_code == 0` after {unchecked}"

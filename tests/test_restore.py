@@ -204,6 +204,34 @@ def test_train_refuses_a_non_empty_model_folder(dataset, tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_train_overwrite_replaces_an_earlier_model(dataset, tmp_path):
+    root, _ = dataset
+    args = ["train", "--input", str(root / "input"), "--target", str(root / "actin"), "--model-dir",
+            str(tmp_path / "m"), *TINY_CLI]
+    assert main(args) == 0
+    first = (tmp_path / "m" / "history.csv").stat().st_mtime_ns
+    assert main([*args, "--overwrite"]) == 0
+    assert (tmp_path / "m" / "history.csv").stat().st_mtime_ns != first
+
+
+def test_train_overwrite_still_refuses_a_folder_of_other_files(dataset, tmp_path, capsys):
+    root, _ = dataset
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "notes.txt").write_text("x")
+    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
+                 "--model-dir", str(tmp_path / "m"), "--overwrite", *TINY_CLI]) == 2
+    assert "notes.txt" in capsys.readouterr().err
+    assert (tmp_path / "m" / "notes.txt").read_text() == "x"
+
+
+def test_train_resume_and_overwrite_together_are_refused(dataset, tmp_path, capsys):
+    root, _ = dataset
+    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
+                 "--model-dir", str(tmp_path / "m"), "--resume", "--overwrite", *TINY_CLI]) == 2
+    assert "choose one" in capsys.readouterr().err
+
+
 # --- background and RMS maps (fast) -------------------------------------------------------------
 
 def _cell():

@@ -369,3 +369,63 @@ def test_a_model_trained_earlier_still_predicts_after_a_later_training(patches, 
     expected = first.model.keras_model.predict(x, verbose=0)
     train_model(*patches, tmp_path / "second", **{**TINY, "epochs": 1})
     np.testing.assert_array_equal(first.model.keras_model.predict(x, verbose=0), expected)
+
+
+# --- reusing a finished training (L2L_REUSE_MODELS, python3 tasks.py precompute) ------------------
+
+@pytest.fixture
+def finished(patches, tmp_path):
+    model_dir = tmp_path / "m"
+    first = train_model(*patches, model_dir, seed=3, split=patches.split, **TINY)
+    return model_dir, first
+
+
+@pytest.mark.slow
+def test_the_same_request_reuses_a_finished_training(finished, patches):
+    model_dir, first = finished
+    mtime = (model_dir / "weights_best.h5").stat().st_mtime_ns
+    again = train_model(*patches, model_dir, seed=3, split=patches.split, reuse=True, **TINY)
+    assert again.seconds == 0.0 and again.history == first.history
+    assert (model_dir / "weights_best.h5").stat().st_mtime_ns == mtime
+    x = patches[2][:2]
+    assert np.array_equal(again.model.keras_model.predict(x, verbose=0), first.model.keras_model.predict(x, verbose=0))
+
+
+@pytest.mark.slow
+def test_reuse_is_switched_on_by_the_environment(finished, patches, monkeypatch):
+    model_dir, _ = finished
+    monkeypatch.setenv("L2L_REUSE_MODELS", "1")
+    assert train_model(*patches, model_dir, seed=3, split=patches.split, **TINY).seconds == 0.0
+
+
+@pytest.mark.slow
+def test_another_request_is_not_reused_and_needs_overwrite(finished, patches):
+    model_dir, _ = finished
+    with pytest.raises(FileExistsError, match="already holds a model"):
+        train_model(*patches, model_dir, seed=4, split=patches.split, reuse=True, **TINY)
+    other = train_model(*patches, model_dir, seed=4, split=patches.split, reuse=True, overwrite=True, **TINY)
+    assert other.seconds > 0 and read_training_info(model_dir)["seed"] == 4
+
+
+@pytest.mark.slow
+def test_other_patches_are_not_reused(finished, patches):
+    model_dir, _ = finished
+    X, Y, X_val, Y_val = patches
+    result = train_model(X[::-1].copy(), Y[::-1].copy(), X_val, Y_val, model_dir, seed=3, split=patches.split,
+                         reuse=True, overwrite=True, **TINY)
+    assert result.seconds > 0
+
+
+@pytest.mark.slow
+def test_an_unfinished_training_is_not_reused(finished, patches):
+    model_dir, _ = finished
+    history = model_dir / "history.csv"
+    history.write_text("".join(history.read_text().splitlines(keepends=True)[:-1]))  # the last epoch never ended
+    result = train_model(*patches, model_dir, seed=3, split=patches.split, reuse=True, overwrite=True, **TINY)
+    assert result.seconds > 0
+
+
+@pytest.mark.slow
+def test_without_reuse_a_finished_training_is_trained_again(finished, patches):
+    model_dir, _ = finished
+    assert train_model(*patches, model_dir, seed=3, split=patches.split, overwrite=True, **TINY).seconds > 0

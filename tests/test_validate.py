@@ -307,3 +307,16 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
     assert (tmp_path / "attempts_l2l_ms3").read_text() == "xx"
     assert summary["failed"] == 1
     assert "- l2l_ms3 failed: RuntimeError: this network never trains" in summary["table"].read_text()
+
+
+def test_the_committed_workshop_validation_is_complete_and_matches_its_plan():
+    # notebook 09 reads it; regenerated with `l2l validate notebooks/data/09_validation_workshop --profile workshop`
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "09_validation_workshop"
+    rows = validate.read_validation(folder)
+    config = json.loads((folder / validate.VALIDATION_JSON).read_text())
+    planned = {(t["structure"], m) for t in validate.plan_validation(profile="workshop") for m in t["methods"]}
+    assert config["settings"] == validate.validation_settings("workshop")
+    assert {(r["structure"], r["method"]) for r in rows} == planned
+    assert all(r["status"] == "ok" and r["profile"] == "workshop" for r in rows)

@@ -26,6 +26,8 @@ def register(sub):
                    help="also save executed notebooks over the sources (maintainers, before committing)")
     p.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run (default 3600)")
     p.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+    p.add_argument("--results", metavar="DIR", help="where the notebooks save their results (default: OUT/results; "
+                                                     "notebooks/results is where notebooks opened in JupyterLab look)")
     p.set_defaults(func=run)
 
 
@@ -33,7 +35,8 @@ def run(args):
     from ..course import run_course
 
     summary = run_course(args.notebooks, args.out, profile=args.profile, only=args.only,
-                         inplace=args.inplace, timeout=args.timeout, html=not args.no_html)
+                         inplace=args.inplace, timeout=args.timeout, html=not args.no_html,
+                         results=getattr(args, "results", None))
     failed = [e["notebook"] for e in summary["notebooks"] if e["status"] != "ok"]
     print(f"\nWrote executed notebooks, HTML and summary.md to {args.out}/")
     if failed:

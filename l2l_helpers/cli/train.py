@@ -70,6 +70,9 @@ def register(subparsers):
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--resume", action="store_true",
                         help="continue the interrupted run in --model-dir from its last finished epoch")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start afresh: replace the model a previous training wrote into --model-dir (a folder "
+                             "holding files that are not a model's is still refused)")
     group = parser.add_argument_group("overrides of the profile's settings")
     group.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     group.add_argument("--steps", type=int, metavar="N", help="training steps per epoch")
@@ -120,9 +123,11 @@ def run_train(args):
     ImageError
         Missing or unpaired folders, bad images (named in the message).
     FileExistsError
-        A non-empty ``--model-dir`` without ``--resume``.
+        A non-empty ``--model-dir`` without ``--resume`` or ``--overwrite``.
     FileNotFoundError
         ``--resume`` without a model folder.
+    ValueError
+        ``--resume`` together with ``--overwrite``.
 
     Examples
     --------
@@ -133,8 +138,12 @@ def run_train(args):
     """
     from pathlib import Path
 
-    if args.resume is False and Path(args.model_dir).exists() and any(Path(args.model_dir).iterdir()):
-        raise FileExistsError(f"{args.model_dir}: folder is not empty; choose another --model-dir, or --resume")
+    overwrite = getattr(args, "overwrite", False)
+    if args.resume and overwrite:
+        raise ValueError("--resume continues a training, --overwrite replaces it: choose one")
+    if not (args.resume or overwrite) and Path(args.model_dir).exists() and any(Path(args.model_dir).iterdir()):
+        raise FileExistsError(f"{args.model_dir}: folder is not empty; choose another --model-dir, --resume it, or "
+                              "--overwrite it")
     if args.resume and not Path(args.model_dir).is_dir():
         raise FileNotFoundError(f"{args.model_dir}: model folder does not exist (nothing to resume)")
     if getattr(args, "method", "care") == "cyclegan":
@@ -149,7 +158,7 @@ def run_train(args):
 
     result = train_from_folders(
         args.input, args.target, args.model_dir, loss=args.loss, profile=args.profile, seed=args.seed,
-        resume=args.resume, zoom_factors=args.zoom_factors, augment=not args.no_augment,
+        resume=args.resume, overwrite=overwrite, zoom_factors=args.zoom_factors, augment=not args.no_augment,
         poisson=args.poisson, validation_split=args.validation_split,
         validation_images=getattr(args, "validation_images", None),
         epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
@@ -185,7 +194,8 @@ def _run_cyclegan(args):
 
     result = train_from_folders(
         args.input, args.target[0], args.model_dir, profile=args.profile, seed=args.seed, resume=args.resume,
-        prefilter_sigma=args.prefilter, n_epochs=args.epochs, n_epochs_decay=args.epochs_decay,
+        overwrite=getattr(args, "overwrite", False), prefilter_sigma=args.prefilter, n_epochs=args.epochs,
+        n_epochs_decay=args.epochs_decay,
         steps_per_epoch=args.steps, crop_size=args.patch_size, batch_size=args.batch_size,
         learning_rate=args.learning_rate, gen_n_first=args.n_first)
     h = result.history

@@ -351,8 +351,12 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
 
     Toggle buttons choose the image; every image keeps its own percentile
     display range, so flipping shows differences in structure, not in
-    brightness. In a static rendering (GitHub) the widget does not show;
-    follow it with a static figure.
+    brightness. In a static rendering (GitHub, nbviewer) the widget cannot
+    run: such pages show one line saying so instead of the widget's
+    ``VBox(...)`` representation, so follow the viewer with a static
+    figure. Without ipywidgets (``pip install l2l-helpers`` without the
+    ``[course]`` extra) it prints how to install it and returns a static
+    figure of the same images instead of failing.
 
     Parameters
     ----------
@@ -367,8 +371,9 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
 
     Returns
     -------
-    ipywidgets.VBox
-        The viewer (display it, or let it be the last expression of a cell).
+    ipywidgets.VBox or matplotlib.figure.Figure
+        The viewer (display it, or let it be the last expression of a cell);
+        without ipywidgets, a static figure of the images side by side.
 
     Raises
     ------
@@ -379,10 +384,9 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
     --------
     >>> viewer = flip_viewer({"input": x, "L1": y})  # doctest: +SKIP
     """
-    import ipywidgets as widgets
     import matplotlib.pyplot as plt
 
-    from .images import display_range
+    from .images import display_range, show_images
 
     if not images:
         raise ValueError("no images to show")
@@ -390,6 +394,17 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
     if len(shapes) != 1:
         raise ValueError(f"the images differ in shape: {sorted(shapes)}")
     names = list(images)
+    try:
+        import ipywidgets as widgets
+    except ImportError:
+        print("The interactive viewer needs ipywidgets (pip install ipywidgets, or pip install 'l2l-helpers[course]'); "
+              "showing the images side by side instead.")
+        return show_images([np.asarray(images[n])[zoom] if zoom is not None else np.asarray(images[n]) for n in names],
+                           names, ncols=min(len(names), 4), size=size / 2)
+
+    class FlipViewer(widgets.VBox):
+        def __repr__(self):  # what static pages show in place of the widget
+            return f"[interactive viewer of {', '.join(names)}: run the notebook to flip between them]"
     ranges = {n: display_range(np.asarray(images[n])) for n in names}
     buttons = widgets.ToggleButtons(options=names, value=names[0], description="show:")
     out = widgets.Output()
@@ -407,7 +422,7 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
 
     buttons.observe(lambda change: draw(change["new"]), names="value")
     draw(names[0])
-    return widgets.VBox([buttons, out])
+    return FlipViewer([buttons, out])
 
 
 def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS difference", suptitle=None,
