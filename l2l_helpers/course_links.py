@@ -159,6 +159,8 @@ def raw_url(path, pyproject=None):
 
 
 def _sha256(path):
+    # datasets.file_sha256 does the same, but this module is loaded by path before any environment exists
+    # (tasks.py), so it imports nothing of the package
     import hashlib
 
     h = hashlib.sha256()

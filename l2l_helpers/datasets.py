@@ -451,11 +451,12 @@ def committed_result(name, local=None, timeout=10.0):
     """
     local = Path(local) if local is not None else Path("data") / name
     prefix = f"course/{name}/"
-    files = [n for n in registry_entries() if n.startswith(prefix)]
+    entries = registry_entries()  # read once
+    files = [n for n in entries if n.startswith(prefix)]
     if local.is_dir() and all((local / n[len(prefix):]).is_file() for n in files):
         return local
     if not files:
-        known = sorted({n.split("/")[1] for n in registry_entries() if n.startswith("course/")})
+        known = sorted({n.split("/")[1] for n in entries if n.startswith("course/")})
         raise DatasetError(f"{local}: no such folder, and no committed result '{name}' is registered "
                            f"(registered: {', '.join(known) or 'none'})")
     for n in files:
