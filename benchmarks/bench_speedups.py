@@ -67,7 +67,8 @@ def _measure(variant, profile, steps, warmup):
         p["batch_size"] = 8
     keras.utils.set_random_seed(0)
     config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
+                    train_tensorboard=False)
     km = CARE(config, name=None, basedir=None).keras_model
     km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae(), jit_compile=variant == "xla")
     rng = np.random.default_rng(0)

@@ -46,7 +46,8 @@ def _measure_steps(profile, steps, warmup):
     p = PROFILES[profile]
     keras.utils.set_random_seed(0)
     config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
+                    train_tensorboard=False)
     model = CARE(config, name=None, basedir=None)
     km = model.keras_model
     km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae())

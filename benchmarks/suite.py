@@ -26,9 +26,10 @@ Sections
     exists, else reported as not installed); SSIM and PSNR against the
     ground truth on held-out cells.
 ``quality_variants``
-    changes to the workshop profile tried against CAREamics' lead (no
-    residual connection, batch normalisation, uniform patches, more patches),
-    each trained for one minute on the quality section's data.
+    changes to the workshop profile tried against CAREamics' lead (the
+    earlier workshop network, the residual connection, wider networks, batch
+    normalisation, uniform patches, more patches), each trained for one
+    minute on the quality section's data.
 ``drift``
     time per pair and RMS error against the known drift, ``phase`` and ``ssim``.
 ``predict``
@@ -157,7 +158,8 @@ def child_loss_step(loss, steps=20, warmup=3):
     p = PROFILES["workshop"]
     keras.utils.set_random_seed(0)
     config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], train_tensorboard=False)
+                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
+                    train_tensorboard=False)
     km = CARE(config, name=None, basedir=None).keras_model
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
@@ -191,45 +193,40 @@ def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
     return path
 
 
-#: Changes to the workshop profile tried in the ``quality_variants`` section (one training of each, 1 minute).
-#: They are set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
+#: Changes to the workshop profile tried in the ``quality_variants`` section (one training of each, 1 minute):
+#: variant -> (what it is, overrides of the profile's settings). Batch normalisation and the patch changes are
+#: set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
 QUALITY_VARIANTS = {
-    "workshop": "the workshop profile as it is (CSBDeep's residual U-Net)",
-    "no_residual": "unet_residual=False: the U-Net predicts the target itself, not input + a correction (as CAREamics)",
-    "no_residual_batch_norm": "no residual, batch normalisation in every convolution block (as CAREamics' U-Net)",
-    "no_residual_no_patch_filter": "no residual, patches drawn uniformly (no CSBDeep foreground filter)",
-    "no_residual_4x_patches": "no residual, 256 instead of 64 patches per image",
+    "workshop": ("the workshop profile: 16 first filters, no residual connection (83k parameters)", {}),
+    "earlier_workshop": ("the workshop profile until 2026-11-28: 32 first filters, CSBDeep's residual U-Net "
+                         "(333k parameters)", dict(unet_n_first=32, unet_residual=True)),
+    "residual": ("16 first filters with CSBDeep's residual connection (input + a correction)",
+                 dict(unet_residual=True)),
+    "32_filters": ("32 first filters, no residual (333k parameters)", dict(unet_n_first=32)),
+    "batch_norm": ("batch normalisation in every convolution block (as CAREamics' U-Net)", {}),
+    "no_patch_filter": ("patches drawn uniformly (no CSBDeep foreground filter)", {}),
+    "4x_patches": ("256 instead of 64 patches per image", {}),
 }
 
 
 def _apply_variant(variant):
-    """Patch this (child) process for one of :data:`QUALITY_VARIANTS`."""
+    """Patch this (child) process for one of :data:`QUALITY_VARIANTS`; return (patches per image, overrides)."""
     import functools
 
     import csbdeep.internals.nets as nets
-    import csbdeep.models
 
     import l2l_helpers.prepare as prepare
 
-    if variant.startswith("no_residual"):
-        base = csbdeep.models.Config
-
-        class Config(base):
-            def __init__(self, *args, **kwargs):
-                kwargs.setdefault("unet_residual", False)
-                super().__init__(*args, **kwargs)
-
-        csbdeep.models.Config = Config
-    if variant.endswith("batch_norm"):
+    if variant == "batch_norm":
         def common_unet(n_dim=2, n_depth=1, kern_size=3, n_first=16, n_channel_out=1, residual=True, prob_out=False,
                         last_activation="linear"):
             return lambda shape: nets.custom_unet(shape, last_activation, n_depth, n_first, (kern_size,) * n_dim,
                                                   pool_size=(2,) * n_dim, n_channel_out=n_channel_out,
                                                   residual=residual, prob_out=prob_out, batch_norm=True)
         nets.common_unet = common_unet
-    if variant.endswith("no_patch_filter"):
+    if variant == "no_patch_filter":
         prepare.make_training_data = functools.partial(prepare.make_training_data, patch_filter=False)
-    return 256 if variant.endswith("4x_patches") else 64
+    return (256 if variant == "4x_patches" else 64), dict(QUALITY_VARIANTS[variant][1])
 
 
 def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop"):
@@ -261,7 +258,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
     else:
         import keras
 
-        n_patches = _apply_variant(variant)
+        n_patches, variant_overrides = _apply_variant(variant)
         from l2l_helpers.prepare import make_training_data
         from l2l_helpers.restorers import CARERestorer
         from l2l_helpers.train import train_model
@@ -280,9 +277,9 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         n_val = len(d["val_x"])
         patches = make_training_data(x, y, patch_size=64, n_patches_per_image=n_patches, names=names,
                                      validation_images=names[-n_val:], seed=seed)
-        overrides = {"epochs": 100000}
+        overrides = {"epochs": 100000, **variant_overrides}
         if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
-            overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, batch_size=16,
+            overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, unet_residual=True, batch_size=16,
                              learning_rate=0.0004, steps_per_epoch=400)
         with tempfile.TemporaryDirectory() as work:
             t_start = time.perf_counter()
@@ -430,7 +427,7 @@ def section_quality_variants(budget_min=1):
     with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
         data_path = quality_data(tmp)
         truths = np.load(data_path)["test_gt"]
-        for variant, what in QUALITY_VARIANTS.items():
+        for variant, (what, _) in QUALITY_VARIANTS.items():
             out = Path(tmp) / f"{variant}.npy"
             r = _child("quality", ["workshop", str(budget_min * 60), str(data_path), str(out), variant],
                        timeout=budget_min * 60 + 900)
@@ -452,7 +449,7 @@ def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS):
             python = PEERS_PYTHON if tool == "careamics" else None
             if python is not None and not Path(python).exists():
                 rows.append({"tool": tool, "status": "not installed",
-                             "note": "pip install careamics into .venv-peers (see benchmarks/README.md)"})
+                             "note": "install it with python3 tasks.py bench --peers (into .venv-peers)"})
                 continue
             for budget in budgets:
                 out = Path(tmp) / f"{tool}_{budget}.npy"

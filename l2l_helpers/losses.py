@@ -369,6 +369,10 @@ def _check_static_shapes(y_true, y_pred, name):
         raise ValueError(f"loss {name!r}: target has {t[-1]} channel(s) but the prediction {p[-1]}")
 
 
+#: Notes about reduced filter sizes that :func:`get_loss` has already given in this process.
+_NOTED = set()
+
+
 def get_loss(name, patch_size=None):
     """A Keras loss function ``loss(y_true, y_pred) -> scalar``.
 
@@ -400,7 +404,9 @@ def get_loss(name, patch_size=None):
     Warns
     -----
     UserWarning
-        When the filter size is reduced to fit the patch size.
+        When the filter size is reduced to fit the patch size; each such
+        note once per process (the settings are recorded with every
+        trained model).
 
     Examples
     --------
@@ -413,7 +419,8 @@ def get_loss(name, patch_size=None):
     """
     settings = loss_settings(name, patch_size)
     name = settings["loss"]
-    if settings["adapted"]:
+    if settings["adapted"] and settings["note"] not in _NOTED:  # once per process: every training would repeat it
+        _NOTED.add(settings["note"])
         warnings.warn(settings["note"], UserWarning, stacklevel=2)
 
     if name == "l1":

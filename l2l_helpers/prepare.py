@@ -15,8 +15,8 @@ pairs into patches, as in the paper:
    targets;
 4. patches are drawn by CSBDeep's ``create_patches`` with its patch filter on
    the target (patches with structure are preferred); an image whose target
-   has no foreground for the filter is sampled without the filter, with a
-   warning naming it;
+   has no foreground for the filter is sampled without the filter, with one
+   warning per call naming every such image;
 5. the split into training and validation is **by image**: a seeded choice
    of about 10 % of the images (at least one) gives the validation patches,
    the other images the training patches, so no image has patches on both
@@ -210,25 +210,24 @@ def _as_target_channels(targets, n_images):
     return channels
 
 
-def _sample_patches(x, y, patch_size, n, patch_filter, name, verbose_warn=True):
-    """Patches of one pair (y, x, c) with CSBDeep; without filter if empty."""
+def _sample_patches(x, y, patch_size, n, patch_filter):
+    """Patches of one pair (y, x, c) with CSBDeep, and whether the filter had to be dropped (empty target)."""
     from csbdeep.data import RawData, create_patches
 
     k = x.shape[-1]
     raw = RawData.from_arrays(x[np.newaxis], y[np.newaxis], axes="YXC")
     kwargs = dict(patch_size=(patch_size, patch_size, k), n_patches_per_image=n, save_file=None,
                   normalization=None, shuffle=False, verbose=False)
+    unfiltered = False
     try:
         X, Y, _ = create_patches(raw, patch_filter=patch_filter, **kwargs)
     except ValueError as exc:
         if patch_filter is None or "patch_filter" not in str(exc):
             raise
-        if verbose_warn:
-            warnings.warn(f"{name}: the target has no foreground for the patch filter; "
-                          "patches are drawn from anywhere in this image", stacklevel=3)
         X, Y, _ = create_patches(raw, patch_filter=None, **kwargs)
+        unfiltered = True
     # CSBDeep returns (n, c, y, x); we use channels last
-    return np.moveaxis(X, 1, -1), np.moveaxis(Y, 1, -1)
+    return np.moveaxis(X, 1, -1), np.moveaxis(Y, 1, -1), unfiltered
 
 
 class TrainingData(tuple):
@@ -433,6 +432,7 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     rng = np.random.default_rng(seed)
 
     xs, ys, src_image, src_copy = [], [], [], []
+    no_foreground = []  # names of images sampled without the patch filter
     # CSBDeep samples with the global numpy generator: seed it, restore it after
     state = np.random.get_state()
     try:
@@ -473,7 +473,9 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
 
             for j, (xv, yv, cnt) in enumerate(versions):
                 np.random.seed(int(rng.integers(2**31)))
-                px, py = _sample_patches(xv, yv, patch_size, cnt, filt, name)
+                px, py, unfiltered = _sample_patches(xv, yv, patch_size, cnt, filt)
+                if unfiltered and name not in no_foreground:
+                    no_foreground.append(name)
                 xs.append(px)
                 ys.append(py)
                 src_image.append(np.full(len(px), i, dtype=int))
@@ -481,6 +483,10 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
     finally:
         np.random.set_state(state)
 
+    if no_foreground:  # one warning for the whole call, naming every such image
+        warnings.warn(f"{len(no_foreground)} of {len(names)} images have no foreground for the patch filter "
+                      f"({', '.join(map(str, no_foreground))}); their patches are drawn from anywhere in the image",
+                      UserWarning, stacklevel=2)
     # after the images are checked, so that a bad image is named first
     val_idx = _choose_validation_images(names, given_names, validation_split, validation_images, seed)
     X = np.concatenate(xs).astype(np.float32, copy=False)

@@ -69,8 +69,8 @@ __all__ = [
 
 #: Settings of :data:`PROFILES` used by :func:`train_model` (the others are
 #: used when the patches are made).
-_TRAIN_KEYS = ("unet_n_depth", "unet_n_first", "unet_kern_size", "epochs", "steps_per_epoch", "batch_size",
-               "learning_rate")
+_TRAIN_KEYS = ("unet_n_depth", "unet_n_first", "unet_kern_size", "unet_residual", "epochs", "steps_per_epoch",
+               "batch_size", "learning_rate")
 
 
 @dataclass
@@ -293,7 +293,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     **overrides
         Settings replacing the profile's: ``epochs``, ``steps_per_epoch``,
         ``batch_size``, ``learning_rate``, ``unet_n_depth``,
-        ``unet_n_first``, ``unet_kern_size``.
+        ``unet_n_first``, ``unet_kern_size``, ``unet_residual``.
 
     Returns
     -------
@@ -345,7 +345,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     if resume:
         info = record.read_info()
         record.check_resumable()
-        settings = dict(info["settings"])
+        settings = {"unet_residual": True, **info["settings"]}  # recorded before unet_residual was a setting
         for key, value in overrides.items():
             if key != "epochs" and value is not None and value != settings.get(key):
                 raise ValueError(f"cannot change {key!r} when resuming (stored: {settings.get(key)!r}, "
@@ -425,7 +425,8 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     with seeded(seed, deterministic=True, clear_session=True):
         config = Config("YX", n_channel_in=k, n_channel_out=k, probabilistic=False,
                         unet_n_depth=settings["unet_n_depth"], unet_n_first=settings["unet_n_first"],
-                        unet_kern_size=settings["unet_kern_size"], train_loss=csb_loss,
+                        unet_kern_size=settings["unet_kern_size"], unet_residual=settings["unet_residual"],
+                        train_loss=csb_loss,
                         train_epochs=settings["epochs"], train_steps_per_epoch=settings["steps_per_epoch"],
                         train_batch_size=settings["batch_size"], train_learning_rate=settings["learning_rate"],
                         train_tensorboard=False)

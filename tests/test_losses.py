@@ -151,7 +151,10 @@ def test_ms3_and_ssim_keep_filter_size_11_for_64px_patches():
     assert loss_settings("ssim", 64)["filter_size"] == 11
 
 
-def test_reduced_filter_size_warns_and_names_the_new_size():
+def test_reduced_filter_size_warns_and_names_the_new_size(monkeypatch):
+    import l2l_helpers.losses as losses
+
+    monkeypatch.setattr(losses, "_NOTED", set())  # not yet noted in this process
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         loss = get_loss("ms5", patch_size=64)
@@ -216,3 +219,15 @@ def test_ms_gradient_still_points_somewhere_when_ms_ssim_is_clipped_to_zero(name
     assert float(ms_ssim(x, pred, weights=MS_WEIGHTS[name], filter_size=3)[0]) == 0.0
     _, grad = loss_and_gradient(name, x, pred)
     assert np.isfinite(grad).all() and np.abs(grad).max() > 0
+
+
+def test_reduced_filter_size_is_noted_once_per_process(monkeypatch):
+    import l2l_helpers.losses as losses
+
+    monkeypatch.setattr(losses, "_NOTED", set())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        get_loss("ms5", 64)
+        get_loss("ms5", 64)
+    notes = [w for w in caught if issubclass(w.category, UserWarning) and "filter" in str(w.message)]
+    assert len(notes) == 1

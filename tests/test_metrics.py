@@ -207,6 +207,26 @@ def test_metric_bar_chart_has_one_panel_per_metric():
     assert len(fig.axes) == len(METRICS)
 
 
+def test_metric_bars_start_at_zero_so_differences_are_not_exaggerated():
+    import matplotlib
+    matplotlib.use("Agg")
+    from l2l_helpers.plotting.metrics import plot_metric_bars
+
+    res = {m: {"mean": {"psnr": p, "ssim": s}} for m, p, s in (("a", 28.0, 0.90), ("b", 29.0, 0.92))}
+    fig = plot_metric_bars(res, metrics=("psnr", "ssim"))
+    assert all(ax.get_ylim()[0] == 0.0 for ax in fig.axes)
+
+
+def test_difference_map_colour_bar_label_is_wrapped_to_stay_on_the_figure():
+    import matplotlib
+    matplotlib.use("Agg")
+    from l2l_helpers.plotting.metrics import plot_difference_maps
+
+    fig = plot_difference_maps({"a": np.random.rand(8, 8)}, label="local RMS difference from the ground truth")
+    label = fig.axes[-1].get_ylabel()
+    assert "\n" in label and max(len(line) for line in label.splitlines()) <= 24
+
+
 def test_metric_table_figure_marks_the_best_value_per_column_in_bold():
     import matplotlib
     matplotlib.use("Agg")

@@ -39,3 +39,16 @@ def test_line_profile_draws_one_line_per_image():
 def test_line_profile_needs_one_label_per_image():
     with pytest.raises(ValueError, match="2 images but 1 labels"):
         plot_line_profile([np.eye(8), np.eye(8)], ["a"], row=0)
+
+
+def test_image_figures_say_under_the_panels_how_each_image_is_scaled():
+    import matplotlib
+    matplotlib.use("Agg")
+    from l2l_helpers.plotting.images import show_images
+    from l2l_helpers.plotting.training import plot_restorations
+
+    images = [np.random.default_rng(0).random((16, 16)), np.ones((16, 16))]
+    for fig in (show_images(images, ["a", "b"], percentiles=(0.5, 99.5)), plot_restorations({"a": images[0]})):
+        texts = [t.get_text() for t in fig.texts]
+        assert any("each image scaled to its own" in t for t in texts), texts
+    assert "0.5th-99.5th percentile" in show_images(images, percentiles=(0.5, 99.5)).texts[-1].get_text()

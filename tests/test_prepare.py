@@ -207,6 +207,19 @@ def test_target_without_foreground_warns_with_its_name_and_does_not_crash():
     assert len(X) + len(Xv) == 16
 
 
+def test_images_without_foreground_are_named_in_one_warning_per_call():
+    import warnings
+
+    empty = np.zeros((96, 96), np.float32)
+    empty[0, 0] = 1.0  # a single corner pixel: nothing for the patch filter
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        make_training_data(_images(2), [empty, empty], patch_size=32, n_patches_per_image=8,
+                           names=["a.tif", "b.tif"])
+    messages = [str(w.message) for w in caught if "foreground" in str(w.message)]
+    assert len(messages) == 1 and "2 of 2 images" in messages[0] and "a.tif, b.tif" in messages[0]
+
+
 def test_image_smaller_than_a_patch_is_named_in_the_error():
     with pytest.raises(ImageError, match="tiny.tif.*smaller than a patch"):
         make_training_data([np.random.rand(20, 20)], [np.random.rand(20, 20)], patch_size=32,

@@ -32,6 +32,20 @@ def test_a_value_that_is_not_a_number_is_refused_with_its_name():
         profile_settings("quick", batch_size="many")
 
 
+@pytest.mark.parametrize("value, expected", [(False, False), ("no", False), ("true", True), (1, True)])
+def test_a_switch_setting_accepts_booleans_and_their_spellings(value, expected):
+    assert profile_settings("quick", unet_residual=value)["unet_residual"] is expected
+
+
+def test_a_switch_setting_refuses_other_values_with_its_name():
+    with pytest.raises(ValueError, match="unet_residual must be True or False, got 2"):
+        profile_settings("quick", unet_residual=2)
+
+
+def test_the_paper_profile_keeps_the_papers_residual_unet():
+    assert PROFILES["paper"]["unet_residual"] is True
+
+
 def test_profile_defaults_to_workshop(monkeypatch):
     monkeypatch.delenv("L2L_PROFILE", raising=False)
     assert current_profile() == "workshop"

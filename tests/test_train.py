@@ -198,6 +198,27 @@ def test_resume_continues_an_interrupted_run_where_it_stopped(trained, patches, 
         assert np.array_equal(a, b)
 
 
+def test_a_unet_without_residual_is_trained_recorded_and_loaded_as_such(patches, tmp_path):
+    train_model(*patches, tmp_path / "plain", unet_residual=False, **TINY)
+    assert read_training_info(tmp_path / "plain")["settings"]["unet_residual"] is False
+    assert load_model(tmp_path / "plain").config.unet_residual is False
+
+
+@pytest.mark.slow
+def test_a_run_recorded_before_unet_residual_was_a_setting_resumes_as_residual(trained, tmp_path, patches):
+    import json
+    import shutil
+
+    model_dir = tmp_path / "old"
+    shutil.copytree(trained.model_dir, model_dir)
+    info_path = model_dir / "l2l_training.json"
+    info = json.loads(info_path.read_text())
+    del info["settings"]["unet_residual"]
+    info_path.write_text(json.dumps(info))
+    result = train_model(*patches, model_dir, resume=True, epochs=3, verbose=0)
+    assert result.history["epoch"] == [1, 2, 3] and result.model.config.unet_residual is True
+
+
 @pytest.mark.slow
 def test_resume_can_train_for_more_epochs(trained, tmp_path, patches):
     import shutil

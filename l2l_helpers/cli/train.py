@@ -13,6 +13,8 @@ TensorFlow, nor does :mod:`l2l_helpers.cyclegan` on import).
 
 from __future__ import annotations
 
+import argparse
+
 from ..losses import LOSSES
 from ..profiles import DEFAULT_PROFILE, PROFILES
 
@@ -83,6 +85,9 @@ def register(subparsers):
     group.add_argument("--depth", type=int, metavar="N", help="U-Net depth (unet_n_depth)")
     group.add_argument("--n-first", type=int, metavar="N", help="filters of the first U-Net layer (unet_n_first)")
     group.add_argument("--kernel-size", type=int, metavar="N", help="convolution kernel size (unet_kern_size)")
+    group.add_argument("--residual", action=argparse.BooleanOptionalAction, default=None,
+                       help="the U-Net predicts a correction added to the input (unet_residual; --no-residual: "
+                            "it predicts the target itself, the workshop profile's default)")
     group.add_argument("--epochs-decay", type=int, metavar="N",
                        help="cyclegan: epochs of linear learning-rate decay after --epochs (n_epochs_decay)")
     group.add_argument("--prefilter", type=float, metavar="SIGMA",
@@ -163,7 +168,8 @@ def run_train(args):
         validation_images=getattr(args, "validation_images", None),
         epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
         n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
-        unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size)
+        unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size,
+        unet_residual=args.residual)
     h = result.history
     if h.get("val_loss"):
         best = min(range(len(h["val_loss"])), key=lambda i: h["val_loss"][i])
@@ -178,7 +184,7 @@ def run_train(args):
 
 #: Options of the CARE training that a CycleGAN does not use: (option, attribute, its default).
 _CARE_ONLY = (("--loss", "loss", LOSSES[0]), ("--depth", "depth", None), ("--kernel-size", "kernel_size", None),
-              ("--patches-per-image", "patches_per_image", None), ("--zoom-factors", "zoom_factors", None),
+              ("--residual", "residual", None), ("--patches-per-image", "patches_per_image", None), ("--zoom-factors", "zoom_factors", None),
               ("--no-augment", "no_augment", False), ("--poisson", "poisson", False),
               ("--validation-split", "validation_split", 0.1), ("--validation-images", "validation_images", None))
 

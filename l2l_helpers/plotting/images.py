@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["show_images", "display_range", "plot_line_profile"]
+__all__ = ["show_images", "display_range", "state_display_range", "plot_line_profile"]
 
 
 def display_range(image, low=1.0, high=99.8):
@@ -33,9 +33,44 @@ def display_range(image, low=1.0, high=99.8):
     return float(vmin), float(vmax)
 
 
+def state_display_range(fig, low=1.0, high=99.8, what="image"):
+    """Write under a figure how its images are scaled for display.
+
+    Each panel scaled to its own percentiles makes a dim image look as bright
+    as a bright one (and sparse single photons as white specks), so the
+    figure says so in a small grey line under the panels.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    low, high : float
+        The percentiles of :func:`display_range` used for black and white.
+    what : str
+        What is scaled, e.g. ``"image"`` or ``"channel"``.
+
+    Returns
+    -------
+    matplotlib.text.Text
+        The line (``fig.texts[-1]``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> state_display_range(plt.figure()).get_text()
+    'display: each image scaled to its own 1st-99.8th percentile (intensities not comparable between panels)'
+    """
+    def nth(p):
+        p = f"{p:g}"
+        return p + ("st" if p.endswith("1") and not p.endswith("11") else "th")
+
+    return fig.text(0.5, 0.0, f"display: each {what} scaled to its own {nth(low)}-{nth(high)} percentile "
+                    "(intensities not comparable between panels)", ha="center", va="top", fontsize=8, color="0.35")
+
+
 def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=None,
                 suptitle=None, percentiles=(1.0, 99.8)):
-    """Show images side by side, each scaled to its own percentile range.
+    """Show images side by side, each scaled to its own percentile range (said under the figure).
 
     Parameters
     ----------
@@ -105,6 +140,7 @@ def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=No
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    state_display_range(fig, *percentiles)
     return fig
 
 

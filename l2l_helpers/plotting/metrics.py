@@ -87,13 +87,10 @@ def plot_metric_bars(results_by_method, metrics=None, title=None, size=2.6, colo
         finite = [v for v in shown if np.isfinite(v)]
         for m in methods:
             finite += _per_image(results_by_method[m], metric)
-        if finite and metric != "psnr":
+        if finite:  # bars start at zero: a cut-off axis would exaggerate small differences
             lo, hi = min(finite), max(finite)
-            pad = 0.15 * (hi - lo) + 1e-3
-            ax.set_ylim(max(0.0, lo - pad) if lo >= 0 else lo - pad, hi + pad)
-        elif finite:
-            lo, hi = min(finite), max(finite)
-            ax.set_ylim(lo - 0.2 * (hi - lo) - 0.5, hi + 0.2 * (hi - lo) + 0.5)
+            pad = 0.1 * (hi - min(lo, 0.0)) + 1e-3
+            ax.set_ylim(min(0.0, lo - pad), hi + pad)
         better = "higher" if _HIGHER_IS_BETTER.get(metric, True) else "lower"
         ax.set_title(f"{_LABELS.get(metric, metric)}\n({better} is better)", fontsize=10)
         ax.set_xticks(x)
@@ -474,7 +471,9 @@ def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS differ
         im = ax.imshow(arr, cmap=cmap, vmin=0, vmax=top, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.set_axis_off()
-    fig.colorbar(im, ax=list(axes[0]), shrink=0.85, label=label)
+    import textwrap
+
+    fig.colorbar(im, ax=list(axes[0]), shrink=0.85, label="\n".join(textwrap.wrap(label, 24)))  # stays on the figure
     if suptitle:
         fig.suptitle(suptitle)
     return fig
@@ -529,7 +528,7 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
     import matplotlib.pyplot as plt
 
     from ..background import empty_mask, hallucination, hallucination_map
-    from .images import display_range
+    from .images import display_range, state_display_range
 
     if not restorations:
         raise ValueError("no restorations to show")
@@ -565,4 +564,5 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
     fig.colorbar(im, ax=list(axes[1]), shrink=0.85, label="excess (x mean structure)")
     if suptitle:
         fig.suptitle(suptitle)
+    state_display_range(fig)
     return fig

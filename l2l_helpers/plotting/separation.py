@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import display_range
+from .images import display_range, state_display_range
 
 __all__ = ["plot_separation", "plot_separation_scores"]
 
@@ -93,6 +93,7 @@ def plot_separation(superposed, channels, zoom=None, size=2.2, cmap="magma", sup
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    state_display_range(fig)
     return fig
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import display_range
+from .images import display_range, state_display_range
 
 __all__ = ["plot_history", "plot_histories", "plot_restorations"]
 
@@ -102,7 +102,7 @@ def plot_restorations(panels, zoom=None, rms=None, size=2.6, cmap="magma", supti
     ----------
     panels : dict of str to 2-D ndarray
         Title -> image, e.g. input, N2N, L2L, target, ground truth. Each
-        image is shown with its own percentile range.
+        image is shown with its own percentile range (said under the figure).
     zoom : tuple of slice, optional
         ``(rows, cols)``: a second row shows this region enlarged (a box
         marks it in the first row).
@@ -168,4 +168,5 @@ def plot_restorations(panels, zoom=None, rms=None, size=2.6, cmap="magma", supti
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
+    state_display_range(fig)
     return fig
