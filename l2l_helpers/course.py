@@ -74,11 +74,38 @@ def find_notebooks(folder, only=None):
     return notebooks
 
 
+#: The temporary file IPython runs a cell from, as warnings name it (``/tmp/ipykernel_123/456.py``).
+_CELL_FILE = re.compile(r"(?:/[^\s:'\"]*)?/ipykernel_\d+/\d+\.py")
+
+
+def portable_paths(text, package_root=None):
+    """Text of an output with the machine-specific file names a warning prints made portable.
+
+    A warning names the file it comes from: a module of this package by
+    its absolute path, a notebook cell by IPython's temporary file. Saved
+    notebooks should read the same on every machine, so the package's
+    folder is dropped (``l2l_helpers/train.py``) and a cell's file becomes
+    ``<cell>``.
+
+    Examples
+    --------
+    >>> portable_paths("/tmp/ipykernel_42/1234.py:4: UserWarning: 7 of 24 images ...")
+    '<cell>:4: UserWarning: 7 of 24 images ...'
+    >>> portable_paths("/repo/l2l_helpers/train.py:156: UserWarning", package_root="/repo")
+    'l2l_helpers/train.py:156: UserWarning'
+    """
+    root = str(Path(package_root if package_root is not None else Path(__file__).resolve().parent.parent))
+    return _CELL_FILE.sub("<cell>", text.replace(root.rstrip(os.sep) + os.sep, ""))
+
+
 def _clean_metadata(nb):
-    """Drop saved widget state, which is large and goes stale."""
+    """Drop saved widget state, which is large and goes stale; make warnings' file names portable."""
     nb.metadata.pop("widgets", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and isinstance(out.get("text"), str):
+                out["text"] = portable_paths(out["text"])
     return nb
 
 

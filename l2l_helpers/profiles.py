@@ -57,7 +57,7 @@ __all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "profile_settings",
 #:     epochs x 400 steps, batch 16, learning rate 0.0004. Measured: 1.8 s
 #:     per step on this CPU, i.e. about 20 hours per training: use a GPU.
 #:
-#: Peak memory of a training process: about 0.75 GB (quick), 0.85 GB
+#: Peak memory of a training process: about 0.75 GB (quick), 0.8 GB
 #: (workshop), 1.25 GB (paper).
 PROFILES = {
     "quick": dict(patch_size=48, n_patches_per_image=32, unet_n_depth=2, unet_n_first=16, unet_kern_size=3,

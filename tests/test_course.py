@@ -136,3 +136,13 @@ def test_executed_figures_are_stored_as_jpeg(course_dir):
     assert error is None
     kinds = {k for o in nb.cells[1].outputs for k in o.get("data", {})}
     assert "image/jpeg" in kinds and "image/png" not in kinds
+
+
+def test_warnings_in_saved_outputs_name_no_machine_specific_files():
+    from l2l_helpers.course import portable_paths
+
+    text = ("/tmp/ipykernel_13579/1520379849.py:4: UserWarning: 7 of 24 images have no foreground\n"
+            "/srv/checkout/l2l_helpers/train.py:156: UserWarning: ms5: 64 px patches are too small\n")
+    out = portable_paths(text, package_root="/srv/checkout")
+    assert out.startswith("<cell>:4: UserWarning") and "\nl2l_helpers/train.py:156: UserWarning" in out
+    assert "/tmp/" not in out and "/srv/" not in out
