@@ -57,18 +57,17 @@ def _measure(variant, profile, steps, warmup):
         tf.config.threading.set_inter_op_parallelism_threads(inter)
     import keras
     from csbdeep.internals.losses import loss_mae
-    from csbdeep.models import CARE, Config
+    from csbdeep.models import CARE
 
     from l2l_helpers.care import seeded_batches
     from l2l_helpers.profiles import PROFILES
+    from l2l_helpers.train import care_config
 
     p = dict(PROFILES[profile])
     if variant == "batch_8":
         p["batch_size"] = 8
     keras.utils.set_random_seed(0)
-    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
-                    train_tensorboard=False)
+    config = care_config(p)
     km = CARE(config, name=None, basedir=None).keras_model
     km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae(), jit_compile=variant == "xla")
     rng = np.random.default_rng(0)

@@ -36,18 +36,16 @@ def _measure_steps(profile, steps, warmup):
 
     import numpy as np
 
-    from l2l_helpers.train import PROFILES
+    from l2l_helpers.train import PROFILES, care_config
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     from csbdeep.internals.losses import loss_mae
-    from csbdeep.models import CARE, Config
+    from csbdeep.models import CARE
 
     p = PROFILES[profile]
     keras.utils.set_random_seed(0)
-    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
-                    train_tensorboard=False)
+    config = care_config(p)
     model = CARE(config, name=None, basedir=None)
     km = model.keras_model
     km.compile(optimizer=keras.optimizers.Adam(p["learning_rate"]), loss=loss_mae())

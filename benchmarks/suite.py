@@ -150,16 +150,15 @@ def child_loss_step(loss, steps=20, warmup=3):
     import numpy as np
 
     import keras
-    from csbdeep.models import CARE, Config
+    from csbdeep.models import CARE
 
     from l2l_helpers.losses import get_loss
     from l2l_helpers.profiles import PROFILES
+    from l2l_helpers.train import care_config
 
     p = PROFILES["workshop"]
     keras.utils.set_random_seed(0)
-    config = Config("YX", n_channel_in=1, n_channel_out=1, unet_n_depth=p["unet_n_depth"],
-                    unet_n_first=p["unet_n_first"], unet_kern_size=p["unet_kern_size"], unet_residual=p["unet_residual"],
-                    train_tensorboard=False)
+    config = care_config(p)
     km = CARE(config, name=None, basedir=None).keras_model
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)

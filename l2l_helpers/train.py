@@ -60,6 +60,7 @@ __all__ = [
     "TRAINING_JSON",
     "TrainingResult",
     "profile_settings",
+    "care_config",
     "train_model",
     "train_from_folders",
     "load_model",
@@ -414,8 +415,6 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
         verbose = 1 if interactive and "ipykernel" not in sys.modules else 2
 
-    from csbdeep.models import Config
-
     from .care import L2LCARE
     from .seeding import seeded
 
@@ -423,13 +422,9 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         record.clear()  # nothing of an earlier run is left stale (overwrite=True)
     t0 = time.perf_counter()
     with seeded(seed, deterministic=True, clear_session=True):
-        config = Config("YX", n_channel_in=k, n_channel_out=k, probabilistic=False,
-                        unet_n_depth=settings["unet_n_depth"], unet_n_first=settings["unet_n_first"],
-                        unet_kern_size=settings["unet_kern_size"], unet_residual=settings["unet_residual"],
-                        train_loss=csb_loss,
-                        train_epochs=settings["epochs"], train_steps_per_epoch=settings["steps_per_epoch"],
-                        train_batch_size=settings["batch_size"], train_learning_rate=settings["learning_rate"],
-                        train_tensorboard=False)
+        config = care_config(settings, k, train_loss=csb_loss, train_epochs=settings["epochs"],
+                             train_steps_per_epoch=settings["steps_per_epoch"], train_batch_size=settings["batch_size"],
+                             train_learning_rate=settings["learning_rate"])
         model_dir.parent.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="output path for model already exists")
@@ -447,6 +442,40 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     model.l2l_info = info
     return TrainingResult(model=model, history=record.read_history(), model_dir=model_dir, paths=record.paths,
                           seconds=seconds)
+
+
+def care_config(settings, n_channels=1, **config):
+    """CSBDeep's ``Config`` of the CARE U-Net that a profile's settings describe.
+
+    The one place where the settings ``unet_n_depth``, ``unet_n_first``,
+    ``unet_kern_size`` and ``unet_residual`` become a network (training and
+    the benchmarks use it). TensorBoard is off: it is not installed with
+    TensorFlow.
+
+    Parameters
+    ----------
+    settings : dict
+        Settings of :func:`profile_settings` (other keys are ignored).
+    n_channels : int
+        Input and output channels.
+    **config
+        Further ``Config`` arguments, e.g. ``train_loss`` or ``train_epochs``.
+
+    Returns
+    -------
+    csbdeep.models.Config
+
+    Examples
+    --------
+    >>> care_config(profile_settings("workshop")).unet_n_first  # doctest: +SKIP
+    16
+    """
+    from csbdeep.models import Config
+
+    return Config("YX", n_channel_in=n_channels, n_channel_out=n_channels, probabilistic=False,
+                  unet_n_depth=settings["unet_n_depth"], unet_n_first=settings["unet_n_first"],
+                  unet_kern_size=settings["unet_kern_size"], unet_residual=settings["unet_residual"],
+                  train_tensorboard=False, **config)
 
 
 def _fingerprint(arrays, **request):

@@ -33,7 +33,7 @@ def display_range(image, low=1.0, high=99.8):
     return float(vmin), float(vmax)
 
 
-def state_display_range(fig, low=1.0, high=99.8, what="image"):
+def state_display_range(fig, low=1.0, high=99.8):
     """Write under a figure how its images are scaled for display.
 
     Each panel scaled to its own percentiles makes a dim image look as bright
@@ -46,8 +46,6 @@ def state_display_range(fig, low=1.0, high=99.8, what="image"):
         The figure.
     low, high : float
         The percentiles of :func:`display_range` used for black and white.
-    what : str
-        What is scaled, e.g. ``"image"`` or ``"channel"``.
 
     Returns
     -------
@@ -64,7 +62,7 @@ def state_display_range(fig, low=1.0, high=99.8, what="image"):
         p = f"{p:g}"
         return p + ("st" if p.endswith("1") and not p.endswith("11") else "th")
 
-    return fig.text(0.5, 0.0, f"display: each {what} scaled to its own {nth(low)}-{nth(high)} percentile "
+    return fig.text(0.5, 0.0, f"display: each image scaled to its own {nth(low)}-{nth(high)} percentile "
                     "(intensities not comparable between panels)", ha="center", va="top", fontsize=8, color="0.35")
 
 
