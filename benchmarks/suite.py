@@ -193,17 +193,19 @@ def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
 
 
 #: Changes to the workshop profile tried in the ``quality_variants`` section (one training of each, 1 minute):
-#: variant -> (what it is, overrides of the profile's settings). Batch normalisation and the patch changes are
-#: set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
+#: variant -> (what it is, overrides of the profile's settings). Batch normalisation, the data without zoom copies
+#: and the 4x patches are set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
 QUALITY_VARIANTS = {
-    "workshop": ("the workshop profile: 16 first filters, no residual connection (83k parameters)", {}),
-    "earlier_workshop": ("the workshop profile until 2026-11-28: 32 first filters, CSBDeep's residual U-Net "
-                         "(333k parameters)", dict(unet_n_first=32, unet_residual=True)),
-    "residual": ("16 first filters with CSBDeep's residual connection (input + a correction)",
-                 dict(unet_residual=True)),
-    "32_filters": ("32 first filters, no residual (333k parameters)", dict(unet_n_first=32)),
+    "workshop": ("the workshop profile: 16 first filters, no residual connection (83k parameters), patches flipped "
+                 "and turned by multiples of 90 degrees as they are drawn", {}),
+    "no_flip_rotate": ("the workshop profile without the flips and quarter turns (until 2026-11-28 noon)",
+                       dict(flip_rotate=False)),
+    "earlier_workshop": ("the workshop profile until 2026-11-28 morning: 32 first filters, CSBDeep's residual U-Net "
+                         "(333k parameters), no flips", dict(unet_n_first=32, unet_residual=True, flip_rotate=False)),
+    "no_zoom": ("no zoom-and-rotation copies of the images (the paper's augmentation): flips and quarter turns only",
+                {}),
+    "learning_rate_0.0015": ("learning rate 0.0015 instead of 0.0007", dict(learning_rate=0.0015)),
     "batch_norm": ("batch normalisation in every convolution block (as CAREamics' U-Net)", {}),
-    "no_patch_filter": ("patches drawn uniformly (no CSBDeep foreground filter)", {}),
     "4x_patches": ("256 instead of 64 patches per image", {}),
 }
 
@@ -223,8 +225,8 @@ def _apply_variant(variant):
                                                   pool_size=(2,) * n_dim, n_channel_out=n_channel_out,
                                                   residual=residual, prob_out=prob_out, batch_norm=True)
         nets.common_unet = common_unet
-    if variant == "no_patch_filter":
-        prepare.make_training_data = functools.partial(prepare.make_training_data, patch_filter=False)
+    if variant == "no_zoom":
+        prepare.make_training_data = functools.partial(prepare.make_training_data, augment=False)
     return (256 if variant == "4x_patches" else 64), dict(QUALITY_VARIANTS[variant][1])
 
 
@@ -279,7 +281,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         overrides = {"epochs": 100000, **variant_overrides}
         if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
             overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, unet_residual=True, batch_size=16,
-                             learning_rate=0.0004, steps_per_epoch=400)
+                             learning_rate=0.0004, steps_per_epoch=400, flip_rotate=False)
         with tempfile.TemporaryDirectory() as work:
             t_start = time.perf_counter()
             result = train_model(*patches, Path(work) / "model", profile="workshop", seed=seed, verbose=0,

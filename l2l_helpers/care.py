@@ -38,7 +38,7 @@ from .record import BEST_WEIGHTS, LAST_WEIGHTS, TrainingRecord
 __all__ = ["L2LCARE", "seeded_batches"]
 
 
-def seeded_batches(X, Y, batch_size, seed, start_epoch, steps_per_epoch):
+def seeded_batches(X, Y, batch_size, seed, start_epoch, steps_per_epoch, flip_rotate=False):
     """Endless training batches; epoch ``e`` always gets the same ones.
 
     Parameters
@@ -52,6 +52,11 @@ def seeded_batches(X, Y, batch_size, seed, start_epoch, steps_per_epoch):
     start_epoch : int
         First epoch (0-based) to yield batches for: a resumed run gets the
         batches an uninterrupted run would have got.
+    flip_rotate : bool
+        Flip and turn every patch of a batch by one of the eight symmetries
+        of a square (a random multiple of 90 degrees, then a random mirror),
+        drawn per patch and step; input and target the same way. ``X`` and
+        ``Y`` are not changed. Default False.
 
     Yields
     ------
@@ -65,6 +70,10 @@ def seeded_batches(X, Y, batch_size, seed, start_epoch, steps_per_epoch):
     >>> b = list(zip(range(3), seeded_batches(X, X, 4, seed=0, start_epoch=0, steps_per_epoch=2)))[2][1][0]
     >>> bool(np.array_equal(a, b))
     True
+    >>> P = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> x, y = next(seeded_batches(P, 2 * P, 1, seed=0, start_epoch=0, steps_per_epoch=1, flip_rotate=True))
+    >>> bool(np.array_equal(y, 2 * x)), sorted(x.ravel()) == sorted(P.ravel())
+    (True, True)
     """
     n = len(X)
     epoch = int(start_epoch)
@@ -72,10 +81,24 @@ def seeded_batches(X, Y, batch_size, seed, start_epoch, steps_per_epoch):
         rng = np.random.default_rng([int(seed), int(epoch)])
         need = steps_per_epoch * batch_size
         idx = np.concatenate([rng.permutation(n) for _ in range(-(-need // n))])[:need]
+        turns = rng.integers(8, size=need) if flip_rotate else None  # after idx: the order is unchanged
         for s in range(steps_per_epoch):
             b = idx[s * batch_size:(s + 1) * batch_size]
-            yield X[b], Y[b]
+            if turns is None:
+                yield X[b], Y[b]
+            else:
+                t = turns[s * batch_size:(s + 1) * batch_size]
+                yield _symmetries(X[b], t), _symmetries(Y[b], t)
         epoch += 1
+
+
+def _symmetries(patches, turns):
+    """Patch ``i`` of ``(n, y, x, c)`` turned by ``turns[i] % 4`` quarter turns, mirrored if ``turns[i] >= 4``."""
+    out = np.empty_like(patches)
+    for i, t in enumerate(turns):
+        p = np.rot90(patches[i], int(t) % 4, axes=(0, 1))
+        out[i] = p[:, ::-1] if t >= 4 else p
+    return out
 
 
 def _weights_checkpoint(path, **kwargs):
@@ -318,7 +341,8 @@ class L2LCARE(CARE):
         return [_History(str(self.record.path("history"))), best, last,
                 _ResumeState(self.record, self._state, best, self._reduce_lr)]
 
-    def train(self, X, Y, validation_data, epochs=None, steps_per_epoch=None, seed=0, callbacks=None, verbose=1):
+    def train(self, X, Y, validation_data, epochs=None, steps_per_epoch=None, seed=0, callbacks=None, verbose=1,
+              flip_rotate=False):
         """Train from :attr:`initial_epoch` to ``epochs``, then load the best weights.
 
         Parameters
@@ -331,6 +355,9 @@ class L2LCARE(CARE):
             Default: from the configuration.
         seed : int
             Seed of the batch order (:func:`seeded_batches`).
+        flip_rotate : bool
+            Flip and rotate the patches as they are drawn
+            (:func:`seeded_batches`). Default False.
         callbacks : list of keras.callbacks.Callback, optional
             Extra callbacks; they run after the epoch has been saved.
         verbose : int
@@ -354,7 +381,7 @@ class L2LCARE(CARE):
         extra += list(callbacks or [])
         history = None
         if self.initial_epoch < epochs:
-            batches = seeded_batches(X, Y, batch_size, seed, self.initial_epoch, steps)
+            batches = seeded_batches(X, Y, batch_size, seed, self.initial_epoch, steps, flip_rotate=flip_rotate)
             try:
                 history = self.keras_model.fit(batches, validation_data=tuple(validation_data), epochs=epochs,
                                                steps_per_epoch=steps, initial_epoch=self.initial_epoch,

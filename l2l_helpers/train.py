@@ -71,7 +71,7 @@ __all__ = [
 #: Settings of :data:`PROFILES` used by :func:`train_model` (the others are
 #: used when the patches are made).
 _TRAIN_KEYS = ("unet_n_depth", "unet_n_first", "unet_kern_size", "unet_residual", "epochs", "steps_per_epoch",
-               "batch_size", "learning_rate")
+               "batch_size", "learning_rate", "flip_rotate")
 
 
 @dataclass
@@ -294,7 +294,8 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     **overrides
         Settings replacing the profile's: ``epochs``, ``steps_per_epoch``,
         ``batch_size``, ``learning_rate``, ``unet_n_depth``,
-        ``unet_n_first``, ``unet_kern_size``, ``unet_residual``.
+        ``unet_n_first``, ``unet_kern_size``, ``unet_residual``,
+        ``flip_rotate``.
 
     Returns
     -------
@@ -346,7 +347,8 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     if resume:
         info = record.read_info()
         record.check_resumable()
-        settings = {"unet_residual": True, **info["settings"]}  # recorded before unet_residual was a setting
+        # runs recorded before unet_residual and flip_rotate were settings: residual, no flips
+        settings = {"unet_residual": True, "flip_rotate": False, **info["settings"]}
         for key, value in overrides.items():
             if key != "epochs" and value is not None and value != settings.get(key):
                 raise ValueError(f"cannot change {key!r} when resuming (stored: {settings.get(key)!r}, "
@@ -433,7 +435,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
             record.write_info(info)
         model.prepare_for_training(loss=custom_loss, resume=resume)
         model.train(X, Y, (X_val, Y_val), epochs=settings["epochs"], steps_per_epoch=settings["steps_per_epoch"],
-                    seed=seed, callbacks=callbacks, verbose=verbose)
+                    seed=seed, callbacks=callbacks, verbose=verbose, flip_rotate=settings["flip_rotate"])
         if resume and info["settings"]["epochs"] != settings["epochs"]:
             info["settings"]["epochs"] = settings["epochs"]
             record.write_info(info)

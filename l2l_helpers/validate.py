@@ -58,10 +58,10 @@ Profiles (:data:`VALIDATION_PROFILES`)
     the committed result: 8 training and 3 held-out cells of 256 px per
     structure (the cells of lesson 08), the workshop training profile for
     every CARE network and the workshop CycleGAN: 28 trainings, 24 of them
-    CARE networks of well under a minute each and 4 CycleGANs of several
-    minutes. Measured with 2 one-thread workers on 2 CPU cores: 26 minutes
-    (1579 s; 54 minutes with the earlier, four times larger workshop
-    network). The committed result (beside lesson 07's sweep, for
+    CARE networks of well under a minute each and 4 CycleGANs of about a
+    minute. Measured with 2 one-thread workers on 2 CPU cores: 21 minutes
+    (1247 s; 54 minutes with the earlier, four times larger workshop
+    network and the longer CycleGAN). The committed result (beside lesson 07's sweep, for
     notebook 09) is regenerated, or resumed, with::
 
         l2l validate notebooks/data/09_validation_workshop --profile workshop

@@ -46,6 +46,10 @@ def test_the_paper_profile_keeps_the_papers_residual_unet():
     assert PROFILES["paper"]["unet_residual"] is True
 
 
+def test_the_workshop_profile_flips_and_rotates_patches_and_the_paper_profile_does_not():
+    assert PROFILES["workshop"]["flip_rotate"] is True and PROFILES["paper"]["flip_rotate"] is False
+
+
 def test_profile_defaults_to_workshop(monkeypatch):
     monkeypatch.delenv("L2L_PROFILE", raising=False)
     assert current_profile() == "workshop"

@@ -205,18 +205,43 @@ def test_a_unet_without_residual_is_trained_recorded_and_loaded_as_such(patches,
 
 
 @pytest.mark.slow
-def test_a_run_recorded_before_unet_residual_was_a_setting_resumes_as_residual(trained, tmp_path, patches):
+def test_a_flip_rotate_training_resumes_with_the_weights_of_an_uninterrupted_one(patches, tmp_path):
+    import keras
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    whole = train_model(*patches, tmp_path / "whole", flip_rotate=True, **TINY)
+    assert read_training_info(tmp_path / "whole")["settings"]["flip_rotate"] is True
+    with pytest.raises(KeyboardInterrupt):
+        train_model(*patches, tmp_path / "cut", flip_rotate=True, callbacks=[StopAfterFirstEpoch()], **TINY)
+    resumed = train_model(*patches, tmp_path / "cut", resume=True, verbose=0)
+    for a, b in zip(whole.model.keras_model.get_weights(), resumed.model.keras_model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.slow
+def test_a_run_recorded_before_unet_residual_and_flip_rotate_were_settings_resumes_as_residual_without_flips(
+        trained, tmp_path, patches, monkeypatch):
     import json
     import shutil
+
+    import l2l_helpers.care as care
+
+    drawn = []
+    original = care.seeded_batches
+    monkeypatch.setattr(care, "seeded_batches", lambda *a, **k: drawn.append(k["flip_rotate"]) or original(*a, **k))
 
     model_dir = tmp_path / "old"
     shutil.copytree(trained.model_dir, model_dir)
     info_path = model_dir / "l2l_training.json"
     info = json.loads(info_path.read_text())
-    del info["settings"]["unet_residual"]
+    del info["settings"]["unet_residual"], info["settings"]["flip_rotate"]
     info_path.write_text(json.dumps(info))
     result = train_model(*patches, model_dir, resume=True, epochs=3, verbose=0)
     assert result.history["epoch"] == [1, 2, 3] and result.model.config.unet_residual is True
+    assert drawn == [False]
 
 
 @pytest.mark.slow

@@ -88,6 +88,9 @@ def register(subparsers):
     group.add_argument("--residual", action=argparse.BooleanOptionalAction, default=None,
                        help="the U-Net predicts a correction added to the input (unet_residual; --no-residual: "
                             "it predicts the target itself, the workshop profile's default)")
+    group.add_argument("--flip-rotate", action=argparse.BooleanOptionalAction, default=None,
+                       help="flip and turn each patch by a random multiple of 90 degrees as it is drawn "
+                            "(flip_rotate; the workshop profile's default)")
     group.add_argument("--epochs-decay", type=int, metavar="N",
                        help="cyclegan: epochs of linear learning-rate decay after --epochs (n_epochs_decay)")
     group.add_argument("--prefilter", type=float, metavar="SIGMA",
@@ -169,7 +172,7 @@ def run_train(args):
         epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
         n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
         unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size,
-        unet_residual=args.residual)
+        unet_residual=args.residual, flip_rotate=args.flip_rotate)
     h = result.history
     if h.get("val_loss"):
         best = min(range(len(h["val_loss"])), key=lambda i: h["val_loss"][i])

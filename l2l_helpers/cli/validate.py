@@ -53,7 +53,7 @@ def register(subparsers):
             "resumes; a task that fails twice is written with status 'failed' and its error. At the end "
             "OUT_DIR/validation.md holds the same as Markdown tables ('l2l validate --table OUT_DIR' prints "
             "them). Profiles: quick (CI, 128 px cells, a few minutes), workshop (256 px, workshop "
-            "trainings, about 26 minutes on 2 cores), paper (the paper's trainings: a GPU cluster)."
+            "trainings, about 21 minutes on 2 cores), paper (the paper's trainings: a GPU cluster)."
         ),
     )
     parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder (validation.csv, validation.md, "

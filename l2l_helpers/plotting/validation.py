@@ -19,6 +19,24 @@ _HIGHER_IS_BETTER = {"psnr_gt": True, "ssim_gt": True, "ms5_gt": True, "nrmse_gt
                      "hallucination": False, "contrast": True}
 
 
+#: A bar more than this many times higher than every other bar of its panel is cut off at the top of the axis
+#: (and labelled with its value), so that the other bars stay readable.
+OFF_SCALE_FACTOR = 20
+
+
+def _cut_off_scale_bar(ax, bars):
+    """Cut the axis above the second-highest bar when the highest one is :data:`OFF_SCALE_FACTOR` times higher."""
+    heights = sorted((y for _, y in bars), reverse=True)
+    if len(heights) < 2 or heights[1] <= 0 or heights[0] < OFF_SCALE_FACTOR * heights[1]:
+        return
+    top = 1.5 * heights[1]
+    ax.set_ylim(min(0.0, ax.get_ylim()[0]), top)
+    for x, y in bars:
+        if y > top:
+            ax.annotate(f"{y:.3g} (off scale)", (x, top), xytext=(3, -2), textcoords="offset points", fontsize=7,
+                        ha="left", va="top", rotation=90)
+
+
 def plot_validation(rows, metrics, methods, structures=None, truth=None, title=None, size=(3.4, 2.8)):
     """Scores of several methods on several structures: one panel per metric, bars grouped by structure.
 
@@ -44,7 +62,9 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
     Returns
     -------
     matplotlib.figure.Figure
-        The y label of each panel says whether higher or lower is better.
+        The y label of each panel says whether higher or lower is better. A
+        bar more than :data:`OFF_SCALE_FACTOR` times higher than all others
+        of its panel is cut off at the top and labelled with its value.
 
     Examples
     --------
@@ -71,6 +91,7 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
     width = 0.8 / max(len(methods), 1)
     for ax, metric in zip(axes[0], metrics):
         table = pivot(rows, metric)
+        bars = []
         for j, method in enumerate(methods):
             xs, ys = [], []
             for i, s in enumerate(structures):
@@ -79,6 +100,8 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
                     xs.append(i + (j - (len(methods) - 1) / 2) * width)
                     ys.append(v)
             ax.bar(xs, ys, width=width * 0.95, color=cmap(j), label=METHOD_LABELS.get(method, method))
+            bars += list(zip(xs, ys))
+        _cut_off_scale_bar(ax, bars)
         if truth and metric in truth:
             ax.axhline(truth[metric], color="k", ls="--", lw=1)
             ax.text(len(structures) - 0.5, truth[metric], " truth", va="bottom", ha="right", fontsize=8)
