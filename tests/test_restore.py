@@ -303,3 +303,12 @@ def test_train_command_cannot_resume_a_missing_folder(dataset, tmp_path, capsys)
     assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
                  "--model-dir", str(tmp_path / "none"), "--resume"]) == 2
     assert "nothing to resume" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_records_the_network_switches_given_on_the_command_line(dataset, tmp_path):
+    root, _ = dataset
+    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"), "--model-dir",
+                 str(tmp_path / "m"), *TINY_CLI, "--no-residual", "--flip-rotate"]) == 0
+    settings = json.loads((tmp_path / "m" / "l2l_training.json").read_text())["settings"]
+    assert settings["unet_residual"] is False and settings["flip_rotate"] is True
