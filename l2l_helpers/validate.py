@@ -61,8 +61,8 @@ Profiles (:data:`VALIDATION_PROFILES`)
     CARE networks of well under a minute each and 4 CycleGANs of about a
     minute. Measured with 2 one-thread workers on 2 CPU cores: 21 minutes
     (1247 s; 54 minutes with the earlier, four times larger workshop
-    network and the longer CycleGAN). The committed result (beside lesson 07's sweep, for
-    notebook 09) is regenerated, or resumed, with::
+    network and the longer CycleGAN). The committed result (beside lesson
+    07's sweep, for notebook 09) is regenerated, or resumed, with::
 
         l2l validate notebooks/data/09_validation_workshop --profile workshop
 

@@ -433,3 +433,11 @@ def test_cli_refuses_options_of_the_other_method(tmp_path, capsys):
     assert "--loss: not used by --method cyclegan" in capsys.readouterr().err
     assert main(base + ["--prefilter", "1.5"]) == 2
     assert "--prefilter is an option of --method cyclegan" in capsys.readouterr().err
+
+
+def test_cli_refuses_the_patch_flips_of_the_care_training_for_a_cyclegan(tmp_path, capsys):
+    from l2l_helpers.cli import main
+
+    assert main(["train", "--input", str(tmp_path / "a"), "--target", str(tmp_path / "b"), "--model-dir",
+                 str(tmp_path / "m"), "--method", "cyclegan", "--flip-rotate"]) == 2
+    assert "--flip-rotate: not used by --method cyclegan" in capsys.readouterr().err

@@ -187,7 +187,8 @@ def run_train(args):
 
 #: Options of the CARE training that a CycleGAN does not use: (option, attribute, its default).
 _CARE_ONLY = (("--loss", "loss", LOSSES[0]), ("--depth", "depth", None), ("--kernel-size", "kernel_size", None),
-              ("--residual", "residual", None), ("--patches-per-image", "patches_per_image", None),
+              ("--residual", "residual", None), ("--flip-rotate", "flip_rotate", None),
+              ("--patches-per-image", "patches_per_image", None),
               ("--zoom-factors", "zoom_factors", None),
               ("--no-augment", "no_augment", False), ("--poisson", "poisson", False),
               ("--validation-split", "validation_split", 0.1), ("--validation-images", "validation_images", None))
