@@ -249,7 +249,9 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
     dict
         The summary: profile, versions, and per notebook its name, status
         (``"ok"`` or ``"failed"``), seconds, peak memory of the kernel and
-        the processes it started (MB, see :class:`~l2l_helpers.memory.PeakMemory`)
+        the processes it started (MB, PSS: shared pages counted once, as a
+        container's limit counts them; see :mod:`l2l_helpers.memory`), the
+        peak of their summed RSS (MB, shared pages counted once per process)
         and error.
 
     Examples
@@ -293,7 +295,8 @@ def run_course(notebooks_dir="notebooks", out_dir="course_output", profile="work
         if inplace and error is None:
             nbformat.write(nb, path)
         entry = {"notebook": path.name, "status": "ok" if error is None else "failed",
-                 "seconds": round(seconds, 1), "peak_memory_mb": round(memory.peak_mb), "error": error}
+                 "seconds": round(seconds, 1), "peak_memory_mb": round(memory.peak_mb),
+                 "peak_rss_sum_mb": round(memory.peak_rss_mb), "error": error}
         summary["notebooks"].append(entry)
         bar.write(f"{path.name}: {entry['status']} in {seconds:.0f} s, peak memory {memory.peak_mb:.0f} MB"
                   + (f" ({error})" if error else ""))

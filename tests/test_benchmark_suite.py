@@ -52,3 +52,54 @@ def test_a_readme_without_markers_is_left_alone(suite, tmp_path):
     readme.write_text("no markers\n")
     assert not suite.update_readme("table\n", readme)
     assert readme.read_text() == "no markers\n"
+
+
+def _report(suite, **sections):
+    return suite.format_markdown({"machine": {"cpu": "CPU", "cores": 2, "versions": {}}, "sections": sections})
+
+
+def test_the_drift_table_compares_phase_with_the_ssim_search_computed_patch_by_patch(suite):
+    drift = {"measured": "2026-11-28", "targets": [],
+             "methods": {"phase": {"seconds_per_pair": 0.02, "rms_error_px": 0.07, "max_error_px": 0.15},
+                         "ssim": {"seconds_per_pair": 0.09, "rms_error_px": 0.47, "max_error_px": 0.88}},
+             "ssim_per_patch": {"seconds_per_pair": 12.0, "pairs": 2, "same_shift_as_ssim": True},
+             "phase_speedup_over_ssim": 4.5, "phase_speedup_over_ssim_per_patch": 600, "ssim_speedup_over_per_patch": 133}
+    text = _report(suite, drift=drift)
+    assert "| 12000 | same shift as ssim: yes |" in text
+    assert "133x faster than the per-patch computation" in text and "600x faster" in text and "4.5x faster" in text
+
+
+def test_the_seed_spread_table_gives_each_tools_mean_and_range(suite):
+    runs = [{"tool": "workshop", "seed": s, "status": "ok", "train_seconds": 60.2, "steps": 850, "ssim_gt": v,
+             "psnr_gt": 30.5} for s, v in enumerate((0.80, 0.81, 0.82))]
+    seeds = {"measured": "2026-11-28", "description": "spread", "runs": runs, "targets": [],
+             "means": {"workshop": {"ssim_gt": 0.81, "psnr_gt": 30.5, "ssim_min": 0.80, "ssim_max": 0.82}}}
+    text = _report(suite, quality_seeds=seeds)
+    assert "| workshop | 2 | 60 | 850 | 0.820 | 30.50 |" in text
+    assert "| workshop: mean (SSIM range) | | | | 0.810 (0.800-0.820) | 30.50 |" in text
+
+
+def test_the_notebook_table_gives_the_summed_pss_and_the_summed_rss(suite):
+    nbs = {"measured": "2026-11-28", "profile": "workshop", "targets": [],
+           "notebooks": [{"notebook": "07_how_many_pairs.ipynb", "status": "ok", "seconds": 49.0,
+                          "peak_memory_mb": 1400, "peak_rss_sum_mb": 2084}]}
+    text = _report(suite, notebooks_workshop=nbs)
+    assert "| 07_how_many_pairs.ipynb | ok | 49 | 1400 | 2084 |" in text
+
+
+def test_the_per_patch_ssim_search_finds_the_shift_of_the_ssim_method(monkeypatch):
+    import numpy as np
+    from scipy import ndimage as ndi
+
+    monkeypatch.syspath_prepend(str(SUITE.parent))
+    from bench_drift import ssim_search_per_patch
+
+    from l2l_helpers.drift import estimate_drift
+
+    rng = np.random.default_rng(3)
+    ref = ndi.gaussian_filter(rng.random((96, 96)), 2)
+    mov = ndi.shift(ref, (1, -2), mode="nearest")
+    shift = ssim_search_per_patch(ref, mov, max_shift=3, n_patches=6, patch_size=30, seed=1)
+    assert shift == (-1, 2)
+    assert np.allclose(shift, estimate_drift(ref, mov, method="ssim", max_shift=3, n_patches=6, patch_size=30,
+                                             seed=1))
