@@ -105,8 +105,6 @@ class PeakMemory:
         kernel a notebook runner starts).
     interval : float
         Seconds between samples of the RSS.
-    measure : {"pss", "rss"}
-        What is summed, see :func:`tree_memory`.
     pss_interval : float
         Reading the PSS costs about 10 ms per TensorFlow process, so between
         the first and the last sample it is read at most every
@@ -117,7 +115,8 @@ class PeakMemory:
     Attributes
     ----------
     peak_bytes : int
-        Highest sum of ``measure`` seen (0 before the first sample).
+        Highest PSS sum seen (see :func:`tree_memory`; 0 before the first
+        sample).
     peak_mb : float
         The same in MB (``2**20`` bytes).
     peak_rss_mb : float
@@ -133,12 +132,10 @@ class PeakMemory:
     True
     """
 
-    def __init__(self, pid=None, include_self=False, interval=0.2, measure="pss", pss_interval=1.0):
-        _check_measure(measure)
+    def __init__(self, pid=None, include_self=False, interval=0.2, pss_interval=1.0):
         self.pid = os.getpid() if pid is None else int(pid)
         self.include_self = bool(include_self)
         self.interval = float(interval)
-        self.measure = measure
         self.pss_interval = float(pss_interval)
         self.peak_bytes = 0
         self.peak_rss_bytes = 0
@@ -149,20 +146,17 @@ class PeakMemory:
     def _take(self, read_pss):
         pss, rss = _tree_sums(self.pid, self.include_self, pss=read_pss)
         self.peak_rss_bytes = max(self.peak_rss_bytes, rss)
-        if self.measure == "rss":
-            self.peak_bytes = max(self.peak_bytes, rss)
-        elif read_pss:
+        if read_pss:
             self._last_pss = time.monotonic()
             self.peak_bytes = max(self.peak_bytes, pss)
         return pss, rss
 
     def sample(self):
-        """Take one sample now (PSS included) and return the current sum of ``measure`` (bytes)."""
-        pss, rss = self._take(read_pss=self.measure == "pss")
-        return pss if self.measure == "pss" else rss
+        """Take one sample now (PSS included) and return the current PSS sum (bytes)."""
+        return self._take(read_pss=True)[0]
 
     def _poll(self):
-        due = self.measure == "pss" and time.monotonic() - self._last_pss >= self.pss_interval
+        due = time.monotonic() - self._last_pss >= self.pss_interval
         _, rss = self._take(read_pss=False)
         if due and rss > self.peak_bytes:  # the summed RSS bounds the PSS: below the peak, no new peak
             self._take(read_pss=True)
