@@ -32,7 +32,9 @@ Sections
     the quality section's data.
 ``quality_seeds``
     the closest comparison, workshop against CAREamics at 1 minute, repeated
-    with three training seeds: the spread between runs.
+    with three training seeds: the spread between runs; with the same seeds,
+    the workshop profile with inputs standardised per image
+    (``mean_std_input``), the candidate for the profile.
 ``drift``
     time per pair and RMS error against the known drift, ``phase`` and
     ``ssim``, and the time of the paper's SSIM search computed patch by patch.
@@ -213,6 +215,9 @@ QUALITY_VARIANTS = {
     "batch_norm": ("batch normalisation in every convolution block (as CAREamics' U-Net)", {}),
     "4x_patches": ("256 instead of 64 patches per image", {}),
     "batch_8": ("batch size 8 instead of 16: more, noisier steps in the same minute", dict(batch_size=8)),
+    "mean_std_input": ("inputs standardised per image (zero mean, unit variance, as CAREamics does) instead of "
+                       "scaled to their 2nd-99.8th percentiles; targets as before (make_training_data's "
+                       "input_normalization)", dict(input_normalization="mean_std")),
 }
 
 
@@ -266,6 +271,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         import keras
 
         n_patches, variant_overrides = _apply_variant(variant)
+        input_normalization = variant_overrides.pop("input_normalization", "percentile")
         from l2l_helpers.prepare import make_training_data
         from l2l_helpers.restorers import CARERestorer
         from l2l_helpers.train import train_model
@@ -283,7 +289,8 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         names = [str(n) for n in d["names"]]
         n_val = len(d["val_x"])
         patches = make_training_data(x, y, patch_size=64, n_patches_per_image=n_patches, names=names,
-                                     validation_images=names[-n_val:], seed=seed)
+                                     validation_images=names[-n_val:], seed=seed,
+                                     input_normalization=input_normalization)
         overrides = {"epochs": 100000, **variant_overrides}
         if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
             overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, unet_residual=True, batch_size=16,
@@ -291,7 +298,7 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         with tempfile.TemporaryDirectory() as work:
             t_start = time.perf_counter()
             result = train_model(*patches, Path(work) / "model", profile="workshop", seed=seed, verbose=0,
-                                 callbacks=[Budget()], split=patches.split, **overrides)
+                                 callbacks=[Budget()], split=patches, **overrides)
             seconds = time.perf_counter() - t_start
             restored = np.stack([CARERestorer(result.model).restore(img) for img in d["test_x"]])
         steps = Budget.steps
@@ -455,8 +462,10 @@ def _tool_python(tool):
     return python, None
 
 
-def _quality_runs(tools, settings, data_path, folder):
-    """Train every tool at every (budget in minutes, training seed); rows with their scores against the truth."""
+def _quality_runs(tools, settings, data_path, folder, variant="workshop"):
+    """Train every tool at every (budget in minutes, training seed); rows with their scores against the truth.
+
+    ``variant``: one of :data:`QUALITY_VARIANTS`, for the workshop tool."""
     import numpy as np
 
     truths = np.load(data_path)["test_gt"]
@@ -467,9 +476,9 @@ def _quality_runs(tools, settings, data_path, folder):
             rows.append(missing)
             continue
         for budget, seed in settings:
-            out = Path(folder) / f"{tool}_{budget}_{seed}.npy"
+            out = Path(folder) / f"{tool}_{variant}_{budget}_{seed}.npy"
             try:
-                r = _child("quality", [tool, str(budget * 60), str(data_path), str(out), "workshop", str(seed)],
+                r = _child("quality", [tool, str(budget * 60), str(data_path), str(out), variant, str(seed)],
                            python=python, timeout=budget * 60 + 900)
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
                 rows.append({"tool": tool, "budget_min": budget, "seed": seed, "status": "failed",
@@ -479,23 +488,38 @@ def _quality_runs(tools, settings, data_path, folder):
             if r["train_seconds"] < 0.9 * budget * 60:
                 r["note"] = "stopped by its own early stopping before the budget"
             rows.append(r)
-            print(f"quality {tool} {budget} min, seed {seed}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB "
+            print(f"quality {_run_label(r)} {budget} min, seed {seed}: SSIM {r['ssim_gt']:.3f}, "
+                  f"PSNR {r['psnr_gt']:.2f} dB "
                   f"({r['train_seconds']:.0f} s)", flush=True)
     return rows
 
 
-def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "careamics")):
-    """The closest comparison (workshop against CAREamics at 1 minute), repeated with several training seeds."""
+def _run_label(row):
+    """A quality row's tool, with its variant when it is not the plain workshop profile."""
+    variant = row.get("variant", "workshop")
+    return row["tool"] if variant == "workshop" else f"{row['tool']} + {variant}"
+
+
+def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "careamics"),
+                          variants=("mean_std_input",)):
+    """The closest comparison (workshop against CAREamics at 1 minute), repeated with several training seeds.
+
+    ``variants`` (of :data:`QUALITY_VARIANTS`) are run with the same seeds as candidates for the workshop profile.
+    """
     import numpy as np
 
+    settings = [(budget_min, seed) for seed in seeds]
     with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
-        rows = _quality_runs(tools, [(budget_min, seed) for seed in seeds], quality_data(tmp), tmp)
+        data_path = quality_data(tmp)
+        rows = _quality_runs(tools, settings, data_path, tmp)
+        for variant in variants:
+            rows += _quality_runs(["workshop"], settings, data_path, tmp, variant=variant)
     means = {}
-    for tool in tools:
-        ok = [r for r in rows if r["tool"] == tool and r.get("status") == "ok"]
+    for label in dict.fromkeys(_run_label(r) for r in rows):
+        ok = [r for r in rows if _run_label(r) == label and r.get("status") == "ok"]
         if ok:
-            means[tool] = {k: round(float(np.mean([r[k] for r in ok])), 4) for k in ("ssim_gt", "psnr_gt")}
-            means[tool].update(ssim_min=min(r["ssim_gt"] for r in ok), ssim_max=max(r["ssim_gt"] for r in ok))
+            means[label] = {k: round(float(np.mean([r[k] for r in ok])), 4) for k in ("ssim_gt", "psnr_gt")}
+            means[label].update(ssim_min=min(r["ssim_gt"] for r in ok), ssim_max=max(r["ssim_gt"] for r in ok))
     targets = []
     if "workshop" in means and "careamics" in means:
         targets.append(_target(f"workshop at least level with CAREamics at {budget_min} min, mean of {len(seeds)} "
@@ -504,7 +528,9 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
                                better="higher"))
     return {"description": f"the quality section's data; each tool trained {budget_min} min with training seeds "
                            f"{', '.join(map(str, seeds))} (same data; the seed sets initial weights and batches): "
-                           "how far one run's SSIM is from another's", "runs": rows, "means": means,
+                           "how far one run's SSIM is from another's; "
+                           + ", ".join(f"workshop + {v}: {QUALITY_VARIANTS[v][0]}" for v in variants),
+            "runs": rows, "means": means,
             "targets": targets}
 
 
@@ -675,7 +701,7 @@ def format_markdown(results):
             if r.get("status") != "ok":
                 out.append(f"| {r['tool']} | | {r['status']} | | | |")
             else:
-                out.append(f"| {r['tool']} | {r['seed']} | {r['train_seconds']:.0f} | {_fmt(r['steps'])} | "
+                out.append(f"| {_run_label(r)} | {r['seed']} | {r['train_seconds']:.0f} | {_fmt(r['steps'])} | "
                            f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
         out += [f"| {tool}: mean (SSIM range) | | | | {m['ssim_gt']:.3f} ({m['ssim_min']:.3f}-{m['ssim_max']:.3f}) | "
                 f"{m['psnr_gt']:.2f} |" for tool, m in q["means"].items()]

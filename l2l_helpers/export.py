@@ -20,7 +20,9 @@ targets, whose CARE input repeats the input label on every channel, gets a
 layer that does the repeating, so a consumer gives it a one-channel image.
 Its preprocessing is the percentile normalisation of training
 (``l2l_training.json``: ``percentiles``), expressed as the spec's
-``scale_range`` operation, so every consumer normalises the image itself;
+``scale_range`` operation (or, for a network trained with
+``input_normalization="mean_std"``, as ``zero_mean_unit_variance``), so
+every consumer normalises the image itself;
 the output is in the *normalised target scale*, as :class:`CARERestorer
 <l2l_helpers.restorers.CARERestorer>` gives it (0 and 1 are the ``pmin``
 and ``pmax`` percentiles of a training target). The only difference to
@@ -181,6 +183,16 @@ def _scale_range(image, pmin, pmax, eps=1e-6):
     return ((image - lo) / (hi - lo + eps)).astype(np.float32)
 
 
+def _preprocessed(image, info):
+    # what the exported model's preprocessing does to one image (the test input's expected network input)
+    from .prepare import standardize
+
+    if info.get("input_normalization", "percentile") == "mean_std":
+        return standardize(image)  # the spec's zero_mean_unit_variance over y and x, eps 1e-6
+    pmin, pmax = (float(p) for p in info.get("percentiles", (2.0, 99.8)))
+    return _scale_range(image, pmin, pmax)
+
+
 def keras_model_for_export(model):
     """The network of a CARE model as an uncompiled Keras model with one input channel.
 
@@ -270,8 +282,11 @@ def _readme(name, description, info, history, k, halo, step, min_size, cite, sim
         "## Input and output", "",
         f"- Input `{_INPUT_ID}`: one 2-D single-channel image (axes batch, y, x, channel), float32, height and "
         f"width any multiple of {step} pixels (at least {min_size}).",
-        f"- Preprocessing (done by every bioimage.io consumer): percentile normalisation, `scale_range` with the "
-        f"{pmin} and {pmax} percentiles of each image, as in training.",
+        ("- Preprocessing (done by every bioimage.io consumer): `zero_mean_unit_variance` over each image "
+         "(zero mean, unit variance), as in training."
+         if info.get("input_normalization", "percentile") == "mean_std" else
+         f"- Preprocessing (done by every bioimage.io consumer): percentile normalisation, `scale_range` with the "
+         f"{pmin} and {pmax} percentiles of each image, as in training."),
         f"- Output `{_OUTPUT_ID}`: {k} channel{'s' if k > 1 else ''} ("
         + ", ".join(targets) + "), in the *normalised target scale*: 0 and 1 are the "
         f"{pmin} and {pmax} percentiles of a training target. No postprocessing.",
@@ -439,7 +454,7 @@ def export_bioimageio(model_dir, out_path, name=None, description=None, authors=
 
     net = keras_model_for_export(care)
     image = _crop_to_step(test_image, step, min_size)
-    x = _scale_range(image, pmin, pmax)[np.newaxis, ..., np.newaxis]
+    x = _preprocessed(image, info)[np.newaxis, ..., np.newaxis]
     with _tf_warnings_hidden():  # a new network per export: Keras warns of retracing after a few
         y = np.asarray(net.predict(x, verbose=0), dtype=np.float32)
 
@@ -526,7 +541,8 @@ def _describe(tmp, name, description, authors, cites, license, info, targets, st
         Author, AxisId, BatchAxis, ChannelAxis, Config, BioimageioConfig, FileDescr, Identifier,
         InputTensorDescr, KerasV3WeightsDescr, LicenseId, ModelDescr, OnnxWeightsDescr, OutputTensorDescr,
         ParameterizedSize, ScaleRangeDescr, ScaleRangeKwargs, SizeReference, SpaceInputAxis,
-        SpaceOutputAxisWithHalo, TensorId, TrainingDetails, Version, WeightsDescr)
+        SpaceOutputAxisWithHalo, TensorId, TrainingDetails, Version, WeightsDescr, ZeroMeanUnitVarianceDescr,
+        ZeroMeanUnitVarianceKwargs)
     from pydantic import ValidationError
 
     from . import __version__
@@ -543,8 +559,13 @@ def _describe(tmp, name, description, authors, cites, license, info, targets, st
                    SpaceOutputAxisWithHalo(id=AxisId("x"), size=SizeReference(tensor_id=in_id, axis_id=AxisId("x")),
                                            halo=halo),
                    ChannelAxis(channel_names=[Identifier(t) for t in targets])]
-    preprocessing = [ScaleRangeDescr(kwargs=ScaleRangeKwargs(axes=[AxisId("y"), AxisId("x")],
-                                                             min_percentile=pmin, max_percentile=pmax))]
+    mean_std = info.get("input_normalization", "percentile") == "mean_std"
+    if mean_std:
+        preprocessing = [ZeroMeanUnitVarianceDescr(kwargs=ZeroMeanUnitVarianceKwargs(axes=[AxisId("y"),
+                                                                                         AxisId("x")]))]
+    else:
+        preprocessing = [ScaleRangeDescr(kwargs=ScaleRangeKwargs(axes=[AxisId("y"), AxisId("x")],
+                                                                 min_percentile=pmin, max_percentile=pmax))]
     weights = {"keras_v3": KerasV3WeightsDescr(
         source=tmp / _KERAS_FILE, keras_version=Version(keras.__version__),
         backend=("tensorflow", Version(tf.__version__)),
@@ -553,8 +574,10 @@ def _describe(tmp, name, description, authors, cites, license, info, targets, st
         weights["onnx"] = OnnxWeightsDescr(source=tmp / _ONNX_FILE, opset_version=opset, parent="keras_v3",
                                            comment="converted from the Keras weights (keras.Model.export, tf2onnx)")
     training = TrainingDetails(
-        training_preprocessing=f"percentile normalisation ({pmin}, {pmax}) of input and target; patches of "
-                               f"{info.get('patch_size')} px",
+        training_preprocessing=(f"input: zero mean, unit variance per image; target: percentile normalisation "
+                                f"({pmin}, {pmax})" if mean_std else
+                                f"percentile normalisation ({pmin}, {pmax}) of input and target")
+                               + f"; patches of {info.get('patch_size')} px",
         training_epochs=settings.get("epochs"), training_batch_size=settings.get("batch_size"),
         initial_learning_rate=settings.get("learning_rate"), loss_function=str(info.get("loss")),
         optimizer="Adam", learning_rate_schedule="ReduceLROnPlateau (CSBDeep)")

@@ -6,7 +6,13 @@ realisation; for L2L it is the low-contrast label (input) and the
 high-contrast label of the same structure (target). This module turns such
 pairs into patches, as in the paper:
 
-1. every image is normalised by percentiles (CSBDeep's ``normalize``);
+1. every image is normalised by percentiles (CSBDeep's ``normalize``); the
+   inputs may instead be standardised to zero mean and unit variance
+   (``input_normalization="mean_std"``, as CAREamics and bioimage.io's
+   ``zero_mean_unit_variance`` do), which measurably speeds up learning on
+   inputs whose bright specks squeeze the structure into a small part of the
+   percentile range (benchmarks/results.md); targets are always normalised
+   by percentiles, so outputs stay in the target's percentile scale;
 2. half of the patches come from the raw images, half from augmented
    copies: zoomed by one of ``zoom_factors`` and rotated by a random
    multiple of 90 degrees (input and target identically, so they stay
@@ -48,9 +54,12 @@ from .io import ImageError, check_image
 
 __all__ = [
     "DEFAULT_PERCENTILES",
+    "INPUT_NORMALIZATIONS",
     "ZOOM_FACTORS",
     "ZOOM_FACTORS_CAVEOLAE",
     "normalize",
+    "standardize",
+    "normalize_input",
     "augment_pair",
     "add_poisson_noise",
     "TrainingData",
@@ -60,6 +69,12 @@ __all__ = [
 #: Percentiles (low, high) mapped to 0 and 1 by :func:`normalize`; the same
 #: values are used again when a trained network restores an image.
 DEFAULT_PERCENTILES = (2.0, 99.8)
+#: How the input of a network can be normalised (:func:`normalize_input`);
+#: the first is the default (CSBDeep's, the paper's).
+INPUT_NORMALIZATIONS = ("percentile", "mean_std")
+#: Added to the standard deviation by :func:`standardize` (as bioimage.io's
+#: ``zero_mean_unit_variance``).
+STD_EPS = 1e-6
 #: Zoom factors of the paper's augmentation.
 ZOOM_FACTORS = (0.5, 0.75, 1.25, 1.5)
 #: Gentler zoom factors the paper used for caveolae (small round objects).
@@ -104,6 +119,70 @@ def normalize(image, pmin=DEFAULT_PERCENTILES[0], pmax=DEFAULT_PERCENTILES[1]):
     if not (0 <= pmin < pmax <= 100):
         raise ValueError(f"percentiles must satisfy 0 <= pmin < pmax <= 100, got pmin={pmin}, pmax={pmax}")
     return _csb_normalize(np.asarray(image, dtype=np.float32), pmin, pmax, clip=False).astype(np.float32, copy=False)
+
+
+def standardize(image, eps=STD_EPS):
+    """Scale an image to zero mean and unit variance.
+
+    ``(image - mean) / (std + eps)`` over all pixels, the per-image
+    ``zero_mean_unit_variance`` preprocessing of bioimage.io models.
+
+    Parameters
+    ----------
+    image : array_like
+        The image (any shape).
+    eps : float
+        Added to the standard deviation.
+
+    Returns
+    -------
+    ndarray of float32
+
+    Examples
+    --------
+    >>> out = standardize(np.arange(10.0))
+    >>> round(float(out.mean()), 6), round(float(out.std()), 4)
+    (0.0, 1.0)
+    """
+    a = np.asarray(image, dtype=np.float64)
+    return ((a - a.mean()) / (a.std() + eps)).astype(np.float32)
+
+
+def normalize_input(image, method="percentile", percentiles=DEFAULT_PERCENTILES):
+    """Normalise a network input the way ``method`` says (training and restoring use this).
+
+    Parameters
+    ----------
+    image : array_like
+        The image.
+    method : str
+        ``"percentile"``: :func:`normalize` with ``percentiles`` (CSBDeep's
+        and the paper's normalisation); ``"mean_std"``: :func:`standardize`.
+    percentiles : tuple of float
+        ``(pmin, pmax)`` for ``"percentile"``.
+
+    Returns
+    -------
+    ndarray of float32
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`INPUT_NORMALIZATIONS`.
+
+    Examples
+    --------
+    >>> img = np.arange(101, dtype=np.float32)
+    >>> float(normalize_input(img, "percentile", (0, 100)).max())
+    1.0
+    >>> round(float(normalize_input(img, "mean_std").std()), 4)
+    1.0
+    """
+    if method == "percentile":
+        return normalize(image, *percentiles)
+    if method == "mean_std":
+        return standardize(image)
+    raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {method!r}")
 
 
 def _zoom(image, factor):
@@ -251,6 +330,10 @@ class TrainingData(tuple):
     copy_index, val_copy_index : ndarray of int
         Per patch: 0 if it was drawn from the image itself, ``j >= 1`` if
         from its ``j``-th augmented (zoomed and rotated) copy.
+    input_normalization : str
+        How the inputs were normalised (see :func:`normalize_input`); give
+        the whole ``TrainingData`` as ``split`` to ``train_model`` and it is
+        recorded with the network.
 
     Examples
     --------
@@ -263,8 +346,9 @@ class TrainingData(tuple):
     """
 
     def __new__(cls, X, Y, X_val, Y_val, train_images=(), validation_images=(), image_index=None,
-                copy_index=None, val_image_index=None, val_copy_index=None):
+                copy_index=None, val_image_index=None, val_copy_index=None, input_normalization="percentile"):
         self = super().__new__(cls, (X, Y, X_val, Y_val))
+        self.input_normalization = str(input_normalization)
         self.train_images = list(train_images)
         self.validation_images = list(validation_images)
         none = np.zeros(0, dtype=int)
@@ -276,7 +360,8 @@ class TrainingData(tuple):
 
     def __reduce__(self):
         return (TrainingData, (*self, self.train_images, self.validation_images, self.image_index,
-                               self.copy_index, self.val_image_index, self.val_copy_index))
+                               self.copy_index, self.val_image_index, self.val_copy_index,
+                               self.input_normalization))
 
     @property
     def split(self):
@@ -324,7 +409,8 @@ def _choose_validation_images(names, given_names, validation_split, validation_i
 
 def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, zoom_factors=ZOOM_FACTORS,
                        augment=True, poisson=False, validation_split=0.1, percentiles=DEFAULT_PERCENTILES,
-                       patch_filter=True, names=None, seed=0, validation_images=None):
+                       patch_filter=True, names=None, seed=0, validation_images=None,
+                       input_normalization="percentile"):
     """Build normalised, augmented training and validation patches.
 
     Parameters
@@ -357,7 +443,8 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         (default 0.1), rounded, and at least one image when > 0; the images
         are chosen by ``seed``. 0: no validation patches.
     percentiles : tuple of float
-        ``(pmin, pmax)`` of :func:`normalize`, for inputs and targets.
+        ``(pmin, pmax)`` of :func:`normalize`, for the targets and (with
+        ``input_normalization="percentile"``) the inputs.
     patch_filter : bool
         Prefer patches with structure in the target (CSBDeep's
         ``no_background_patches``). Images without foreground fall back to
@@ -371,6 +458,12 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         ``validation_split``. Give the ``validation_images`` of an earlier
         result (or of a model's ``l2l_training.json``) to reproduce its
         split.
+    input_normalization : str
+        How the inputs are normalised (:func:`normalize_input`):
+        ``"percentile"`` (default, as the targets) or ``"mean_std"`` (zero
+        mean, unit variance per image). Recorded in the result, and by
+        :func:`l2l_helpers.train.train_model` when it gets the result as
+        ``split``, so that restoring normalises the same way.
 
     Returns
     -------
@@ -427,6 +520,9 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         peak = POISSON_PEAK
     elif poisson not in (False, None, 0):
         peak = float(poisson)
+    if input_normalization not in INPUT_NORMALIZATIONS:
+        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, "
+                         f"got {input_normalization!r}")
     pmin, pmax = percentiles
     filt = no_background_patches() if patch_filter else None
     rng = np.random.default_rng(seed)
@@ -446,7 +542,7 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
                 raise ImageError(f"{name}: image of shape {x.shape} is smaller than a patch "
                                  f"({patch_size} x {patch_size}); use a smaller patch size")
             k = len(ts)
-            xn = np.repeat(normalize(x, pmin, pmax)[..., np.newaxis], k, axis=-1)
+            xn = np.repeat(normalize_input(x, input_normalization, (pmin, pmax))[..., np.newaxis], k, axis=-1)
             yn = np.stack([normalize(t, pmin, pmax) for t in ts], axis=-1)
             if peak is not None:
                 yn = add_poisson_noise(yn, peak, rng)
@@ -501,4 +597,5 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
                         train_images=[label(i) for i in range(len(names)) if i not in val_idx],
                         validation_images=[label(i) for i in val_idx],
                         image_index=image[train], copy_index=copy[train],
-                        val_image_index=image[val], val_copy_index=copy[val])
+                        val_image_index=image[val], val_copy_index=copy[val],
+                        input_normalization=input_normalization)

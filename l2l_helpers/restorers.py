@@ -703,11 +703,12 @@ class CARERestorer(Restorer):
         from csbdeep.data import NoNormalizer, PadAndCropResizer
 
         from ._quiet_tf import tf_warnings_hidden
-        from .prepare import DEFAULT_PERCENTILES, normalize
+        from .prepare import DEFAULT_PERCENTILES, normalize_input
 
         pmin, pmax = self.params.get("percentiles", DEFAULT_PERCENTILES)
+        method = self.params.get("input_normalization", "percentile")  # not recorded by earlier versions
         k = int(self.model.config.n_channel_in)
-        x = np.repeat(normalize(image, pmin, pmax)[..., np.newaxis], k, axis=-1)
+        x = np.repeat(normalize_input(image, method, (pmin, pmax))[..., np.newaxis], k, axis=-1)
         tiles = self.n_tiles if self.n_tiles is not None else auto_tiles(image.shape)
         # CSBDeep's own tile bar; Keras' retracing warnings when several networks predict in turn
         with contextlib.redirect_stderr(_io.StringIO()), tf_warnings_hidden():

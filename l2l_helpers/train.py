@@ -12,8 +12,9 @@ needs around it:
   :data:`l2l_helpers.losses.LOSSES`);
 * a **record** of how the model was trained, ``l2l_training.json`` beside
   CSBDeep's ``config.json`` (loss and its settings, profile, seed, patch
-  size, normalisation percentiles, input and target folder names, and the
-  **split**: ``train_images`` and ``validation_images``), so that
+  size, normalisation percentiles and input normalisation, input and target
+  folder names, and the **split**: ``train_images`` and
+  ``validation_images``), so that
   :func:`load_model` and :mod:`l2l_helpers.restore` know it
   (:mod:`l2l_helpers.record` reads and writes the model folder);
 * ``history.csv`` (one row per epoch, counted from 1), best and last weights
@@ -119,6 +120,19 @@ def _check_arrays(X, Y, X_val, Y_val):
     if X.shape != Y.shape or X_val.shape[1:] != X.shape[1:] or Y_val.shape != X_val.shape:
         raise ValueError(f"patch arrays differ in shape: X {X.shape}, Y {Y.shape}, X_val {X_val.shape}, "
                          f"Y_val {Y_val.shape}")
+
+
+def _input_normalization(given, split):
+    """The input normalisation named by ``given`` and by a TrainingData ``split`` (None: neither names one)."""
+    from .prepare import INPUT_NORMALIZATIONS
+
+    carried = getattr(split, "input_normalization", None)
+    if given is not None and carried is not None and given != carried:
+        raise ValueError(f"input_normalization={given!r}, but the patches (split) were normalised with {carried!r}")
+    value = given if given is not None else carried
+    if value is not None and value not in INPUT_NORMALIZATIONS:
+        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {value!r}")
+    return value
 
 
 def _check_split(split):
@@ -228,7 +242,7 @@ def _unique_names(names):
 
 def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", seed=0, resume=False,
                 overwrite=False, percentiles=DEFAULT_PERCENTILES, input_name="input", target_names=None, metadata=None,
-                verbose=None, callbacks=None, split=None, reuse=None, **overrides):
+                verbose=None, callbacks=None, split=None, reuse=None, input_normalization=None, **overrides):
     """Train (or resume training) a CARE network on prepared patches.
 
     Parameters
@@ -280,7 +294,13 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         Which images the patches came from: ``data.split`` of the
         :class:`~l2l_helpers.prepare.TrainingData` (or the TrainingData
         itself); recorded as ``train_images`` and ``validation_images``
-        in ``l2l_training.json`` (``None`` there when not given).
+        in ``l2l_training.json`` (``None`` there when not given). A
+        TrainingData also gives its ``input_normalization``.
+    input_normalization : str, optional
+        How the input patches were normalised (``"percentile"`` or
+        ``"mean_std"``, see :func:`l2l_helpers.prepare.normalize_input`);
+        recorded, and used again when the network restores an image.
+        Default: the ``split`` TrainingData's, else ``"percentile"``.
     reuse : bool, optional
         Load instead of train when ``model_dir`` already holds a *finished*
         training of exactly this request: the same patches, loss, profile,
@@ -342,6 +362,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     k = int(Y.shape[-1])
     if X.shape[-1] != k:
         raise ValueError(f"X has {X.shape[-1]} channels but Y has {k}; repeat the input on every target channel")
+    input_normalization = _input_normalization(input_normalization, split)
     split = _check_split(split)
 
     if resume:
@@ -355,6 +376,11 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
                                  f"given: {value!r}); only epochs may change")
         if overrides.get("epochs") is not None:
             settings["epochs"] = profile_settings(info["profile"], epochs=overrides["epochs"])["epochs"]
+        stored_norm = info.get("input_normalization", "percentile")  # runs recorded before it was a choice
+        if input_normalization is not None and input_normalization != stored_norm:
+            raise ValueError(f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
+                             f"given: {input_normalization!r})")
+        input_normalization = stored_norm
         loss, seed, profile = info["loss"], int(info["seed"]), info["profile"]
         if info["patch_size"] != patch_size or info["n_channels"] != k:
             raise ValueError(f"{model_dir}: patches ({patch_size} px, {k} channels) differ from the stored run "
@@ -365,6 +391,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
                              f"{stored['validation_images']}, given: {split['validation_images']})")
     else:
         settings = {key: v for key, v in profile_settings(profile, **overrides).items() if key in _TRAIN_KEYS}
+        input_normalization = input_normalization or "percentile"
         foreign = record.foreign_files()
         if foreign:
             raise FileExistsError(f"{model_dir}: holds {', '.join(foreign)}, which no training writes; a model "
@@ -383,7 +410,10 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
         fingerprint = _fingerprint((X, Y, X_val, Y_val), loss=loss, profile=profile, seed=int(seed),
                                    settings=settings, percentiles=[float(p) for p in percentiles],
                                    input_name=str(input_name), target_names=list(target_names), split=split,
-                                   metadata=metadata or {})
+                                   metadata=metadata or {},
+                                   # only when not the default: the fingerprints of earlier runs stay valid
+                                   **({} if input_normalization == "percentile"
+                                      else {"input_normalization": input_normalization}))
         if _reuse_wanted(reuse) and record.holds_model():
             reused = _reuse(record, fingerprint, settings["epochs"])
             if reused is not None:
@@ -402,6 +432,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
             "patch_size": patch_size,
             "n_channels": k,
             "percentiles": [float(p) for p in percentiles],
+            "input_normalization": input_normalization,
             "input_name": str(input_name),
             "target_names": list(target_names),
             "settings": settings,
@@ -521,13 +552,13 @@ def _reuse(record, fingerprint, epochs):
 
 
 _DATA_KEYS = ("patch_size", "n_patches_per_image", "zoom_factors", "augment", "poisson", "validation_split",
-              "percentiles")
+              "percentiles", "input_normalization")
 
 
 def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="workshop", seed=0, resume=False,
                        zoom_factors=None, augment=True, poisson=False, validation_split=0.1,
                        percentiles=DEFAULT_PERCENTILES, verbose=None, validation_images=None, overwrite=False,
-                       **overrides):
+                       input_normalization="percentile", **overrides):
     """Train a network on folders of image pairs (what ``l2l train`` runs).
 
     Images are paired by file name (:func:`l2l_helpers.io.load_pairs`),
@@ -550,9 +581,10 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
         See :func:`train_model`.
     zoom_factors : sequence of float, optional
         Zoom factors (default :data:`l2l_helpers.prepare.ZOOM_FACTORS`).
-    augment, poisson, validation_split, percentiles, validation_images
+    augment, poisson, validation_split, percentiles, validation_images, input_normalization
         See :func:`l2l_helpers.prepare.make_training_data`
-        (``validation_images``: file names).
+        (``validation_images``: file names). A resumed run uses the stored
+        ones.
     **overrides
         Profile settings to replace, including ``patch_size`` and
         ``n_patches_per_image``; ``None`` values are ignored.
@@ -593,6 +625,7 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
             overrides.pop(key, None)
         zoom_factors, augment, poisson = data["zoom_factors"], data["augment"], data["poisson"]
         validation_split, percentiles = data["validation_split"], tuple(data["percentiles"])
+        input_normalization = data.get("input_normalization", "percentile")  # recorded when not the default
         stored = info.get("validation_images")
         if validation_images is not None and stored is not None and list(validation_images) != list(stored):
             raise ValueError(f"cannot change the validation images when resuming (stored: {stored}, "
@@ -612,16 +645,18 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
         inputs, targets if len(targets) > 1 else targets[0], patch_size=patch_size,
         n_patches_per_image=n_per_image, zoom_factors=zoom_factors, augment=augment, poisson=poisson,
         validation_split=validation_split, percentiles=percentiles, names=names, seed=seed,
-        validation_images=validation_images)
+        validation_images=validation_images, input_normalization=input_normalization)
     data = {"patch_size": int(patch_size), "n_patches_per_image": int(n_per_image),
             "zoom_factors": [float(z) for z in zoom_factors], "augment": bool(augment),
             "poisson": poisson if isinstance(poisson, bool) else float(poisson),
             "validation_split": float(validation_split), "percentiles": [float(p) for p in percentiles],
             "input_dir": str(input_dir), "target_dirs": [str(t) for t in target_dirs], "images": names}
+    if input_normalization != "percentile":  # only then: the fingerprints of earlier runs stay valid
+        data["input_normalization"] = input_normalization
     return train_model(*patches, model_dir, loss=loss, profile=profile, seed=seed, resume=resume,
                        overwrite=overwrite, percentiles=percentiles, input_name=Path(input_dir).name,
                        target_names=[t.name for t in target_dirs], metadata={"data": data}, verbose=verbose,
-                       split=patches.split, **overrides)
+                       split=patches.split, input_normalization=input_normalization, **overrides)
 
 
 def _version():

@@ -13,7 +13,7 @@ from l2l_helpers.io import ModelError
 TARGETS = ["actin", "tubulin"]
 
 
-def _train(model_dir, k, seed=0):
+def _train(model_dir, k, seed=0, input_normalization=None):
     """A tiny CARE model (quick profile: 16-filter U-Net of depth 2; 1 epoch of 2 steps) with k targets."""
     from l2l_helpers.train import train_model
 
@@ -29,7 +29,8 @@ def _train(model_dir, k, seed=0):
     X_val, Y_val = patches(4)
     train_model(X, Y, X_val, Y_val, model_dir, profile="quick", epochs=1, steps_per_epoch=2, batch_size=4,
                 unet_n_first=16, verbose=0, input_name="phalloidin", target_names=TARGETS[:k] if k > 1 else ["actin"],
-                split={"train_images": ["cell_000.tif"], "validation_images": ["cell_001.tif"]})
+                split={"train_images": ["cell_000.tif"], "validation_images": ["cell_001.tif"]},
+                input_normalization=input_normalization)
     return model_dir
 
 
@@ -136,6 +137,22 @@ def test_package_loads_back_with_the_training_percentiles_as_preprocessing(singl
     assert [str(c.doi) for c in descr.cite][:2] == ["10.1242/jcs.258994", "10.1038/s41592-018-0216-7"]
     assert "10.1234/example" in [str(c.doi) for c in descr.cite]
     assert [a.name for a in descr.authors] == ["Ada Lovelace"]
+
+
+@pytest.mark.slow
+def test_a_mean_std_network_exports_zero_mean_unit_variance_preprocessing_and_passes_test_model(tmp_path):
+    pytest.importorskip("bioimageio.core", reason="needs the export extra: pip install 'l2l-helpers[export]'")
+    from bioimageio.spec import load_model_description
+
+    from l2l_helpers.export import export_bioimageio, package_summary, test_package
+
+    model_dir = _train(tmp_path / "m", k=1, seed=2, input_normalization="mean_std")
+    package = export_bioimageio(model_dir, tmp_path / "p.zip", weight_formats=("keras_v3",))
+    descr = load_model_description(package)
+    steps = [p.id for p in descr.inputs[0].preprocessing]
+    assert "zero_mean_unit_variance" in steps and "scale_range" not in steps
+    summary = test_package(package)
+    assert summary.status == "passed", package_summary(summary)
 
 
 @pytest.mark.slow

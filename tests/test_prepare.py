@@ -10,11 +10,15 @@ from scipy.ndimage import gaussian_filter
 
 from l2l_helpers.io import ImageError
 from l2l_helpers.prepare import (
+    INPUT_NORMALIZATIONS,
     ZOOM_FACTORS,
+    TrainingData,
     add_poisson_noise,
     augment_pair,
     make_training_data,
     normalize,
+    normalize_input,
+    standardize,
 )
 
 
@@ -259,3 +263,51 @@ def test_poisson_noise_keeps_the_mean():
     noisy = add_poisson_noise(np.full((128, 128), 0.5), peak=50, rng=1)
     assert abs(float(noisy.mean()) - 0.5) < 0.01
     assert noisy.std() > 0.05
+
+
+# --- input normalisation -------------------------------------------------------------------------
+
+def test_standardize_gives_zero_mean_and_unit_variance():
+    img = 3.0 + 5.0 * np.random.default_rng(0).random((50, 60))
+    out = standardize(img)
+    assert out.dtype == np.float32
+    assert abs(float(out.mean())) < 1e-5 and abs(float(out.std()) - 1.0) < 1e-5
+
+
+def test_percentile_is_the_default_input_normalization_and_matches_normalize():
+    img = _images(1)[0]
+    assert INPUT_NORMALIZATIONS[0] == "percentile"
+    np.testing.assert_array_equal(normalize_input(img), normalize(img))
+
+
+def test_an_unknown_input_normalization_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="percentile, mean_std"):
+        normalize_input(_images(1)[0], "zscore")
+    with pytest.raises(ValueError, match="input_normalization"):
+        make_training_data(_images(2), _images(2), patch_size=32, n_patches_per_image=4, input_normalization="minmax")
+
+
+def test_mean_std_standardises_the_inputs_and_leaves_the_targets_and_patch_positions_alone():
+    imgs, targets = _images(3, seed=1), _images(3, seed=2)
+    kwargs = dict(patch_size=32, n_patches_per_image=6, augment=False, seed=0)
+    pct = make_training_data(imgs, targets, **kwargs)
+    std = make_training_data(imgs, targets, input_normalization="mean_std", **kwargs)
+    assert (pct.input_normalization, std.input_normalization) == ("percentile", "mean_std")
+    np.testing.assert_array_equal(std[1], pct[1])  # targets: percentile-normalised either way
+    np.testing.assert_array_equal(std.image_index, pct.image_index)
+    for i, img in enumerate(imgs):
+        # per source image the standardised patches are the percentile patches scaled and shifted
+        lo, hi = np.percentile(img, [2.0, 99.8])
+        mean, sd = float(np.mean(img)), float(np.std(img))
+        sel = std.image_index == i
+        expected = ((pct[0][sel] * (hi - lo) + lo) - mean) / (sd + 1e-6)
+        np.testing.assert_allclose(std[0][sel], expected, atol=1e-4)
+
+
+def test_training_data_keeps_its_input_normalization_when_pickled():
+    import pickle
+
+    data = make_training_data(_images(2), _images(2), patch_size=32, n_patches_per_image=4,
+                              input_normalization="mean_std")
+    again = pickle.loads(pickle.dumps(data))
+    assert isinstance(again, TrainingData) and again.input_normalization == "mean_std"

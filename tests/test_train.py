@@ -381,6 +381,75 @@ def test_training_from_folders_records_the_file_names_of_the_split(tmp_path):
     assert info["train_images"] == ["cell_0.tif", "cell_2.tif"]
 
 
+# --- input normalisation (slow) ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mean_std_patches():
+    rng = np.random.default_rng(3)
+    truth = [gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) for _ in range(2)]
+    inputs = [t + 0.05 * rng.standard_normal(t.shape) for t in truth]
+    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0,
+                              names=["cell_a", "cell_b"], input_normalization="mean_std")
+
+
+@pytest.mark.slow
+def test_a_percentile_run_records_percentile_input_normalization(trained):
+    assert read_training_info(trained.model_dir)["input_normalization"] == "percentile"
+
+
+@pytest.mark.slow
+def test_patches_given_as_split_record_their_input_normalization_and_restoring_uses_it(mean_std_patches,
+                                                                                       tmp_path):
+    from l2l_helpers.prepare import standardize
+    from l2l_helpers.restorers import CARERestorer
+
+    result = train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, **TINY)
+    assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+    image = 5.0 + np.random.default_rng(4).random((48, 48)).astype(np.float32)
+    expected = result.model.keras_model.predict(standardize(image)[np.newaxis, ..., np.newaxis], verbose=0)[0, ..., 0]
+    restored = CARERestorer(load_model(tmp_path / "m")).restore(image)
+    np.testing.assert_allclose(restored, expected, rtol=0, atol=1e-5)
+
+
+def test_an_input_normalization_unlike_the_patches_is_refused(mean_std_patches, tmp_path):
+    with pytest.raises(ValueError, match="normalised with 'mean_std'"):
+        train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, input_normalization="percentile",
+                    **TINY)
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.slow
+def test_resuming_cannot_change_the_input_normalization(trained, patches, tmp_path):
+    import shutil
+
+    shutil.copytree(trained.model_dir, tmp_path / "m")
+    with pytest.raises(ValueError, match="cannot change input_normalization when resuming"):
+        train_model(*patches, tmp_path / "m", resume=True, input_normalization="mean_std", verbose=0)
+
+
+@pytest.mark.slow
+def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_patches(tmp_path):
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    for folder in ("input", "target"):
+        (tmp_path / folder).mkdir()
+        for i in range(3):
+            img = gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) + 0.01 * rng.random((64, 64))
+            tifffile.imwrite(tmp_path / folder / f"cell_{i}.tif", img.astype(np.float32))
+    settings = {k: v for k, v in TINY.items() if k != "profile"}
+    first = train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
+                               patch_size=32, n_patches_per_image=4, input_normalization="mean_std",
+                               **{**settings, "epochs": 1})
+    info = read_training_info(tmp_path / "m")
+    assert info["input_normalization"] == "mean_std"
+    assert info["metadata"]["data"]["input_normalization"] == "mean_std"
+    resumed = train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", resume=True, epochs=2,
+                                 verbose=0)
+    assert resumed.history["epoch"] == [1, 2] and first.history["epoch"] == [1]
+    assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+
+
 # --- global state (slow) -------------------------------------------------------------------------
 
 @pytest.mark.slow
