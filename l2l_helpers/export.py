@@ -310,8 +310,10 @@ def _readme(name, description, info, history, k, halo, step, min_size, cite, sim
         "a network restores what it was trained on and can invent structure elsewhere (hallucination).",
         "- The output is a prediction of the target label, not a measurement: check it against raw data before "
         "quantifying, and compare with a ground truth where one exists.",
-        "- Intensities are normalised per image (percentiles): absolute intensities are not comparable between "
-        "restored images.",
+        "- Intensities are normalised per image ("
+        + ("mean and standard deviation" if info.get("input_normalization", "percentile") == "mean_std"
+           else "percentiles")
+        + "): absolute intensities are not comparable between restored images.",
         "- The test image of this package "
         + ("is a simulated cell (l2l_helpers.simulate), not an image of the training data."
            if simulated else "was given at export."), "",

@@ -151,6 +151,9 @@ def test_a_mean_std_network_exports_zero_mean_unit_variance_preprocessing_and_pa
     descr = load_model_description(package)
     steps = [p.id for p in descr.inputs[0].preprocessing]
     assert "zero_mean_unit_variance" in steps and "scale_range" not in steps
+    with zipfile.ZipFile(package) as zf:
+        readme = zf.read("README.md").decode("utf-8")
+    assert "`zero_mean_unit_variance`" in readme and "`scale_range`" not in readme
     summary = test_package(package)
     assert summary.status == "passed", package_summary(summary)
 
