@@ -183,11 +183,16 @@ def _scale_range(image, pmin, pmax, eps=1e-6):
     return ((image - lo) / (hi - lo + eps)).astype(np.float32)
 
 
+def _mean_std(info):
+    # the network's inputs were standardised (records of earlier versions: percentiles)
+    return info.get("input_normalization", "percentile") == "mean_std"
+
+
 def _preprocessed(image, info):
     # what the exported model's preprocessing does to one image (the test input's expected network input)
     from .prepare import standardize
 
-    if info.get("input_normalization", "percentile") == "mean_std":
+    if _mean_std(info):
         return standardize(image)  # the spec's zero_mean_unit_variance over y and x, eps 1e-6
     pmin, pmax = (float(p) for p in info.get("percentiles", (2.0, 99.8)))
     return _scale_range(image, pmin, pmax)
@@ -284,7 +289,7 @@ def _readme(name, description, info, history, k, halo, step, min_size, cite, sim
         f"width any multiple of {step} pixels (at least {min_size}).",
         ("- Preprocessing (done by every bioimage.io consumer): `zero_mean_unit_variance` over each image "
          "(zero mean, unit variance), as in training."
-         if info.get("input_normalization", "percentile") == "mean_std" else
+         if _mean_std(info) else
          f"- Preprocessing (done by every bioimage.io consumer): percentile normalisation, `scale_range` with the "
          f"{pmin} and {pmax} percentiles of each image, as in training."),
         f"- Output `{_OUTPUT_ID}`: {k} channel{'s' if k > 1 else ''} ("
@@ -311,8 +316,7 @@ def _readme(name, description, info, history, k, halo, step, min_size, cite, sim
         "- The output is a prediction of the target label, not a measurement: check it against raw data before "
         "quantifying, and compare with a ground truth where one exists.",
         "- Intensities are normalised per image ("
-        + ("mean and standard deviation" if info.get("input_normalization", "percentile") == "mean_std"
-           else "percentiles")
+        + ("mean and standard deviation" if _mean_std(info) else "percentiles")
         + "): absolute intensities are not comparable between restored images.",
         "- The test image of this package "
         + ("is a simulated cell (l2l_helpers.simulate), not an image of the training data."
@@ -561,7 +565,7 @@ def _describe(tmp, name, description, authors, cites, license, info, targets, st
                    SpaceOutputAxisWithHalo(id=AxisId("x"), size=SizeReference(tensor_id=in_id, axis_id=AxisId("x")),
                                            halo=halo),
                    ChannelAxis(channel_names=[Identifier(t) for t in targets])]
-    mean_std = info.get("input_normalization", "percentile") == "mean_std"
+    mean_std = _mean_std(info)
     if mean_std:
         preprocessing = [ZeroMeanUnitVarianceDescr(kwargs=ZeroMeanUnitVarianceKwargs(axes=[AxisId("y"),
                                                                                          AxisId("x")]))]

@@ -178,11 +178,16 @@ def normalize_input(image, method="percentile", percentiles=DEFAULT_PERCENTILES)
     >>> round(float(normalize_input(img, "mean_std").std()), 4)
     1.0
     """
-    if method == "percentile":
-        return normalize(image, *percentiles)
-    if method == "mean_std":
+    if _check_input_normalization(method) == "mean_std":
         return standardize(image)
-    raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {method!r}")
+    return normalize(image, *percentiles)
+
+
+def _check_input_normalization(method):
+    """``method`` if it is one of :data:`INPUT_NORMALIZATIONS`, else a ValueError naming the choices."""
+    if method not in INPUT_NORMALIZATIONS:
+        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {method!r}")
+    return method
 
 
 def _zoom(image, factor):
@@ -520,9 +525,7 @@ def make_training_data(inputs, targets, patch_size=64, n_patches_per_image=64, z
         peak = POISSON_PEAK
     elif poisson not in (False, None, 0):
         peak = float(poisson)
-    if input_normalization not in INPUT_NORMALIZATIONS:
-        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, "
-                         f"got {input_normalization!r}")
+    _check_input_normalization(input_normalization)  # before any image is read
     pmin, pmax = percentiles
     filt = no_background_patches() if patch_filter else None
     rng = np.random.default_rng(seed)

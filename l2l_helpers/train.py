@@ -124,15 +124,13 @@ def _check_arrays(X, Y, X_val, Y_val):
 
 def _input_normalization(given, split):
     """The input normalisation named by ``given`` and by a TrainingData ``split`` (None: neither names one)."""
-    from .prepare import INPUT_NORMALIZATIONS
+    from .prepare import _check_input_normalization
 
     carried = getattr(split, "input_normalization", None)
     if given is not None and carried is not None and given != carried:
         raise ValueError(f"input_normalization={given!r}, but the patches (split) were normalised with {carried!r}")
     value = given if given is not None else carried
-    if value is not None and value not in INPUT_NORMALIZATIONS:
-        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {value!r}")
-    return value
+    return None if value is None else _check_input_normalization(value)
 
 
 def _check_split(split):
