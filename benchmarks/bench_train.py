@@ -85,11 +85,12 @@ def _measure_full(profile):
     t_sim = time.perf_counter() - t0
     t0 = time.perf_counter()
     patches = make_training_data(data["input"], data["benchmark"], patch_size=p["patch_size"],
-                                 n_patches_per_image=p["n_patches_per_image"], seed=0)
+                                 n_patches_per_image=p["n_patches_per_image"],
+                                 input_normalization=p["input_normalization"], seed=0)
     t_prep = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        result = train_model(*patches, Path(tmp) / "model", profile=profile, seed=0, verbose=0)
+        result = train_model(*patches, Path(tmp) / "model", profile=profile, seed=0, verbose=0, split=patches)
         t_train = time.perf_counter() - t0
     h = result.history
     return {

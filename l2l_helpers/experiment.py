@@ -344,7 +344,7 @@ def run_experiment(experiment, progress=False):
     """
     from .metrics import score_restorations
     from .prepare import make_training_data
-    from .profiles import profile_settings
+    from .profiles import PATCH_SETTINGS, profile_settings
     from .restorers import CARERestorer
     from .train import train_model
 
@@ -363,11 +363,11 @@ def run_experiment(experiment, progress=False):
         raise ValueError("no images left for training")
     settings = profile_settings(experiment.profile, **experiment.overrides)
     data = make_training_data([d["train_input"][i] for i in train], [d["target"][i] for i in train],
-                              patch_size=settings["patch_size"], n_patches_per_image=settings["n_patches_per_image"],
+                              **{key: settings[key] for key in PATCH_SETTINGS},
                               names=[names[i] for i in train], seed=experiment.seed)
     seconds["prepare"] = time.perf_counter() - t0
 
-    train_overrides = {k: v for k, v in experiment.overrides.items() if k not in ("patch_size", "n_patches_per_image")}
+    train_overrides = {k: v for k, v in experiment.overrides.items() if k not in PATCH_SETTINGS}
     tmp = None
     if experiment.model_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="l2l-experiment-")
@@ -377,7 +377,7 @@ def run_experiment(experiment, progress=False):
     try:
         t = time.perf_counter()
         result = train_model(*data, model_dir, loss=experiment.loss, profile=experiment.profile,
-                             seed=experiment.seed, overwrite=True, split=data.split,
+                             seed=experiment.seed, overwrite=True, split=data,
                              verbose=2 if progress else 0, metadata={"experiment": experiment.to_dict()},
                              **train_overrides)
         seconds["train"] = time.perf_counter() - t

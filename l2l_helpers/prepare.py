@@ -51,6 +51,7 @@ import warnings
 import numpy as np
 
 from .io import ImageError, check_image
+from .profiles import INPUT_NORMALIZATIONS  # how inputs can be normalised; the first is the default
 
 __all__ = [
     "DEFAULT_PERCENTILES",
@@ -69,9 +70,6 @@ __all__ = [
 #: Percentiles (low, high) mapped to 0 and 1 by :func:`normalize`; the same
 #: values are used again when a trained network restores an image.
 DEFAULT_PERCENTILES = (2.0, 99.8)
-#: How the input of a network can be normalised (:func:`normalize_input`);
-#: the first is the default (CSBDeep's, the paper's).
-INPUT_NORMALIZATIONS = ("percentile", "mean_std")
 #: Added to the standard deviation by :func:`standardize` (as bioimage.io's
 #: ``zero_mean_unit_variance``).
 STD_EPS = 1e-6

@@ -26,11 +26,14 @@ import numbers
 import os
 from pathlib import Path
 
-__all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "profile_settings", "results_dir"]
+__all__ = ["PROFILES", "PATCH_SETTINGS", "DEFAULT_PROFILE", "current_profile", "profile_settings", "results_dir"]
 
 #: Training settings of the three run profiles; the keys are the profile
 #: names. Settings: ``patch_size`` and ``n_patches_per_image`` (data
 #: preparation, see :func:`l2l_helpers.prepare.make_training_data`),
+#: ``input_normalization`` (also data preparation: how input images are
+#: scaled, ``"percentile"`` or ``"mean_std"``, see
+#: :func:`l2l_helpers.prepare.normalize_input`),
 #: ``unet_n_depth``, ``unet_n_first``, ``unet_kern_size``, ``unet_residual``
 #: (the CARE U-Net; residual: it predicts a correction added to the input),
 #: ``epochs``, ``steps_per_epoch``, ``batch_size``, ``learning_rate`` and
@@ -60,9 +63,8 @@ __all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "profile_settings",
 #:     0.786 to 0.812 (benchmarks/results.md, "Changes tried"; 0.800-0.829
 #:     over three training seeds, "Run-to-run spread"). Inputs are scaled
 #:     to their percentiles, as in the paper; standardising them instead
-#:     (``input_normalization="mean_std"`` of
-#:     :func:`l2l_helpers.prepare.make_training_data`) gave 0.837-0.842 over
-#:     the same seeds and is the candidate for this profile.
+#:     (``input_normalization="mean_std"``) gave 0.837-0.842 over the same
+#:     seeds and is the candidate for this profile.
 #: ``paper``
 #:     the paper's settings: CSBDeep's default U-Net (depth 2, 32 first
 #:     filters, 5x5 kernels, residual, 923k parameters), 128 px patches, 100
@@ -74,14 +76,24 @@ __all__ = ["PROFILES", "DEFAULT_PROFILE", "current_profile", "profile_settings",
 PROFILES = {
     "quick": dict(patch_size=48, n_patches_per_image=32, unet_n_depth=2, unet_n_first=16, unet_kern_size=3,
                   unet_residual=True, epochs=10, steps_per_epoch=20, batch_size=16, learning_rate=0.001,
-                  flip_rotate=False),
+                  flip_rotate=False, input_normalization="percentile"),
     "workshop": dict(patch_size=64, n_patches_per_image=64, unet_n_depth=2, unet_n_first=16, unet_kern_size=3,
                      unet_residual=False, epochs=20, steps_per_epoch=20, batch_size=16, learning_rate=0.0007,
-                     flip_rotate=True),
+                     flip_rotate=True, input_normalization="percentile"),
     "paper": dict(patch_size=128, n_patches_per_image=256, unet_n_depth=2, unet_n_first=32, unet_kern_size=5,
                   unet_residual=True, epochs=100, steps_per_epoch=400, batch_size=16, learning_rate=0.0004,
-                  flip_rotate=False),
+                  flip_rotate=False, input_normalization="percentile"),
 }
+#: Settings of :data:`PROFILES` used when the patches are made
+#: (:func:`l2l_helpers.prepare.make_training_data`); the others are
+#: settings of the training (:func:`l2l_helpers.train.train_model`).
+PATCH_SETTINGS = ("patch_size", "n_patches_per_image", "input_normalization")
+#: How the input images of a network can be normalised (see
+#: :func:`l2l_helpers.prepare.normalize_input`); the first is the default of
+#: :func:`l2l_helpers.prepare.make_training_data`.
+INPUT_NORMALIZATIONS = ("percentile", "mean_std")
+#: Settings that take one of a few names, and their choices.
+_CHOICES = {"input_normalization": INPUT_NORMALIZATIONS}
 #: Profile of the notebooks when ``L2L_PROFILE`` is unset.
 DEFAULT_PROFILE = "workshop"
 
@@ -121,7 +133,11 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _setting_value(key, value, default):
-    """``value`` as the type of ``default`` (bool, int or float), refusing lossy conversions."""
+    """``value`` as the type of ``default`` (bool, int, float or a name), refusing lossy conversions."""
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            raise ValueError(f"{key} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+        return value
     if isinstance(default, bool):
         if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
             return value.strip().lower() in _TRUE

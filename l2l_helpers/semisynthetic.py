@@ -308,6 +308,7 @@ def _train_and_restore(method, pair, cut, tile, held_input, root, profile, seed,
     import warnings
 
     from .prepare import make_training_data
+    from .profiles import PATCH_SETTINGS
     from .restorers import CARERestorer
     from .separation import tile_image
     from .train import train_model
@@ -318,11 +319,11 @@ def _train_and_restore(method, pair, cut, tile, held_input, root, profile, seed,
     names = [f"tile_{k:03d}" for k in range(len(inputs))]
     with warnings.catch_warnings():  # tiles outside the cells: patches drawn from anywhere, as they should
         warnings.filterwarnings("ignore", message=r".*no foreground for the patch filter", category=UserWarning)
-        patches = make_training_data(inputs, targets, patch_size=settings["patch_size"],
-                                     n_patches_per_image=settings["n_patches_per_image"], names=names, seed=seed)
-    overrides = {k: v for k, v in training.items() if k not in ("patch_size", "n_patches_per_image")}
+        patches = make_training_data(inputs, targets, **{key: settings[key] for key in PATCH_SETTINGS}, names=names,
+                                     seed=seed)
+    overrides = {k: v for k, v in training.items() if k not in PATCH_SETTINGS}
     result = train_model(*patches, Path(root) / method, loss=loss, profile=profile, seed=seed, overwrite=True,
-                         verbose=0, split=patches.split, input_name="input", target_names=[target_key],
+                         verbose=0, split=patches, input_name="input", target_names=[target_key],
                          metadata={"semisynthetic": {"method": method, "tile": tile, "training_rows": cut}},
                          **overrides)
     restored = CARERestorer(result.model).restore(held_input, name="held-out part")

@@ -52,7 +52,7 @@ import numpy as np
 from .io import ModelError
 from .losses import LOSSES as LOSS_NAMES
 from .prepare import DEFAULT_PERCENTILES
-from .profiles import PROFILES, profile_settings
+from .profiles import PATCH_SETTINGS, PROFILES, profile_settings
 from .record import BEST_WEIGHTS, CONFIG_JSON, LAST_WEIGHTS, TRAINING_JSON, TrainingRecord
 
 __all__ = [
@@ -351,7 +351,7 @@ def train_model(X, Y, X_val, Y_val, model_dir, loss="l1", profile="workshop", se
     import warnings
 
     _check_arrays(X, Y, X_val, Y_val)
-    for key in ("patch_size", "n_patches_per_image"):
+    for key in PATCH_SETTINGS:
         if overrides.get(key) is not None:
             raise ValueError(f"{key} is set when the patches are made (make_training_data), not by train_model")
     model_dir = Path(model_dir)
@@ -556,7 +556,7 @@ _DATA_KEYS = ("patch_size", "n_patches_per_image", "zoom_factors", "augment", "p
 def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="workshop", seed=0, resume=False,
                        zoom_factors=None, augment=True, poisson=False, validation_split=0.1,
                        percentiles=DEFAULT_PERCENTILES, verbose=None, validation_images=None, overwrite=False,
-                       input_normalization="percentile", **overrides):
+                       input_normalization=None, **overrides):
     """Train a network on folders of image pairs (what ``l2l train`` runs).
 
     Images are paired by file name (:func:`l2l_helpers.io.load_pairs`),
@@ -581,8 +581,8 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
         Zoom factors (default :data:`l2l_helpers.prepare.ZOOM_FACTORS`).
     augment, poisson, validation_split, percentiles, validation_images, input_normalization
         See :func:`l2l_helpers.prepare.make_training_data`
-        (``validation_images``: file names). A resumed run uses the stored
-        ones.
+        (``validation_images``: file names; ``input_normalization``: by
+        default the profile's). A resumed run uses the stored ones.
     **overrides
         Profile settings to replace, including ``patch_size`` and
         ``n_patches_per_image``; ``None`` values are ignored.
@@ -623,7 +623,11 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
             overrides.pop(key, None)
         zoom_factors, augment, poisson = data["zoom_factors"], data["augment"], data["poisson"]
         validation_split, percentiles = data["validation_split"], tuple(data["percentiles"])
-        input_normalization = data.get("input_normalization", "percentile")  # recorded when not the default
+        stored_norm = data.get("input_normalization", "percentile")  # recorded when not the default
+        if input_normalization is not None and input_normalization != stored_norm:
+            raise ValueError(f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
+                             f"given: {input_normalization!r})")
+        input_normalization = stored_norm
         stored = info.get("validation_images")
         if validation_images is not None and stored is not None and list(validation_images) != list(stored):
             raise ValueError(f"cannot change the validation images when resuming (stored: {stored}, "
@@ -632,8 +636,9 @@ def train_from_folders(input_dir, target_dirs, model_dir, loss="l1", profile="wo
         patch_size, n_per_image = data["patch_size"], data["n_patches_per_image"]
         seed = int(info["seed"])
     else:
-        settings = profile_settings(profile, **overrides)
+        settings = profile_settings(profile, input_normalization=input_normalization, **overrides)
         patch_size, n_per_image = settings["patch_size"], settings["n_patches_per_image"]
+        input_normalization = settings["input_normalization"]
         overrides.pop("patch_size", None)
         overrides.pop("n_patches_per_image", None)
         zoom_factors = tuple(ZOOM_FACTORS if zoom_factors is None else zoom_factors)

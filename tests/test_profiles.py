@@ -50,6 +50,25 @@ def test_the_workshop_profile_flips_and_rotates_patches_and_the_paper_profile_do
     assert PROFILES["workshop"]["flip_rotate"] is True and PROFILES["paper"]["flip_rotate"] is False
 
 
+def test_the_paper_profile_scales_inputs_to_percentiles_as_the_paper_did():
+    assert PROFILES["paper"]["input_normalization"] == "percentile"
+
+
+def test_every_input_normalization_of_the_profiles_is_one_make_training_data_knows():
+    from l2l_helpers.prepare import INPUT_NORMALIZATIONS
+
+    assert {p["input_normalization"] for p in PROFILES.values()} <= set(INPUT_NORMALIZATIONS)
+
+
+def test_an_input_normalization_can_be_overridden_by_name():
+    assert profile_settings("workshop", input_normalization="percentile")["input_normalization"] == "percentile"
+
+
+def test_an_unknown_input_normalization_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="input_normalization must be one of percentile, mean_std, got 'minmax'"):
+        profile_settings("quick", input_normalization="minmax")
+
+
 def test_profile_defaults_to_workshop(monkeypatch):
     monkeypatch.delenv("L2L_PROFILE", raising=False)
     assert current_profile() == "workshop"

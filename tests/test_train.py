@@ -427,16 +427,20 @@ def test_resuming_cannot_change_the_input_normalization(trained, patches, tmp_pa
         train_model(*patches, tmp_path / "m", resume=True, input_normalization="mean_std", verbose=0)
 
 
-@pytest.mark.slow
-def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_patches(tmp_path):
+def _pair_folders(root):
     import tifffile
 
     rng = np.random.default_rng(0)
     for folder in ("input", "target"):
-        (tmp_path / folder).mkdir()
+        (root / folder).mkdir()
         for i in range(3):
             img = gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) + 0.01 * rng.random((64, 64))
-            tifffile.imwrite(tmp_path / folder / f"cell_{i}.tif", img.astype(np.float32))
+            tifffile.imwrite(root / folder / f"cell_{i}.tif", img.astype(np.float32))
+
+
+@pytest.mark.slow
+def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_patches(tmp_path):
+    _pair_folders(tmp_path)
     settings = {k: v for k, v in TINY.items() if k != "profile"}
     first = train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
                                patch_size=32, n_patches_per_image=4, input_normalization="mean_std",
@@ -448,6 +452,29 @@ def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_p
                                  verbose=0)
     assert resumed.history["epoch"] == [1, 2] and first.history["epoch"] == [1]
     assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+
+
+@pytest.mark.slow
+def test_training_from_folders_normalises_inputs_as_the_profile_says(tmp_path, monkeypatch):
+    from l2l_helpers.profiles import PROFILES
+
+    monkeypatch.setitem(PROFILES["quick"], "input_normalization", "mean_std")
+    _pair_folders(tmp_path)
+    settings = {k: v for k, v in TINY.items() if k != "profile"}
+    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
+                       patch_size=32, n_patches_per_image=4, **{**settings, "epochs": 1})
+    assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+
+
+@pytest.mark.slow
+def test_resuming_training_from_folders_cannot_change_the_input_normalization(tmp_path):
+    _pair_folders(tmp_path)
+    settings = {k: v for k, v in TINY.items() if k != "profile"}
+    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
+                       patch_size=32, n_patches_per_image=4, **{**settings, "epochs": 1})
+    with pytest.raises(ValueError, match="cannot change input_normalization when resuming"):
+        train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", resume=True, epochs=2,
+                           input_normalization="mean_std", verbose=0)
 
 
 # --- global state (slow) -------------------------------------------------------------------------

@@ -107,11 +107,12 @@ def register(subparsers):
     data.add_argument("--validation-split", type=float, default=0.1, metavar="F",
                       help="fraction of the images whose patches are kept for validation, at least one image "
                            "(default: 0.1); the split is by image and recorded in l2l_training.json")
-    data.add_argument("--input-normalization", choices=INPUT_NORMALIZATIONS, default=INPUT_NORMALIZATIONS[0],
+    data.add_argument("--input-normalization", choices=INPUT_NORMALIZATIONS, default=None,
                       help="how input images are normalised: percentile (the 2nd and 99.8th percentiles of each "
-                           "image to 0 and 1, as CSBDeep and the paper; default) or mean_std (zero mean, unit "
-                           "variance per image, as CAREamics; faster learning when bright specks dominate the "
-                           "input); targets always by percentiles; recorded, and used again when restoring")
+                           "image to 0 and 1, as CSBDeep and the paper) or mean_std (zero mean, unit variance per "
+                           "image, as CAREamics; faster learning when bright specks dominate the input); default: "
+                           "the profile's (percentile in every profile); targets always by percentiles; recorded, "
+                           "and used again when restoring")
     data.add_argument("--validation-images", nargs="+", metavar="NAME",
                       help="file names of the validation images (replaces --validation-split; e.g. the "
                            "validation_images recorded by an earlier run, to reproduce its split)")
@@ -175,7 +176,7 @@ def run_train(args):
         resume=args.resume, overwrite=overwrite, zoom_factors=args.zoom_factors, augment=not args.no_augment,
         poisson=args.poisson, validation_split=args.validation_split,
         validation_images=getattr(args, "validation_images", None),
-        input_normalization=getattr(args, "input_normalization", INPUT_NORMALIZATIONS[0]),
+        input_normalization=getattr(args, "input_normalization", None),
         epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
         n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
         unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size,
@@ -199,7 +200,7 @@ _CARE_ONLY = (("--loss", "loss", LOSSES[0]), ("--depth", "depth", None), ("--ker
               ("--zoom-factors", "zoom_factors", None),
               ("--no-augment", "no_augment", False), ("--poisson", "poisson", False),
               ("--validation-split", "validation_split", 0.1), ("--validation-images", "validation_images", None),
-              ("--input-normalization", "input_normalization", INPUT_NORMALIZATIONS[0]))
+              ("--input-normalization", "input_normalization", None))
 
 
 def _run_cyclegan(args):
