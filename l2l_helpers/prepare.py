@@ -52,6 +52,7 @@ import numpy as np
 
 from .io import ImageError, check_image
 from .profiles import INPUT_NORMALIZATIONS  # how inputs can be normalised; the first is the default
+from .profiles import _setting_value
 
 __all__ = [
     "DEFAULT_PERCENTILES",
@@ -183,9 +184,7 @@ def normalize_input(image, method="percentile", percentiles=DEFAULT_PERCENTILES)
 
 def _check_input_normalization(method):
     """``method`` if it is one of :data:`INPUT_NORMALIZATIONS`, else a ValueError naming the choices."""
-    if method not in INPUT_NORMALIZATIONS:
-        raise ValueError(f"input_normalization must be one of {', '.join(INPUT_NORMALIZATIONS)}, got {method!r}")
-    return method
+    return _setting_value("input_normalization", method, INPUT_NORMALIZATIONS[0])  # the profiles' own check
 
 
 def _zoom(image, factor):
