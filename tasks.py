@@ -304,7 +304,8 @@ def cmd_bench(args):
             return 1
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", L2L_PROGRESS="text",
                PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
-    return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
+    with realdata_mirror(env):  # the real image of section quality_real, where ../shared/realdata exists
+        return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
 
 
 def main(argv=None):

@@ -34,7 +34,15 @@ Sections
     the closest comparison, workshop against CAREamics at 1 minute, repeated
     with three training seeds: the spread between runs; with the same seeds,
     the workshop profile with inputs standardised per image
-    (``mean_std_input``), the candidate for the profile.
+    (``mean_std_input``).
+``quality_real``
+    the input normalisation on real structure: the L2L L1 network of
+    notebook 09's real-structure check (the BPAE F-actin image with a
+    synthetic label background, ``l2l_helpers.semisynthetic``), trained with
+    the workshop profile and inputs scaled to percentiles or standardised,
+    three seeds each; SSIM, PSNR and background left against the real
+    image. Needs the BPAE image (a network, or ``../shared/realdata``, which
+    ``python3 tasks.py bench`` serves); without it the section says so.
 ``drift``
     time per pair and RMS error against the known drift, ``phase`` and
     ``ssim``, and the time of the paper's SSIM search computed patch by patch.
@@ -76,8 +84,8 @@ RESULTS_MD = HERE / "results.md"
 README = ROOT / "README.md"
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 MARK_START, MARK_END = "<!-- l2l:benchmarks:start -->", "<!-- l2l:benchmarks:end -->"
-SECTIONS = ("train", "speedups", "losses", "quality", "quality_variants", "quality_seeds", "drift", "predict", "simulate",
-            "sweep", "notebooks")
+SECTIONS = ("train", "speedups", "losses", "quality", "quality_variants", "quality_seeds", "quality_real", "drift",
+            "predict", "simulate", "sweep", "notebooks")
 DEFAULT_SECTIONS = ("train", "losses", "drift", "predict", "simulate", "sweep")
 BUDGETS_MIN = (1, 2, 4)
 QUALITY_TOOLS = ("workshop", "csbdeep_default", "careamics")
@@ -308,6 +316,32 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
             "version": version, "peak_memory_mb": _peak_mb()}
 
 
+#: Input normalisations compared on real structure (section ``quality_real``).
+REAL_NORMALIZATIONS = ("percentile", "mean_std")
+
+
+def child_quality_real(normalization, seed):
+    """Notebook 09's real-structure L2L (L1) network with one input normalisation: its scores against the real image."""
+    from l2l_helpers import semisynthetic
+    from l2l_helpers.datasets import DatasetError
+    from l2l_helpers.separation import fetch_bpae
+
+    try:
+        image = fetch_bpae(("actin",), timeout=10)["actin"]
+    except DatasetError as exc:
+        return {"normalization": normalization, "seed": int(seed), "status": "no data", "error": str(exc)[-300:]}
+    res = semisynthetic.validate_on_image(image, profile="workshop", seed=int(seed),
+                                          methods=["input", "l2l_l1", "target"],
+                                          training={"input_normalization": normalization})
+    rows = {r["method"]: r for r in res["rows"]}
+    keys = ("ssim_gt", "psnr_gt", "background", "contrast")
+    return {"normalization": normalization, "seed": int(seed), "status": "ok",
+            "train_seconds": round(float(rows["l2l_l1"]["seconds"]), 1),
+            **{k: round(float(rows["l2l_l1"][k]), 4) for k in keys},
+            "input": {k: round(float(rows["input"][k]), 4) for k in keys},
+            "target": {k: round(float(rows["target"][k]), 4) for k in keys}}
+
+
 def child_predict(model_dir, size=2048, repeats=3):
     import numpy as np
 
@@ -500,11 +534,25 @@ def _run_label(row):
     return row["tool"] if variant == "workshop" else f"{row['tool']} + {variant}"
 
 
+def _seed_means(rows, label, keys):
+    """Per label (``label(row)``, in order of appearance) of the rows that ran: the mean of ``keys``, the SSIM range."""
+    import numpy as np
+
+    means = {}
+    for name in dict.fromkeys(label(r) for r in rows):
+        ok = [r for r in rows if label(r) == name and r.get("status") == "ok"]
+        if ok:
+            means[name] = {k: round(float(np.mean([r[k] for r in ok])), 4) for k in keys}
+            means[name].update(ssim_min=min(r["ssim_gt"] for r in ok), ssim_max=max(r["ssim_gt"] for r in ok))
+    return means
+
+
 def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "careamics"),
                           variants=("mean_std_input",)):
     """The closest comparison (workshop against CAREamics at 1 minute), repeated with several training seeds.
 
-    ``variants`` (of :data:`QUALITY_VARIANTS`) are run with the same seeds as candidates for the workshop profile.
+    ``variants`` (of :data:`QUALITY_VARIANTS`) are run with the same seeds, as alternatives to the workshop profile
+    (``quality_real`` checks the input normalisation on real structure).
     """
     import numpy as np
 
@@ -514,12 +562,7 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
         rows = _quality_runs(tools, settings, data_path, tmp)
         for variant in variants:
             rows += _quality_runs(["workshop"], settings, data_path, tmp, variant=variant)
-    means = {}
-    for label in dict.fromkeys(_run_label(r) for r in rows):
-        ok = [r for r in rows if _run_label(r) == label and r.get("status") == "ok"]
-        if ok:
-            means[label] = {k: round(float(np.mean([r[k] for r in ok])), 4) for k in ("ssim_gt", "psnr_gt")}
-            means[label].update(ssim_min=min(r["ssim_gt"] for r in ok), ssim_max=max(r["ssim_gt"] for r in ok))
+    means = _seed_means(rows, _run_label, ("ssim_gt", "psnr_gt"))
     targets = []
     if "workshop" in means and "careamics" in means:
         targets.append(_target(f"workshop at least level with CAREamics at {budget_min} min, mean of {len(seeds)} "
@@ -532,6 +575,34 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
                            + ", ".join(f"workshop + {v}: {QUALITY_VARIANTS[v][0]}" for v in variants),
             "runs": rows, "means": means,
             "targets": targets}
+
+
+def section_quality_real(normalizations=REAL_NORMALIZATIONS, seeds=(0, 1, 2)):
+    """Input normalisations on real structure: notebook 09's semi-synthetic BPAE actin, L2L L1, several seeds."""
+    import numpy as np
+
+    rows = []
+    for normalization in normalizations:
+        for seed in seeds:
+            try:
+                r = _child("quality_real", [normalization, str(seed)], timeout=1800)
+            except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                r = {"normalization": normalization, "seed": seed, "status": "failed", "error": str(exc)[-400:]}
+            rows.append(r)
+            if r["status"] == "ok":
+                print(f"quality_real {normalization}, seed {seed}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB, "
+                      f"background {r['background']:.3f}", flush=True)
+            else:
+                print(f"quality_real {normalization}, seed {seed}: {r['status']}", flush=True)
+    means = _seed_means(rows, lambda r: r["normalization"], ("ssim_gt", "psnr_gt", "background", "contrast"))
+    return {"description": "notebook 09's real-structure check: the BPAE F-actin image taken as the ground truth, "
+                           "degraded into an input label (synthetic label background, fewer photons) and a target "
+                           "label (l2l_helpers.semisynthetic, the seed sets the noise, the patches and the training); "
+                           "an L2L network with the L1 loss and the workshop profile's settings, trained on 24 tiles "
+                           "of 128 px and scored on the held-out strip; inputs scaled to their 2nd-99.8th "
+                           "percentiles or standardised per image (input_normalization); background: the cytosolic "
+                           "background left relative to the structure",
+            "runs": rows, "means": means, "targets": []}
 
 
 def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS, seed=0):
@@ -653,6 +724,38 @@ def _fmt(value, unit=""):
     return f"{value}{unit}"
 
 
+def _row(cells):
+    """A Markdown table row; an empty cell is written ``| |``."""
+    return "|" + "|".join(f" {c} " if c != "" else " " for c in cells) + "|"
+
+
+def _score(key, fmt=".3f"):
+    """A column of :func:`_seed_table`: a run's ``key``; in a mean row, with the SSIM range for ``ssim_gt``."""
+    def cell(r):
+        if key == "ssim_gt" and "ssim_min" in r:
+            return f"{r[key]:{fmt}} ({r['ssim_min']:{fmt}}-{r['ssim_max']:{fmt}})"
+        return f"{r[key]:{fmt}}" if key in r else ""
+    cell.key = key
+    return cell
+
+
+def _seed_table(title, q, label_head, label, columns):
+    """Runs with several training seeds (label, seed, seconds trained, ``columns``), then one mean row per label.
+
+    ``columns``: (header, function of a run). A mean row fills only the :func:`_score` columns."""
+    out = ["", f"**{title}** (measured {q['measured']}): {q['description']}.", "",
+           _row([label_head, "seed", "trained (s)", *(h for h, _ in columns)]),
+           _row(["---"] + ["---:"] * (2 + len(columns)))]
+    for r in q["runs"]:
+        if r.get("status") != "ok":
+            out.append(_row([label(r), r.get("seed", ""), r["status"], *([""] * len(columns))]))
+        else:
+            out.append(_row([label(r), r["seed"], f"{r['train_seconds']:.0f}", *(f(r) for _, f in columns)]))
+    out += [_row([f"{name}: mean (SSIM range)", "", "", *(f(m) if hasattr(f, "key") else "" for _, f in columns)])
+            for name, m in q["means"].items()]
+    return out
+
+
 def format_markdown(results):
     """The tables of ``results`` (as in results.json) as Markdown."""
     out = []
@@ -694,17 +797,20 @@ def format_markdown(results):
                 out.append(f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
                            f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
     if "quality_seeds" in s:
-        q = s["quality_seeds"]
-        out += ["", f"**Run-to-run spread at 1 minute** (measured {q['measured']}): {q['description']}.", "",
-                "| tool | seed | trained (s) | steps | SSIM | PSNR (dB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
-        for r in q["runs"]:
-            if r.get("status") != "ok":
-                out.append(f"| {r['tool']} | | {r['status']} | | | |")
-            else:
-                out.append(f"| {_run_label(r)} | {r['seed']} | {r['train_seconds']:.0f} | {_fmt(r['steps'])} | "
-                           f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
-        out += [f"| {tool}: mean (SSIM range) | | | | {m['ssim_gt']:.3f} ({m['ssim_min']:.3f}-{m['ssim_max']:.3f}) | "
-                f"{m['psnr_gt']:.2f} |" for tool, m in q["means"].items()]
+        out += _seed_table("Run-to-run spread at 1 minute", s["quality_seeds"], "tool", _run_label,
+                           [("steps", lambda r: _fmt(r.get("steps"))), ("SSIM", _score("ssim_gt")),
+                            ("PSNR (dB)", _score("psnr_gt", ".2f"))])
+    if "quality_real" in s:
+        q = s["quality_real"]
+        out += _seed_table("Input normalisation on real structure", q, "inputs", lambda r: r["normalization"],
+                           [("SSIM", _score("ssim_gt")), ("PSNR (dB)", _score("psnr_gt", ".2f")),
+                            ("background", _score("background"))])
+        first = next((r for r in q["runs"] if r.get("status") == "ok"), None)
+        if first:
+            out += ["", f"For comparison, seed {first['seed']}: the input scores SSIM {first['input']['ssim_gt']:.3f}, "
+                        f"PSNR {first['input']['psnr_gt']:.2f} dB, background {first['input']['background']:.3f}; "
+                        f"the target label SSIM {first['target']['ssim_gt']:.3f}, PSNR "
+                        f"{first['target']['psnr_gt']:.2f} dB, background {first['target']['background']:.3f}."]
     if "quality_variants" in s:
         q = s["quality_variants"]
         out += ["", f"**Changes tried to the workshop profile** (measured {q['measured']}): {q['description']}.", "",
@@ -781,7 +887,7 @@ def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_M
     results["machine"] = machine_info()
     functions = {"train": section_train, "speedups": section_speedups, "losses": section_losses,
                  "quality": lambda: section_quality(budgets), "quality_variants": section_quality_variants,
-                 "quality_seeds": section_quality_seeds,
+                 "quality_seeds": section_quality_seeds, "quality_real": section_quality_real,
                  "drift": section_drift, "predict": section_predict,
                  "simulate": section_simulate, "sweep": section_sweep,
                  "notebooks": lambda: section_notebooks(notebook_profile, from_summary)}
@@ -823,6 +929,7 @@ def main(argv=None):
         fn = {"train": child_train, "loss": child_loss_step, "predict": child_predict,
               "predict_model": child_predict_model, "simulate": child_simulate, "drift": child_drift,
               "sweep": lambda w, f: child_sweep(int(w), f), "notebooks": child_notebooks,
+              "quality_real": child_quality_real,
               "quality": lambda tool, b, d, o, v="workshop", seed="0": child_quality(tool, float(b), d, o,
                                                                                      seed=int(seed), variant=v)}[name]
         result = fn(*rest)

@@ -62,9 +62,14 @@ __all__ = ["PROFILES", "PATCH_SETTINGS", "DEFAULT_PROFILE", "current_profile", "
 #:     training it raised the SSIM against the truth on held-out actin from
 #:     0.786 to 0.812 (benchmarks/results.md, "Changes tried"; 0.800-0.829
 #:     over three training seeds, "Run-to-run spread"). Inputs are scaled
-#:     to their percentiles, as in the paper; standardising them instead
+#:     to their percentiles, as in the paper. Standardising them instead
 #:     (``input_normalization="mean_std"``) gave 0.837-0.842 over the same
-#:     seeds and is the candidate for this profile.
+#:     seeds on simulated actin, but on real structure it did worse: on
+#:     notebook 09's real actin image PSNR 22.7 against 29.0 dB (the
+#:     input: 22.4 dB) and more than twice the background left, means over
+#:     three seeds ("Input normalisation on real structure"), and on
+#:     notebook 06's real cell it did not separate the labels (its exercise
+#:     4). So it stays a choice, not the default.
 #: ``paper``
 #:     the paper's settings: CSBDeep's default U-Net (depth 2, 32 first
 #:     filters, 5x5 kernels, residual, 923k parameters), 128 px patches, 100

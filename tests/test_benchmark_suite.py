@@ -79,6 +79,29 @@ def test_the_seed_spread_table_gives_each_tools_mean_and_range(suite):
     assert "| workshop: mean (SSIM range) | | | | 0.810 (0.800-0.820) | 30.50 |" in text
 
 
+def test_the_real_structure_table_gives_each_normalisations_runs_mean_and_the_input_for_comparison(suite):
+    scores = {"ssim_gt": 0.29, "psnr_gt": 22.4, "background": 0.22, "contrast": 0.71}
+    runs = [{"normalization": "percentile", "seed": 0, "status": "ok", "train_seconds": 41.3, "ssim_gt": 0.578,
+             "psnr_gt": 28.15, "background": 0.065, "contrast": 0.77, "input": scores, "target": scores},
+            {"normalization": "mean_std", "seed": 0, "status": "no data", "error": "no network"}]
+    real = {"measured": "2026-11-29", "description": "real", "runs": runs, "targets": [],
+            "means": {"percentile": {"ssim_gt": 0.578, "psnr_gt": 28.15, "background": 0.065, "contrast": 0.77,
+                                     "ssim_min": 0.578, "ssim_max": 0.578}}}
+    text = _report(suite, quality_real=real)
+    assert "| percentile | 0 | 41 | 0.578 | 28.15 | 0.065 |" in text
+    assert "| mean_std | 0 | no data | | | |" in text
+    assert "| percentile: mean (SSIM range) | | | 0.578 (0.578-0.578) | 28.15 | 0.065 |" in text
+    assert "the input scores SSIM 0.290, PSNR 22.40 dB, background 0.220" in text
+
+
+def test_seed_means_leave_out_runs_that_did_not_finish_and_keep_the_ssim_range(suite):
+    rows = [{"n": "a", "status": "ok", "ssim_gt": 0.5, "psnr_gt": 20.0},
+            {"n": "a", "status": "ok", "ssim_gt": 0.7, "psnr_gt": 22.0},
+            {"n": "a", "status": "failed"}, {"n": "b", "status": "no data"}]
+    means = suite._seed_means(rows, lambda r: r["n"], ("ssim_gt", "psnr_gt"))
+    assert means == {"a": {"ssim_gt": 0.6, "psnr_gt": 21.0, "ssim_min": 0.5, "ssim_max": 0.7}}
+
+
 def test_the_notebook_table_gives_the_summed_pss_and_the_summed_rss(suite):
     nbs = {"measured": "2026-11-28", "profile": "workshop", "targets": [],
            "notebooks": [{"notebook": "07_how_many_pairs.ipynb", "status": "ok", "seconds": 49.0,

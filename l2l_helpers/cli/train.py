@@ -110,7 +110,8 @@ def register(subparsers):
     data.add_argument("--input-normalization", choices=INPUT_NORMALIZATIONS, default=None,
                       help="how input images are normalised: percentile (the 2nd and 99.8th percentiles of each "
                            "image to 0 and 1, as CSBDeep and the paper) or mean_std (zero mean, unit variance per "
-                           "image, as CAREamics; faster learning when bright specks dominate the input); default: "
+                           "image, as CAREamics; it learned faster on simulated actin but did worse on the course's real "
+                           "images, so compare on your data); default: "
                            "the profile's (percentile in every profile); targets always by percentiles; recorded, "
                            "and used again when restoring")
     data.add_argument("--validation-images", nargs="+", metavar="NAME",
