@@ -6,9 +6,11 @@ profile and results folder through the environment (``L2L_PROFILE=quick``,
 such a variable without restoring it silently changes every notebook run after
 it (a doctest once deleted ``L2L_PROFILE``, and the notebooks ran in the
 workshop profile). So each test must leave these variables as it found them.
+Figures a test opens through pyplot are closed after it.
 """
 
 import os
+import sys
 
 import pytest
 
@@ -41,3 +43,12 @@ def _environment_left_as_found():
                 os.environ.pop(key, None)
         pytest.fail(f"the test changed environment variables without restoring them: {', '.join(changed)} "
                     "(use monkeypatch.setenv or unittest.mock.patch.dict)")
+
+
+@pytest.fixture(autouse=True)
+def _figures_closed():
+    """Close the figures a test opened through pyplot, which keeps them (and their memory) until closed."""
+    yield
+    pyplot = sys.modules.get("matplotlib.pyplot")  # never imported here for a test that did not
+    if pyplot is not None:
+        pyplot.close("all")
