@@ -333,13 +333,12 @@ def child_quality_real(normalization, seed):
     res = semisynthetic.validate_on_image(image, profile="workshop", seed=int(seed),
                                           methods=["input", "l2l_l1", "target"],
                                           training={"input_normalization": normalization})
-    rows = {r["method"]: r for r in res["rows"]}
-    keys = ("ssim_gt", "psnr_gt", "background", "contrast")
+    scores = {r["method"]: {k: round(float(r[k]), 4) for k in ("ssim_gt", "psnr_gt", "background", "contrast")}
+              for r in res["rows"]}
+    seconds = next(r["seconds"] for r in res["rows"] if r["method"] == "l2l_l1")
     return {"normalization": normalization, "seed": int(seed), "status": "ok",
-            "train_seconds": round(float(rows["l2l_l1"]["seconds"]), 1),
-            **{k: round(float(rows["l2l_l1"][k]), 4) for k in keys},
-            "input": {k: round(float(rows["input"][k]), 4) for k in keys},
-            "target": {k: round(float(rows["target"][k]), 4) for k in keys}}
+            "train_seconds": round(float(seconds), 1), **scores["l2l_l1"],
+            "input": scores["input"], "target": scores["target"]}
 
 
 def child_predict(model_dir, size=2048, repeats=3):
@@ -554,8 +553,6 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
     ``variants`` (of :data:`QUALITY_VARIANTS`) are run with the same seeds, as alternatives to the workshop profile
     (``quality_real`` checks the input normalisation on real structure).
     """
-    import numpy as np
-
     settings = [(budget_min, seed) for seed in seeds]
     with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
         data_path = quality_data(tmp)
@@ -579,8 +576,6 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
 
 def section_quality_real(normalizations=REAL_NORMALIZATIONS, seeds=(0, 1, 2)):
     """Input normalisations on real structure: notebook 09's semi-synthetic BPAE actin, L2L L1, several seeds."""
-    import numpy as np
-
     rows = []
     for normalization in normalizations:
         for seed in seeds:
@@ -735,14 +730,13 @@ def _score(key, fmt=".3f"):
         if key == "ssim_gt" and "ssim_min" in r:
             return f"{r[key]:{fmt}} ({r['ssim_min']:{fmt}}-{r['ssim_max']:{fmt}})"
         return f"{r[key]:{fmt}}" if key in r else ""
-    cell.key = key
     return cell
 
 
 def _seed_table(title, q, label_head, label, columns):
     """Runs with several training seeds (label, seed, seconds trained, ``columns``), then one mean row per label.
 
-    ``columns``: (header, function of a run). A mean row fills only the :func:`_score` columns."""
+    ``columns``: (header, function of a run or of a mean row, "" where that has no value)."""
     out = ["", f"**{title}** (measured {q['measured']}): {q['description']}.", "",
            _row([label_head, "seed", "trained (s)", *(h for h, _ in columns)]),
            _row(["---"] + ["---:"] * (2 + len(columns)))]
@@ -751,7 +745,7 @@ def _seed_table(title, q, label_head, label, columns):
             out.append(_row([label(r), r.get("seed", ""), r["status"], *([""] * len(columns))]))
         else:
             out.append(_row([label(r), r["seed"], f"{r['train_seconds']:.0f}", *(f(r) for _, f in columns)]))
-    out += [_row([f"{name}: mean (SSIM range)", "", "", *(f(m) if hasattr(f, "key") else "" for _, f in columns)])
+    out += [_row([f"{name}: mean (SSIM range)", "", "", *(f(m) for _, f in columns)])
             for name, m in q["means"].items()]
     return out
 
@@ -798,8 +792,8 @@ def format_markdown(results):
                            f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
     if "quality_seeds" in s:
         out += _seed_table("Run-to-run spread at 1 minute", s["quality_seeds"], "tool", _run_label,
-                           [("steps", lambda r: _fmt(r.get("steps"))), ("SSIM", _score("ssim_gt")),
-                            ("PSNR (dB)", _score("psnr_gt", ".2f"))])
+                           [("steps", lambda r: _fmt(r["steps"]) if "steps" in r else ""),
+                            ("SSIM", _score("ssim_gt")), ("PSNR (dB)", _score("psnr_gt", ".2f"))])
     if "quality_real" in s:
         q = s["quality_real"]
         out += _seed_table("Input normalisation on real structure", q, "inputs", lambda r: r["normalization"],
