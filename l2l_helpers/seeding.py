@@ -165,11 +165,11 @@ def seeded(seed, deterministic=True, clear_session=False):
         keras.utils.set_random_seed(int(seed))
         # Keras draws the seeds of unseeded initializers from Python's global `random`. Other threads of the
         # process may draw from it too (a Dask worker's event loop does, several times a second), which would make
-        # the initial weights depend on timing. Keras gets a private generator in the same state instead: the same
-        # draws as before in a plain process, unaffected by anyone else's.
+        # the initial weights depend on timing. Keras gets a private generator, seeded as set_random_seed seeded
+        # the global one: the same draws as in a plain process, unaffected by anyone else's. (Not a copy of the
+        # global state: another thread may have drawn from it since random.seed.)
         keras_random = keras_seed_module.python_random
-        keras_seed_module.python_random = random.Random()
-        keras_seed_module.python_random.setstate(random.getstate())
+        keras_seed_module.python_random = random.Random(int(seed))
         if deterministic:
             tf_config.enable_op_determinism()
         yield int(seed)
