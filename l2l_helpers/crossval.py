@@ -50,6 +50,7 @@ __all__ = [
     "RESULTS_CSV",
     "RESOURCE",
     "SWEEP_JSON",
+    "PROFILE_SETTINGS_KEY",
     "FIGURE",
     "repeats_per_n",
     "scaled_epochs",
@@ -530,6 +531,11 @@ def _check_workers_offer_resource(client):
 
 
 # --------------------------------------------------------------------------- rows streamed to a CSV, on Dask
+# The key of a sweep's or validation's settings JSON that records the trainings' settings as the profile defined
+# them (l2l_helpers.profiles.profile_settings, and the CycleGAN's): a profile can change between versions of l2l while
+# keeping its name, and resuming must not mix rows of two definitions in one CSV.
+PROFILE_SETTINGS_KEY = "profile_settings"
+
 # Shared by run_crossval and l2l_helpers.validate.run_validation: an output folder whose CSV keeps the finished
 # rows of an earlier run of the same settings (resume), and a loop that runs tasks on Dask and hands each result
 # (or error) over as it finishes.
@@ -542,6 +548,10 @@ def _open_resumable_csv(out_dir, command, settings, *, settings_json, csv_name, 
     equal to ``settings``; its rows with status ``ok`` whose ``key(row)`` is in ``planned`` are kept (once each),
     also those of a backup left by a run killed while reopening. The folder is then reopened (its previous files
     removed through the manifest), ``settings_json`` and the CSV's header and kept rows are written and flushed.
+
+    A folder made before l2l recorded the profile's settings (``settings_json`` without
+    :data:`PROFILE_SETTINGS_KEY`, otherwise equal) is resumed with a warning that they cannot be checked, and its
+    ``settings_json`` is written back unchanged: it does not claim settings its rows were not made with.
 
     Returns
     -------
@@ -568,9 +578,18 @@ def _open_resumable_csv(out_dir, command, settings, *, settings_json, csv_name, 
         if not old_path.is_file():
             raise FileExistsError(f"{out_dir}: not empty and holds no {settings_json}; use overwrite or another folder")
         old = json.loads(old_path.read_text(encoding="utf-8"))
-        if old != settings:
-            raise ValueError(f"{out_dir} holds a {what} with other settings ({_describe_difference(old, settings)}); "
+        unrecorded = PROFILE_SETTINGS_KEY not in old  # made before l2l recorded them: compare the rest
+        compared = {k: v for k, v in settings.items() if k != PROFILE_SETTINGS_KEY} if unrecorded else settings
+        if old != compared:
+            raise ValueError(f"{out_dir} holds a {what} with other settings ({_describe_difference(old, compared)}); "
                              "run it with its own settings to resume, or use overwrite / another folder")
+        if unrecorded:
+            import warnings
+
+            warnings.warn(f"{old_path} records no profile settings (made by an earlier version of l2l): resuming "
+                          "without checking that the profile still trains as it did then; use overwrite to compute "
+                          "every row again", UserWarning, stacklevel=3)
+            settings = old
         rows = _read_rows(backup) + _read_rows(out_dir / csv_name)  # a backup is left by a run killed on resuming
         seen = set()
         for r in rows:
@@ -718,9 +737,18 @@ def _sweep_token(sweep):
     return hashlib.sha256(json.dumps(sweep, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def _describe_difference(old, new):
-    keys = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
-    return ", ".join(f"{k}: {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
+def _describe_difference(old, new, prefix=""):
+    """Name the differing settings, nested ones by their path: ``profile_settings.care.epochs: 30 -> 40``."""
+    parts = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if a == b:
+            continue
+        if isinstance(a, dict) and isinstance(b, dict):
+            parts.append(_describe_difference(a, b, f"{prefix}{k}."))
+        else:
+            parts.append(f"{prefix}{k}: {'not recorded' if k not in old else repr(a)} -> {b!r}")
+    return ", ".join(parts)
 
 
 def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, profile="workshop", loss="l1",
@@ -736,8 +764,10 @@ def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, p
     and missing ones run. A task whose worker dies is retried on another
     worker; a task that raises is retried once; a task that fails twice is
     written with status ``failed`` and its error, and the others go on.
-    ``OUT_DIR/sweep.json`` records the sweep's settings; resuming with other
-    settings is refused (use ``overwrite`` or another folder).
+    ``OUT_DIR/sweep.json`` records the sweep's settings, with the training
+    settings the profile gave (``profile_settings``); resuming with other
+    settings, or after the profile's definition changed, is refused (use
+    ``overwrite`` or another folder).
 
     Parameters
     ----------
@@ -796,6 +826,8 @@ def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, p
     >>> summary["ran"] + summary["skipped"] == summary["tasks"]  # doctest: +SKIP
     True
     """
+    from .profiles import profile_settings
+
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     n_images, has_truth = _n_images_and_truth(data)
@@ -805,7 +837,8 @@ def run_crossval(out_dir, data, n_pairs, folds, repeats=1, repeats_small=None, p
     sweep = {"data": data, "n_pairs": sorted({int(n) for n in n_pairs}), "folds": int(folds), "repeats": int(repeats),
              "repeats_small": None if repeats_small is None else int(repeats_small), "profile": profile,
              "loss": loss, "overrides": dict(overrides or {}), "seed": int(seed),
-             "prefilter": None if prefilter is None else float(prefilter), "scale_epochs": bool(scale_epochs)}
+             "prefilter": None if prefilter is None else float(prefilter), "scale_epochs": bool(scale_epochs),
+             PROFILE_SETTINGS_KEY: {"care": profile_settings(profile, **dict(overrides or {}))}}
     sweep = json.loads(json.dumps(sweep))
     inputs = [] if "simulate" in data else [data[k] for k in ("input_dir", "target_dir", "ground_truth_dir")
                                              if data.get(k)]

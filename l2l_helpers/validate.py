@@ -37,8 +37,9 @@ reproducible with a seed, on any worker). Rows stream into
 ``OUT_DIR/validation.csv`` as tasks finish;
 running the same command again on the same folder **resumes** (finished
 rows are kept, missing and failed ones run); ``OUT_DIR/validation.json``
-records the configuration, and a folder holding another configuration is
-refused. At the end the CSV is sorted (structure, then :data:`METHODS`
+records the configuration (with the trainings' settings as the profile
+defines them), and a folder holding another configuration is refused. At
+the end the CSV is sorted (structure, then :data:`METHODS`
 order) and ``OUT_DIR/validation.md`` shows it as Markdown tables, one per
 structure (:func:`format_validation`).
 
@@ -567,7 +568,9 @@ def run_validation(out_dir, structures=None, profile="workshop", seed=0, schedul
     (rows already present are not written twice). A task that raises is
     retried once; one that fails twice gives a ``failed`` row per method,
     with its error, and the others go on. ``OUT_DIR/validation.json``
-    records the configuration; resuming with another one is refused. At the
+    records the configuration, with the training settings the profile gave
+    (``profile_settings``); resuming with another one, or after the
+    profile's definition changed, is refused. At the
     end the CSV is sorted and ``OUT_DIR/validation.md`` written
     (:func:`format_validation`).
 
@@ -620,7 +623,9 @@ def run_validation(out_dir, structures=None, profile="workshop", seed=0, schedul
     >>> summary["failed"], summary["rows"]  # doctest: +SKIP
     (0, 56)
     """
-    from .crossval import _open_resumable_csv, _run_dask_tasks
+    from .crossval import PROFILE_SETTINGS_KEY, _open_resumable_csv, _run_dask_tasks
+    from .cyclegan import cyclegan_settings
+    from .profiles import profile_settings
 
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
@@ -629,6 +634,10 @@ def run_validation(out_dir, structures=None, profile="workshop", seed=0, schedul
         "structures": sorted({t["structure"] for t in tasks}, key=lambda s: _order({"structure": s, "method": ""})),
         "methods": [m for m in METHODS if any(m in t["methods"] for t in tasks)],
         "seed": int(seed), "settings": validation_settings(profile, overrides)}))
+    trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
+    config[PROFILE_SETTINGS_KEY] = json.loads(json.dumps(  # what the profile trains with, as it defines it today
+        ({"care": profile_settings(profile, **config["settings"]["training"])} if trained - {"cyclegan"} else {})
+        | ({"cyclegan": cyclegan_settings(profile, **config["settings"]["cyclegan"])} if "cyclegan" in trained else {})))
     planned = {(t["structure"], m) for t in tasks for m in t["methods"]}
     out, f, writer, kept = _open_resumable_csv(
         out_dir, "validate", config, settings_json=VALIDATION_JSON, csv_name=VALIDATION_CSV, columns=COLUMNS,

@@ -137,6 +137,54 @@ def test_a_folder_written_by_another_command_is_refused(tmp_path):
         crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, **TINY)
 
 
+def _inline(todo, task_function, key, handle, **kwargs):
+    """run_crossval's Dask step, without Dask: each task's row from a made-up result."""
+    for t in todo:
+        handle(t, {"n_pairs": t["n_pairs"], "repeat": t["repeat"], "fold": t["fold"], "status": "ok",
+                   "nrmse_input": 0.5, "nrmse_restored": 0.3, "ms5_input": 0.8, "ms5_restored": 0.9}, None)
+
+
+@pytest.fixture
+def finished_sweep(tmp_path, monkeypatch):
+    """A finished sweep folder (rows made up, no training) and the call that made it."""
+    monkeypatch.setattr(crossval, "_run_dask_tasks", _inline)
+    out = tmp_path / "out"
+
+    def run():
+        return crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, progress=False, **TINY)
+
+    run()
+    return out, run
+
+
+def test_the_sweep_records_the_training_settings_the_profile_gives(finished_sweep):
+    from l2l_helpers.profiles import profile_settings
+
+    sweep = json.loads((finished_sweep[0] / crossval.SWEEP_JSON).read_text())
+    assert sweep[crossval.PROFILE_SETTINGS_KEY] == {"care": profile_settings("quick", **TINY["overrides"])}
+
+
+def test_resuming_after_the_profile_changed_is_refused_and_the_setting_named(finished_sweep, monkeypatch):
+    from l2l_helpers.profiles import PROFILES
+
+    out, run = finished_sweep
+    monkeypatch.setitem(PROFILES["quick"], "learning_rate", 0.01)  # as a newer l2l might define it
+    with pytest.raises(ValueError, match=r"profile_settings\.care\.learning_rate: 0\.001 -> 0\.01"):
+        run()
+    assert len(_rows(out / crossval.RESULTS_CSV)) == 2  # nothing lost
+
+
+def test_a_sweep_made_before_profile_settings_were_recorded_resumes_with_a_warning(finished_sweep):
+    out, run = finished_sweep
+    path = out / crossval.SWEEP_JSON
+    old = {k: v for k, v in json.loads(path.read_text()).items() if k != crossval.PROFILE_SETTINGS_KEY}
+    path.write_text(json.dumps(old))
+    with pytest.warns(UserWarning, match="records no profile settings"):
+        summary = run()
+    assert (summary["ran"], summary["skipped"]) == (0, 2)
+    assert json.loads(path.read_text()) == old  # no claim about settings its rows may not have been made with
+
+
 # --------------------------------------------------------------------------- workers
 
 def test_workers_are_limited_by_cores_and_by_memory():

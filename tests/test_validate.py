@@ -177,6 +177,44 @@ def test_a_folder_holding_a_validation_with_another_configuration_is_refused(tmp
         validate.run_validation(out, ["actin"], profile="quick", methods=["input"], progress=False)
 
 
+def _inline(todo, task_function, key, handle, **kwargs):
+    """run_validation's Dask step, without Dask: made-up rows for each task's methods."""
+    for t in todo:
+        handle(t, [{"structure": t["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in t["methods"]],
+               None)
+
+
+def _made_up_validation(out, methods, monkeypatch):
+    from l2l_helpers import crossval
+
+    monkeypatch.setattr(crossval, "_run_dask_tasks", _inline)
+    validate.run_validation(out, ["actin"], profile="quick", methods=methods, progress=False)
+    return json.loads((out / validate.VALIDATION_JSON).read_text())
+
+
+def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, monkeypatch):
+    from l2l_helpers.cyclegan import cyclegan_settings
+    from l2l_helpers.profiles import profile_settings
+
+    config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"], monkeypatch)
+    assert config["profile_settings"] == {"care": profile_settings("quick", **config["settings"]["training"]),
+                                          "cyclegan": json.loads(json.dumps(cyclegan_settings("quick", **config["settings"]["cyclegan"])))}
+
+
+def test_a_validation_without_trainings_records_no_training_settings(tmp_path, monkeypatch):
+    assert _made_up_validation(tmp_path / "out", ["input", "gaussian"], monkeypatch)["profile_settings"] == {}
+
+
+def test_resuming_a_validation_after_the_cyclegan_profile_changed_is_refused(tmp_path, monkeypatch):
+    from l2l_helpers.cyclegan import CYCLEGAN_PROFILES
+
+    _made_up_validation(tmp_path / "out", ["input", "cyclegan"], monkeypatch)
+    monkeypatch.setitem(CYCLEGAN_PROFILES["quick"], "gen_n_first", 16)  # as a newer l2l might define it
+    with pytest.raises(ValueError, match=r"profile_settings\.cyclegan\.gen_n_first: 8 -> 16"):
+        validate.run_validation(tmp_path / "out", ["actin"], profile="quick", methods=["input", "cyclegan"],
+                                progress=False)
+
+
 def test_a_folder_written_by_another_command_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()

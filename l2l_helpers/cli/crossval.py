@@ -10,7 +10,8 @@ Examples::
     l2l crossval --plot results/actin_crossval                                  # the figure from the CSV
 
 Running the same command again on the same folder resumes the sweep: rows already in ``results.csv`` are
-not computed again.
+not computed again. ``sweep.json`` records the settings (with those the profile gave the trainings): resuming
+with other ones, or after the profile's definition changed, is refused.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ Examples::
     l2l validate --table notebooks/data/09_validation_workshop             # the Markdown table, from the CSV
 
 Running the same command again on the same folder resumes: rows already in ``validation.csv`` are not
-computed again.
+computed again. ``validation.json`` records the configuration (with the settings the profile gave the
+trainings): resuming with another one, or after the profile's definition changed, is refused.
 """
 
 from __future__ import annotations
