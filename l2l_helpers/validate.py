@@ -60,8 +60,8 @@ Profiles (:data:`VALIDATION_PROFILES`)
     structure (the cells of lesson 08), the workshop training profile for
     every CARE network and the workshop CycleGAN: 28 trainings, 24 of them
     CARE networks of well under a minute each and 4 CycleGANs of about a
-    minute. Measured with 2 one-thread workers on 2 CPU cores: 21 minutes
-    (1247 s; 54 minutes with the earlier, four times larger workshop
+    minute. Measured with 2 one-thread workers on 2 CPU cores: 23 minutes
+    (1376 s; 54 minutes with the earlier, four times larger workshop
     network and the longer CycleGAN). The committed result (beside lesson
     07's sweep, for notebook 09) is regenerated, or resumed, with::
 
