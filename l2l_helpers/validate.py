@@ -635,9 +635,12 @@ def run_validation(out_dir, structures=None, profile="workshop", seed=0, schedul
         "methods": [m for m in METHODS if any(m in t["methods"] for t in tasks)],
         "seed": int(seed), "settings": validation_settings(profile, overrides)}))
     trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
-    config[PROFILE_SETTINGS_KEY] = json.loads(json.dumps(  # what the profile trains with, as it defines it today
-        ({"care": profile_settings(profile, **config["settings"]["training"])} if trained - {"cyclegan"} else {})
-        | ({"cyclegan": cyclegan_settings(profile, **config["settings"]["cyclegan"])} if "cyclegan" in trained else {})))
+    trainings = {}  # what the profile trains with, as it defines it today
+    if trained - {"cyclegan"}:
+        trainings["care"] = profile_settings(profile, **config["settings"]["training"])
+    if "cyclegan" in trained:
+        trainings["cyclegan"] = cyclegan_settings(profile, **config["settings"]["cyclegan"])
+    config[PROFILE_SETTINGS_KEY] = json.loads(json.dumps(trainings))
     planned = {(t["structure"], m) for t in tasks for m in t["methods"]}
     out, f, writer, kept = _open_resumable_csv(
         out_dir, "validate", config, settings_json=VALIDATION_JSON, csv_name=VALIDATION_CSV, columns=COLUMNS,

@@ -197,8 +197,9 @@ def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, 
     from l2l_helpers.profiles import profile_settings
 
     config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"], monkeypatch)
+    cyclegan = cyclegan_settings("quick", **config["settings"]["cyclegan"])
     assert config["profile_settings"] == {"care": profile_settings("quick", **config["settings"]["training"]),
-                                          "cyclegan": json.loads(json.dumps(cyclegan_settings("quick", **config["settings"]["cyclegan"])))}
+                                          "cyclegan": json.loads(json.dumps(cyclegan))}
 
 
 def test_a_validation_without_trainings_records_no_training_settings(tmp_path, monkeypatch):
