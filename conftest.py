@@ -25,7 +25,7 @@ def _guarded_environment():
 
 
 def _compared(env):
-    # l2l_helpers.export may pin KERAS_BACKEND to the backend Keras runs on here: not a leak
+    # l2l_helpers.restoring.export may pin KERAS_BACKEND to the backend Keras runs on here: not a leak
     return {k: v for k, v in env.items() if (k, v) != ("KERAS_BACKEND", "tensorflow")}
 
 
@@ -41,8 +41,10 @@ def _environment_left_as_found():
                 os.environ[key] = before[key]
             else:
                 os.environ.pop(key, None)
-        pytest.fail(f"the test changed environment variables without restoring them: {', '.join(changed)} "
-                    "(use monkeypatch.setenv or unittest.mock.patch.dict)")
+        pytest.fail(
+            f"the test changed environment variables without restoring them: {', '.join(changed)} "
+            "(use monkeypatch.setenv or unittest.mock.patch.dict)"
+        )
 
 
 @pytest.fixture(autouse=True)

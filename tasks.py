@@ -62,7 +62,7 @@ def _run(cmd, **kwargs):
 
 def ensure_env():
     """Create .venv and install the pinned requirements and the package, once."""
-    if sys.version_info < (3, 10):
+    if sys.version_info < (3, 10):  # noqa: UP036 (tasks.py runs on whatever python3 a machine has)
         sys.exit(f"Python 3.10 or newer is needed (this is {sys.version.split()[0]}).")
     python = _venv_python()
     if not python.exists():
@@ -72,8 +72,10 @@ def ensure_env():
     if STAMP.exists() and STAMP.read_text().strip() == _fingerprint():
         return python
     t0 = time.time()
-    print("Installing the course's packages (tensorflow, csbdeep, jupyterlab, ...); "
-          "the first time takes a few minutes.", flush=True)
+    print(
+        "Installing the course's packages (tensorflow, csbdeep, jupyterlab, ...); the first time takes a few minutes.",
+        flush=True,
+    )
     pip = [python, "-m", "pip", "--disable-pip-version-check"]
     steps = [
         pip + ["install", "--upgrade", "pip"],
@@ -129,8 +131,18 @@ def realdata_mirror(env):
 
 def cmd_course(args):
     python = ensure_env()
-    cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", args.profile, "--out", args.out,
-           "--notebooks", ROOT / "notebooks"]
+    cmd = [
+        python,
+        "-m",
+        "l2l_helpers.cli",
+        "course",
+        "--profile",
+        args.profile,
+        "--out",
+        args.out,
+        "--notebooks",
+        ROOT / "notebooks",
+    ]
     if args.only:
         cmd += ["--only", *args.only]
     if args.inplace:
@@ -143,22 +155,38 @@ def cmd_precompute(args):
     """Train every network the notebooks train, where notebooks opened in JupyterLab find and reuse them."""
     python = ensure_env()
     results = ROOT / "notebooks" / "results"
-    cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", args.profile, "--notebooks", ROOT / "notebooks",
-           "--out", ROOT / "course_output" / f"precompute_{args.profile}", "--results", results, "--no-html"]
+    cmd = [
+        python,
+        "-m",
+        "l2l_helpers.cli",
+        "course",
+        "--profile",
+        args.profile,
+        "--notebooks",
+        ROOT / "notebooks",
+        "--out",
+        ROOT / "course_output" / f"precompute_{args.profile}",
+        "--results",
+        results,
+        "--no-html",
+    ]
     if args.only:
         cmd += ["--only", *args.only]
     env = dict(os.environ, L2L_REUSE_MODELS="1")  # an interrupted precompute, run again, keeps what it finished
     with realdata_mirror(env):
         code = _run(cmd, cwd=ROOT, env=env)
-    print(f"\nThe notebooks' networks ({args.profile} profile) are in {results}. Notebooks reuse a finished network "
-          "instead of training it when L2L_REUSE_MODELS=1 is set (binder/start sets it); copy that folder with the "
-          "course to the machines of a workshop (notebooks/INSTRUCTORS.md).", flush=True)
+    print(
+        f"\nThe notebooks' networks ({args.profile} profile) are in {results}. Notebooks reuse a finished network "
+        "instead of training it when L2L_REUSE_MODELS=1 is set (binder/start sets it); copy that folder with the "
+        "course to the machines of a workshop (notebooks/INSTRUCTORS.md).",
+        flush=True,
+    )
     return code
 
 
 def _course_links():
-    """l2l_helpers/course_links.py loaded by path (standard library only), before any environment exists."""
-    spec = importlib.util.spec_from_file_location("_l2l_course_links", ROOT / "l2l_helpers" / "course_links.py")
+    """tools/course_links.py loaded by path (standard library only), before any environment exists."""
+    spec = importlib.util.spec_from_file_location("_l2l_course_links", ROOT / "tools" / "course_links.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -179,8 +207,11 @@ def ensure_browser():
                 _run(["apt-get", "update", "-q"], env=env)
                 _run(["apt-get", "install", "-y", "-q", "chromium"], env=env)
         else:
-            print("The browser test (tests/test_browser.py) needs Debian's chromium and is skipped without it; "
-                  "install it with:  sudo apt-get install -y chromium", flush=True)
+            print(
+                "The browser test (tests/test_browser.py) needs Debian's chromium and is skipped without it; "
+                "install it with:  sudo apt-get install -y chromium",
+                flush=True,
+            )
     return bool(os.environ.get("CI")) or is_root
 
 
@@ -189,8 +220,13 @@ def cmd_test(args):
     # Notebook kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are
     # outputs as in the committed notebooks; the pytest process itself uses Agg (tests/conftest.py).
     # Progress bars are plain text, as in the committed notebooks (l2l course sets the same).
-    env = dict(os.environ, L2L_PROFILE="quick", L2L_PROGRESS="text",
-               MPLBACKEND="module://matplotlib_inline.backend_inline", TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(
+        os.environ,
+        L2L_PROFILE="quick",
+        L2L_PROGRESS="text",
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
     env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])  # `!l2l` in notebooks
     with tempfile.TemporaryDirectory(prefix="l2l-test-results-") as tmp:
         env["L2L_RESULTS_DIR"] = tmp
@@ -198,8 +234,18 @@ def cmd_test(args):
         if any((ROOT / t).resolve() == ROOT / "tests" or "test_browser" in str(t) for t in targets):
             if ensure_browser():
                 env.setdefault("L2L_REQUIRE_BROWSER", "1")  # tests/test_browser.py fails instead of skipping
-        cmd = [python, "-m", "pytest", "--doctest-modules", *NBVAL_ARGS, "-p", "no:cacheprovider",
-               "--durations=15", *targets, *args.pytest_args]
+        cmd = [
+            python,
+            "-m",
+            "pytest",
+            "--doctest-modules",
+            *NBVAL_ARGS,
+            "-p",
+            "no:cacheprovider",
+            "--durations=15",
+            *targets,
+            *args.pytest_args,
+        ]
         with realdata_mirror(env):
             return _run(cmd, cwd=ROOT, env=env)
 
@@ -208,8 +254,9 @@ def cmd_lab(args):
     python = ensure_env()
     env = dict(os.environ, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
     env.setdefault("L2L_REUSE_MODELS", "1")  # networks of `tasks.py precompute` (or an earlier run) load, not train
-    return _run([python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT,
-                env=env)
+    return _run(
+        [python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT, env=env
+    )
 
 
 def cmd_setup(args):
@@ -219,8 +266,7 @@ def cmd_setup(args):
 
 def cmd_badges(args):
     python = ensure_env()
-    return _run([python, "-m", "l2l_helpers.course_links", "--root", ROOT, *(["--check"] if args.check else [])],
-                cwd=ROOT)
+    return _run([python, "-m", "tools.course_links", "--root", ROOT, *(["--check"] if args.check else [])], cwd=ROOT)
 
 
 def ensure_colab_env(base_python=None):
@@ -235,8 +281,11 @@ def ensure_colab_env(base_python=None):
     h.update(version.stdout.strip().encode())
     fingerprint = h.hexdigest()
     if not (stamp.exists() and stamp.read_text().strip() == fingerprint):
-        print(f"Creating a virtual environment with Colab's versions in {COLAB_VENV} "
-              f"(Python {version.stdout.split()[0]}) ...", flush=True)
+        print(
+            f"Creating a virtual environment with Colab's versions in {COLAB_VENV} "
+            f"(Python {version.stdout.split()[0]}) ...",
+            flush=True,
+        )
         if _run([base_python, "-m", "venv", "--clear", COLAB_VENV]) != 0:
             sys.exit("Could not create the virtual environment (on Debian/Ubuntu: apt-get install python3-venv).")
         pip = [python, "-m", "pip", "--disable-pip-version-check"]
@@ -259,8 +308,10 @@ def cmd_test_colab(args):
     """Install the package as the notebooks' Colab cell does, into Colab's versions, and run the notebooks."""
     python = ensure_colab_env(args.python)
     links = _course_links()
-    with tempfile.TemporaryDirectory(prefix="l2l-colab-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="l2l-test-results-") as results:
+    with (
+        tempfile.TemporaryDirectory(prefix="l2l-colab-") as tmp,
+        tempfile.TemporaryDirectory(prefix="l2l-test-results-") as results,
+    ):
         # the Colab cell itself, with a stand-in google.colab and this checkout instead of the GitHub address
         stub = Path(tmp) / "stub" / "google" / "colab"
         stub.mkdir(parents=True)
@@ -278,17 +329,32 @@ def cmd_test_colab(args):
         if _run([python, "-c", cell], cwd=tmp, env=env) != 0:
             return 1
         _run([python, "-c", COLAB_REPORT], cwd=tmp)
-        env = dict(os.environ, L2L_PROFILE="quick", L2L_PROGRESS="text", L2L_RESULTS_DIR=results,
-                   MPLBACKEND="module://matplotlib_inline.backend_inline", TF_CPP_MIN_LOG_LEVEL="2",
-                   PATH=os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]))
+        env = dict(
+            os.environ,
+            L2L_PROFILE="quick",
+            L2L_PROGRESS="text",
+            L2L_RESULTS_DIR=results,
+            MPLBACKEND="module://matplotlib_inline.backend_inline",
+            TF_CPP_MIN_LOG_LEVEL="2",
+            PATH=os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]),
+        )
         notebooks = sorted((ROOT / "notebooks").glob(links.NOTEBOOK_GLOB))
         if args.only:
             notebooks = [p for p in notebooks if p.name.startswith(tuple(args.only))]
             if not notebooks:
                 sys.exit(f"no notebook in {ROOT / 'notebooks'} starts with {' or '.join(args.only)}")
         # rootdir is the checkout (pyproject's pytest settings), but the kernels import the installed package
-        cmd = [python, "-m", "pytest", *NBVAL_ARGS, "-p", "no:cacheprovider", "--durations=15",
-               *[p.relative_to(ROOT) for p in notebooks], *args.pytest_args]
+        cmd = [
+            python,
+            "-m",
+            "pytest",
+            *NBVAL_ARGS,
+            "-p",
+            "no:cacheprovider",
+            "--durations=15",
+            *[p.relative_to(ROOT) for p in notebooks],
+            *args.pytest_args,
+        ]
         with realdata_mirror(env):
             return _run(cmd, cwd=ROOT, env=env)
 
@@ -299,11 +365,17 @@ def cmd_bench(args):
         peers = _venv_python(PEERS_VENV)
         if not peers.exists():
             _run([sys.executable, "-m", "venv", PEERS_VENV], cwd=ROOT)
-        if _run([peers, "-m", "pip", "install", "-q", "-r", ROOT / "benchmarks" / "requirements-peers.txt"],
-                cwd=ROOT) != 0:
+        if (
+            _run([peers, "-m", "pip", "install", "-q", "-r", ROOT / "benchmarks" / "requirements-peers.txt"], cwd=ROOT)
+            != 0
+        ):
             return 1
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", L2L_PROGRESS="text",
-               PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        L2L_PROGRESS="text",
+        PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]),
+    )
     with realdata_mirror(env):  # the real image of section quality_real, where ../shared/realdata exists
         return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
 
@@ -317,13 +389,19 @@ def main(argv=None):
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 00 03")
     p.add_argument("--inplace", action="store_true", help="save outputs into notebooks/ (maintainers)")
     p.set_defaults(func=cmd_course)
-    p = sub.add_parser("precompute", help="train every network of the notebooks into notebooks/results, for a "
-                                          "workshop to start from (L2L_REUSE_MODELS=1)")
+    p = sub.add_parser(
+        "precompute",
+        help="train every network of the notebooks into notebooks/results, for a "
+        "workshop to start from (L2L_REUSE_MODELS=1)",
+    )
     p.add_argument("--profile", choices=("quick", "workshop", "paper"), default="workshop")
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 03 04")
     p.set_defaults(func=cmd_precompute)
-    p = sub.add_parser("test", help="run pytest on tests/, the doctests of l2l_helpers/ and nbval on notebooks/ "
-                                    "(quick profile; checked cells compared with their committed outputs)")
+    p = sub.add_parser(
+        "test",
+        help="run pytest on tests/, the doctests of l2l_helpers/ and nbval on notebooks/ "
+        "(quick profile; checked cells compared with their committed outputs)",
+    )
     p.add_argument("paths", nargs="*", help="test paths (default: tests l2l_helpers notebooks)")
     p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
     p.set_defaults(func=cmd_test)
@@ -332,21 +410,33 @@ def main(argv=None):
     p.set_defaults(func=cmd_lab)
     p = sub.add_parser("setup", help="only create/refresh the environment")
     p.set_defaults(func=cmd_setup)
-    p = sub.add_parser("badges", help="write the Binder/Colab badges and the Colab set-up cell into every notebook "
-                                      "and README.md, from pyproject's [project.urls] Repository (idempotent)")
+    p = sub.add_parser(
+        "badges",
+        help="write the Binder/Colab badges and the Colab set-up cell into every notebook "
+        "and README.md, from pyproject's [project.urls] Repository (idempotent)",
+    )
     p.add_argument("--check", action="store_true", help="change nothing; exit 1 if something is out of date")
     p.set_defaults(func=cmd_badges)
-    p = sub.add_parser("test-colab", help="run the notebooks under nbval (quick profile) in .venv-colab: Google "
-                                          "Colab's versions (requirements-colab.txt), the package installed as the "
-                                          "Colab cell does")
+    p = sub.add_parser(
+        "test-colab",
+        help="run the notebooks under nbval (quick profile) in .venv-colab: Google "
+        "Colab's versions (requirements-colab.txt), the package installed as the "
+        "Colab cell does",
+    )
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 00 01")
     p.add_argument("--python", help="the Python to build .venv-colab on (default: this one; Colab has 3.13)")
     p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
     p.set_defaults(func=cmd_test_colab)
-    p = sub.add_parser("bench", help="run the benchmark suite (benchmarks/suite.py): writes benchmarks/results.json, "
-                                     "benchmarks/results.md and README's benchmark table")
-    p.add_argument("--peers", action="store_true", help="first install CAREamics into .venv-peers for the quality "
-                                                        "section (PyTorch: a large download)")
+    p = sub.add_parser(
+        "bench",
+        help="run the benchmark suite (benchmarks/suite.py): writes benchmarks/results.json, "
+        "benchmarks/results.md and README's benchmark table",
+    )
+    p.add_argument(
+        "--peers",
+        action="store_true",
+        help="first install CAREamics into .venv-peers for the quality section (PyTorch: a large download)",
+    )
     p.set_defaults(func=cmd_bench, suite_args=[])
     args, extra = parser.parse_known_args(argv)
     if extra:  # only bench passes its other options on (to benchmarks/suite.py, e.g. --sections quality drift)

@@ -3,7 +3,7 @@
 
 Simulates cells of every paired structure (``input`` and ``input_repeat``,
 which is displaced by a known sub-pixel drift), runs both methods of
-:func:`l2l_helpers.drift.estimate_drift` and writes
+:func:`l2l_helpers.pairs.drift.estimate_drift` and writes
 ``benchmarks/results/drift.json``::
 
     python benchmarks/bench_drift.py                 # 12 cells of 256x256 per structure
@@ -25,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from l2l_helpers import drift, simulate
+from l2l_helpers.data import simulate
+from l2l_helpers.pairs import drift
 
 RESULTS = Path(__file__).resolve().parent / "results" / "drift.json"
 
@@ -33,14 +34,14 @@ RESULTS = Path(__file__).resolve().parent / "results" / "drift.json"
 def ssim_search_per_patch(reference, moving, max_shift=5, n_patches=100, patch_size=60, smooth_sigma=2.0, seed=0):
     """The paper's SSIM search computed as it describes it: one skimage SSIM per patch and shift.
 
-    The reference for the ``ssim`` method's speed: :func:`l2l_helpers.drift.ssim_scores`
+    The reference for the ``ssim`` method's speed: :func:`l2l_helpers.pairs.drift.ssim_scores`
     returns the same scores (``tests/test_drift.py``) from one SSIM map per
     shift. Returns the winning integer shift ``(dy, dx)``.
     """
     from scipy import ndimage as ndi
     from skimage.metrics import structural_similarity
 
-    from l2l_helpers.prepare import normalize
+    from l2l_helpers.training.prepare import normalize
 
     ref = normalize(ndi.gaussian_filter(np.asarray(reference, np.float64), smooth_sigma), 1.0, 99.8)
     mov = normalize(ndi.gaussian_filter(np.asarray(moving, np.float64), smooth_sigma), 1.0, 99.8)
@@ -48,10 +49,19 @@ def ssim_search_per_patch(reference, moving, max_shift=5, n_patches=100, patch_s
     best, best_shift = -np.inf, None
     for dy in range(-max_shift, max_shift + 1):
         for dx in range(-max_shift, max_shift + 1):
-            score = np.mean([structural_similarity(ref[r:r + patch_size, c:c + patch_size],
-                                                   mov[r - dy:r - dy + patch_size, c - dx:c - dx + patch_size],
-                                                   gaussian_weights=True, sigma=1.5, use_sample_covariance=False,
-                                                   data_range=1) for r, c in corners])
+            score = np.mean(
+                [
+                    structural_similarity(
+                        ref[r : r + patch_size, c : c + patch_size],
+                        mov[r - dy : r - dy + patch_size, c - dx : c - dx + patch_size],
+                        gaussian_weights=True,
+                        sigma=1.5,
+                        use_sample_covariance=False,
+                        data_range=1,
+                    )
+                    for r, c in corners
+                ]
+            )
             if score > best:
                 best, best_shift = score, (dy, dx)
     return best_shift
@@ -74,17 +84,23 @@ def run(n=12, size=256, seed=0, structures=simulate.PAIRED_STRUCTURES, methods=d
     """Benchmark both methods; return a JSON-serialisable dict."""
     out = {
         "description": "drift estimation on simulated cells: input vs input_repeat, known drift",
-        "n_per_structure": n, "size": size, "seed": seed, "methods": list(methods),
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average_1min_at_start": os.getloadavg()[0]},
+        "n_per_structure": n,
+        "size": size,
+        "seed": seed,
+        "methods": list(methods),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_1min_at_start": os.getloadavg()[0],
+        },
         "structures": {},
     }
     all_err = {m: [] for m in methods}
     all_sec = {m: [] for m in methods}
     for structure in structures:
         data = simulate.simulate_dataset(structure, n=n, size=size, seed=seed)
-        res = drift.evaluate_methods(data["input"], data["input_repeat"], data["drift"],
-                                     methods=methods, seed=seed)
+        res = drift.evaluate_methods(data["input"], data["input_repeat"], data["drift"], methods=methods, seed=seed)
         entry = {}
         for method, r in res.items():
             all_err[method].extend(r["error"].tolist())
@@ -94,17 +110,28 @@ def run(n=12, size=256, seed=0, structures=simulate.PAIRED_STRUCTURES, methods=d
                 "median_error_px": float(np.median(r["error"])),
                 "max_error_px": float(r["error"].max()),
                 "mean_seconds_per_pair": float(r["seconds"].mean()),
-                "per_pair": [{"name": name, "true": [float(v) for v in t], "estimated": [float(v) for v in e],
-                              "error_px": float(err), "seconds": float(s)}
-                             for name, t, e, err, s in zip(data["names"], r["true"], r["estimated"],
-                                                           r["error"], r["seconds"])],
+                "per_pair": [
+                    {
+                        "name": name,
+                        "true": [float(v) for v in t],
+                        "estimated": [float(v) for v in e],
+                        "error_px": float(err),
+                        "seconds": float(s),
+                    }
+                    for name, t, e, err, s in zip(data["names"], r["true"], r["estimated"], r["error"], r["seconds"])
+                ],
             }
         out["structures"][structure] = entry
         print(f"{structure}:\n{drift.accuracy_table(res)}\n", flush=True)
-    out["overall"] = {m: {"mean_error_px": float(np.mean(all_err[m])),
-                          "median_error_px": float(np.median(all_err[m])),
-                          "max_error_px": float(np.max(all_err[m])),
-                          "mean_seconds_per_pair": float(np.mean(all_sec[m]))} for m in methods}
+    out["overall"] = {
+        m: {
+            "mean_error_px": float(np.mean(all_err[m])),
+            "median_error_px": float(np.median(all_err[m])),
+            "max_error_px": float(np.max(all_err[m])),
+            "mean_seconds_per_pair": float(np.mean(all_sec[m])),
+        }
+        for m in methods
+    }
     return out
 
 
@@ -121,8 +148,10 @@ def main(argv=None):
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for m, r in result["overall"].items():
-        print(f"overall {m}: mean error {r['mean_error_px']:.3f} px, max {r['max_error_px']:.3f} px, "
-              f"{1000 * r['mean_seconds_per_pair']:.1f} ms/pair")
+        print(
+            f"overall {m}: mean error {r['mean_error_px']:.3f} px, max {r['max_error_px']:.3f} px, "
+            f"{1000 * r['mean_seconds_per_pair']:.1f} ms/pair"
+        )
     print(f"wrote {args.out}")
     return 0
 

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Benchmark the losses: time of one forward + backward pass per batch, and metric evaluation time.
 
-For each loss of :mod:`l2l_helpers.losses` and each patch size, times
+For each loss of :mod:`l2l_helpers.training.losses` and each patch size, times
 ``loss(y_true, y_pred)`` with its gradient (inside a ``tf.function``, as
 Keras runs it) on a batch of random patches, and times
-:func:`l2l_helpers.metrics.evaluate_pair` on one image. Writes
+:func:`l2l_helpers.scoring.metrics.evaluate_pair` on one image. Writes
 ``benchmarks/results/losses.json``::
 
     python benchmarks/bench_losses.py                       # batch 16, patches 48, 64, 128
@@ -34,7 +34,7 @@ def time_loss(name, size, batch, repeats, seed=0):
     """Median milliseconds of one loss + gradient evaluation."""
     import tensorflow as tf
 
-    from l2l_helpers.losses import get_loss
+    from l2l_helpers.training.losses import get_loss
 
     rng = np.random.default_rng(seed)
     y_true = tf.constant(rng.random((batch, size, size, 1), dtype=np.float32))
@@ -57,13 +57,17 @@ def time_loss(name, size, batch, repeats, seed=0):
         value, grad = step()
         _ = grad.numpy()
         times.append(1000 * (time.perf_counter() - t0))
-    return {"ms_median": float(np.median(times)), "ms_min": float(np.min(times)), "finite": finite,
-            "filter_size": loss.settings["filter_size"]}
+    return {
+        "ms_median": float(np.median(times)),
+        "ms_min": float(np.min(times)),
+        "finite": finite,
+        "filter_size": loss.settings["filter_size"],
+    }
 
 
 def time_metrics(size, repeats, seed=0):
     """Median milliseconds of evaluate_pair on one size x size image."""
-    from l2l_helpers.metrics import evaluate_pair
+    from l2l_helpers.scoring.metrics import evaluate_pair
 
     rng = np.random.default_rng(seed)
     target = rng.random((size, size)).astype(np.float32)
@@ -86,13 +90,19 @@ def main(argv=None):
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
 
-    from l2l_helpers.losses import LOSSES
+    from l2l_helpers.training.losses import LOSSES
 
     out = {
         "description": "loss + gradient per batch (ms) and evaluate_pair per image (ms)",
-        "batch": args.batch, "sizes": args.sizes, "repeats": args.repeats,
-        "machine": {"platform": platform.platform(), "python": platform.python_version(),
-                    "cpu_count": os.cpu_count(), "load_average_1min_at_start": os.getloadavg()[0]},
+        "batch": args.batch,
+        "sizes": args.sizes,
+        "repeats": args.repeats,
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu_count": os.cpu_count(),
+            "load_average_1min_at_start": os.getloadavg()[0],
+        },
         "losses": {},
     }
     for name in LOSSES:
@@ -100,8 +110,10 @@ def main(argv=None):
         for size in args.sizes:
             r = time_loss(name, size, args.batch, args.repeats)
             out["losses"][name][str(size)] = r
-            print(f"{name:5s} {size:4d} px  {r['ms_median']:7.1f} ms  filter {r['filter_size']}  "
-                  f"finite {r['finite']}", flush=True)
+            print(
+                f"{name:5s} {size:4d} px  {r['ms_median']:7.1f} ms  filter {r['filter_size']}  finite {r['finite']}",
+                flush=True,
+            )
     out["evaluate_pair"] = {str(args.metric_size): time_metrics(args.metric_size, args.repeats)}
     print(f"evaluate_pair {args.metric_size} px: {out['evaluate_pair'][str(args.metric_size)]['ms_median']:.1f} ms")
     path = Path(args.out)

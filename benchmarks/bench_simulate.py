@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from l2l_helpers.simulate import STRUCTURES, simulate_cell
+from l2l_helpers.data.simulate import STRUCTURES, simulate_cell
 
 
 def main(argv=None):
@@ -31,16 +31,28 @@ def main(argv=None):
             t0 = time.perf_counter()
             simulate_cell(structure, size=args.size, seed=k)
             times.append(time.perf_counter() - t0)
-        results[structure] = {"mean_s": float(np.mean(times)), "max_s": float(np.max(times)),
-                              "min_s": float(np.min(times))}
+        results[structure] = {
+            "mean_s": float(np.mean(times)),
+            "max_s": float(np.max(times)),
+            "min_s": float(np.min(times)),
+        }
         print(f"{structure:18s} {np.mean(times) * 1000:7.1f} ms per cell (max {np.max(times) * 1000:.1f} ms)")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({
-        "size": args.size, "repeats": args.repeats, "seconds_per_cell": results,
-        "python": platform.python_version(), "machine": platform.machine(),
-        "processor": platform.processor(),
-    }, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {
+                "size": args.size,
+                "repeats": args.repeats,
+                "seconds_per_cell": results,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "processor": platform.processor(),
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {out}")
     return 0
 

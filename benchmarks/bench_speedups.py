@@ -4,7 +4,7 @@
 Each variant runs in a fresh process (TensorFlow's thread pools and XLA are
 process-wide), builds the profile's CARE U-Net, trains a few untimed warm-up
 steps (graph building, XLA compilation) and then ``--steps`` timed steps
-through ``keras.Model.fit`` on random patches, as :mod:`l2l_helpers.care`
+through ``keras.Model.fit`` on random patches, as :mod:`l2l_helpers.training.care`
 does. Variants:
 
 ``baseline``
@@ -59,9 +59,9 @@ def _measure(variant, profile, steps, warmup):
     from csbdeep.internals.losses import loss_mae
     from csbdeep.models import CARE
 
-    from l2l_helpers.care import seeded_batches
-    from l2l_helpers.profiles import PROFILES
-    from l2l_helpers.train import care_config
+    from l2l_helpers.training.care import seeded_batches
+    from l2l_helpers.training.profiles import PROFILES
+    from l2l_helpers.training.train import care_config
 
     p = dict(PROFILES[profile])
     if variant == "batch_8":
@@ -91,17 +91,33 @@ def _measure(variant, profile, steps, warmup):
     t0 = time.perf_counter()
     km.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[Timer()])
     wall = (time.perf_counter() - t0) / steps
-    return {"variant": variant, "profile": profile, "batch_size": b, "timed_steps": steps,
-            "seconds_per_step_median": round(float(np.median(times)), 4), "seconds_per_step_wall": round(wall, 4),
-            "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    return {
+        "variant": variant,
+        "profile": profile,
+        "batch_size": b,
+        "timed_steps": steps,
+        "seconds_per_step_median": round(float(np.median(times)), 4),
+        "seconds_per_step_wall": round(wall, 4),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def run(profile="workshop", steps=30, warmup=5, variants=VARIANTS):
     """Measure every variant in its own process; return a JSON-serialisable dict."""
     rows = []
     for variant in variants:
-        cmd = [sys.executable, __file__, "--child", variant, "--profile", profile, "--steps", str(steps),
-               "--warmup", str(warmup)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--child",
+            variant,
+            "--profile",
+            profile,
+            "--steps",
+            str(steps),
+            "--warmup",
+            str(warmup),
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode != 0:
             lines = [ln for ln in out.stderr.strip().splitlines() if ln.strip()]

@@ -36,7 +36,7 @@ def _measure_steps(profile, steps, warmup):
 
     import numpy as np
 
-    from l2l_helpers.train import PROFILES, care_config
+    from l2l_helpers.training.train import PROFILES, care_config
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
@@ -75,18 +75,23 @@ def _measure_full(profile):
     import resource
     import tempfile
 
-    from l2l_helpers.prepare import make_training_data
-    from l2l_helpers.simulate import simulate_dataset
-    from l2l_helpers.train import PROFILES, train_model
+    from l2l_helpers.data.simulate import simulate_dataset
+    from l2l_helpers.training.prepare import make_training_data
+    from l2l_helpers.training.train import PROFILES, train_model
 
     p = PROFILES[profile]
     t0 = time.perf_counter()
     data = simulate_dataset("actin", n=8, size=256, seed=0)
     t_sim = time.perf_counter() - t0
     t0 = time.perf_counter()
-    patches = make_training_data(data["input"], data["benchmark"], patch_size=p["patch_size"],
-                                 n_patches_per_image=p["n_patches_per_image"],
-                                 input_normalization=p["input_normalization"], seed=0)
+    patches = make_training_data(
+        data["input"],
+        data["benchmark"],
+        patch_size=p["patch_size"],
+        n_patches_per_image=p["n_patches_per_image"],
+        input_normalization=p["input_normalization"],
+        seed=0,
+    )
     t_prep = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -111,8 +116,13 @@ def main(argv=None):
     parser.add_argument("--profiles", nargs="+", default=["quick", "workshop", "paper"])
     parser.add_argument("--steps", type=int, default=5, help="timed steps per profile (default 5)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (default 2)")
-    parser.add_argument("--full", nargs="*", default=[], metavar="PROFILE",
-                        help="also time a complete training of these profiles on simulated actin")
+    parser.add_argument(
+        "--full",
+        nargs="*",
+        default=[],
+        metavar="PROFILE",
+        help="also time a complete training of these profiles on simulated actin",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-full", help=argparse.SUPPRESS)
     parser.add_argument("--out", default=str(HERE / "results" / "train.json"))
@@ -130,18 +140,28 @@ def main(argv=None):
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    results = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                           "processor": platform.processor() or platform.machine()},
-               "steps": [], "full": []}
+    results = {
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine(),
+        },
+        "steps": [],
+        "full": [],
+    }
     for profile in args.profiles:
         r = run("--child", profile)
-        print(f"{profile:9s} {r['seconds_per_step']:.3f} s/step, ~{r['estimated_training_minutes']:.1f} min "
-              f"per training, peak {r['peak_memory_mb']:.0f} MB, {r['n_parameters']} parameters")
+        print(
+            f"{profile:9s} {r['seconds_per_step']:.3f} s/step, ~{r['estimated_training_minutes']:.1f} min "
+            f"per training, peak {r['peak_memory_mb']:.0f} MB, {r['n_parameters']} parameters"
+        )
         results["steps"].append(r)
     for profile in args.full:
         r = run("--child-full", profile)
-        print(f"{profile:9s} full training: prepare {r['prepare_seconds']} s, train {r['train_seconds']} s, "
-              f"val_loss {r['val_loss_first_epoch']} -> {r['val_loss_best']}")
+        print(
+            f"{profile:9s} full training: prepare {r['prepare_seconds']} s, train {r['train_seconds']} s, "
+            f"val_loss {r['val_loss_first_epoch']} -> {r['val_loss_best']}"
+        )
         results["full"].append(r)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

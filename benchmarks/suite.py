@@ -38,7 +38,7 @@ Sections
 ``quality_real``
     the input normalisation on real structure: the L2L L1 network of
     notebook 09's real-structure check (the BPAE F-actin image with a
-    synthetic label background, ``l2l_helpers.semisynthetic``), trained with
+    synthetic label background, ``l2l_helpers.data.semisynthetic``), trained with
     the workshop profile and inputs scaled to percentiles or standardised,
     three seeds each; SSIM, PSNR and background left against the real
     image. Needs the BPAE image (a network, or ``../shared/realdata``, which
@@ -84,14 +84,27 @@ RESULTS_MD = HERE / "results.md"
 README = ROOT / "README.md"
 PEERS_PYTHON = ROOT / ".venv-peers" / "bin" / "python"
 MARK_START, MARK_END = "<!-- l2l:benchmarks:start -->", "<!-- l2l:benchmarks:end -->"
-SECTIONS = ("train", "speedups", "losses", "quality", "quality_variants", "quality_seeds", "quality_real", "drift",
-            "predict", "simulate", "sweep", "notebooks")
+SECTIONS = (
+    "train",
+    "speedups",
+    "losses",
+    "quality",
+    "quality_variants",
+    "quality_seeds",
+    "quality_real",
+    "drift",
+    "predict",
+    "simulate",
+    "sweep",
+    "notebooks",
+)
 DEFAULT_SECTIONS = ("train", "losses", "drift", "predict", "simulate", "sweep")
 BUDGETS_MIN = (1, 2, 4)
 QUALITY_TOOLS = ("workshop", "csbdeep_default", "careamics")
 
 
 # ----------------------------------------------------------------------------- helpers
+
 
 def _peak_mb():
     import resource
@@ -122,14 +135,30 @@ def machine_info():
     except (ValueError, OSError):
         mem_gb = None
     versions = {}
-    for dist in ("tensorflow", "keras", "csbdeep", "numpy", "scikit-image", "scipy", "dask", "distributed",
-                 "l2l-helpers"):
+    for dist in (
+        "tensorflow",
+        "keras",
+        "csbdeep",
+        "numpy",
+        "scikit-image",
+        "scipy",
+        "dask",
+        "distributed",
+        "l2l-helpers",
+    ):
         try:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb, "python": platform.python_version(),
-            "platform": platform.platform(), "gpu": None, "versions": versions}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "gpu": None,
+        "versions": versions,
+    }
 
 
 def _target(name, value, limit, better="lower", unit=""):
@@ -141,8 +170,9 @@ def _target(name, value, limit, better="lower", unit=""):
 def _child(section, args, python=None, timeout=None):
     """Run ``--child SECTION`` in a fresh process; return its JSON (last stdout line)."""
     cmd = [str(python or sys.executable), str(Path(__file__).resolve()), "--child", section, *args]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=os.pathsep.join(
-        [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = dict(
+        os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     if out.returncode != 0:
         tail = [ln for ln in out.stderr.strip().splitlines() if ln.strip()][-3:]
@@ -151,6 +181,7 @@ def _child(section, args, python=None, timeout=None):
 
 
 # ----------------------------------------------------------------------------- children
+
 
 def child_train(profile):
     from bench_train import _measure_steps
@@ -162,14 +193,13 @@ def child_loss_step(loss, steps=20, warmup=3):
     """Median seconds per training step of the workshop network with one loss."""
     import warnings
 
-    import numpy as np
-
     import keras
+    import numpy as np
     from csbdeep.models import CARE
 
-    from l2l_helpers.losses import get_loss
-    from l2l_helpers.profiles import PROFILES
-    from l2l_helpers.train import care_config
+    from l2l_helpers.training.losses import get_loss
+    from l2l_helpers.training.profiles import PROFILES
+    from l2l_helpers.training.train import care_config
 
     p = PROFILES["workshop"]
     keras.utils.set_random_seed(0)
@@ -196,14 +226,21 @@ def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
     """Simulated actin for the quality section, saved once so every tool gets the same arrays."""
     import numpy as np
 
-    from l2l_helpers.simulate import simulate_dataset
+    from l2l_helpers.data.simulate import simulate_dataset
 
     d = simulate_dataset("actin", n=n_train + n_val + n_test, size=256, seed=seed)
     tr, va, te = slice(0, n_train), slice(n_train, n_train + n_val), slice(n_train + n_val, None)
     path = Path(folder) / "actin.npz"
-    np.savez(path, train_x=d["input"][tr], train_y=d["benchmark"][tr], val_x=d["input"][va],
-             val_y=d["benchmark"][va], test_x=d["input"][te], test_gt=d["ground_truth"][te],
-             names=np.array(d["names"][:n_train + n_val]))
+    np.savez(
+        path,
+        train_x=d["input"][tr],
+        train_y=d["benchmark"][tr],
+        val_x=d["input"][va],
+        val_y=d["benchmark"][va],
+        test_x=d["input"][te],
+        test_gt=d["ground_truth"][te],
+        names=np.array(d["names"][: n_train + n_val]),
+    )
     return path
 
 
@@ -211,21 +248,34 @@ def quality_data(folder, n_train=8, n_val=2, n_test=4, seed=0):
 #: variant -> (what it is, overrides of the profile's settings). Batch normalisation, the data without zoom copies
 #: and the 4x patches are set up by patching CSBDeep / l2l_helpers inside the benchmark's own child process only.
 QUALITY_VARIANTS = {
-    "workshop": ("the workshop profile: 16 first filters, no residual connection (83k parameters), patches flipped "
-                 "and turned by multiples of 90 degrees as they are drawn", {}),
-    "no_flip_rotate": ("the workshop profile without the flips and quarter turns (until 2026-11-28 noon)",
-                       dict(flip_rotate=False)),
-    "earlier_workshop": ("the workshop profile until 2026-11-28 morning: 32 first filters, CSBDeep's residual U-Net "
-                         "(333k parameters), no flips", dict(unet_n_first=32, unet_residual=True, flip_rotate=False)),
-    "no_zoom": ("no zoom-and-rotation copies of the images (the paper's augmentation): flips and quarter turns only",
-                {}),
+    "workshop": (
+        "the workshop profile: 16 first filters, no residual connection (83k parameters), patches flipped "
+        "and turned by multiples of 90 degrees as they are drawn",
+        {},
+    ),
+    "no_flip_rotate": (
+        "the workshop profile without the flips and quarter turns (until 2026-11-28 noon)",
+        dict(flip_rotate=False),
+    ),
+    "earlier_workshop": (
+        "the workshop profile until 2026-11-28 morning: 32 first filters, CSBDeep's residual U-Net "
+        "(333k parameters), no flips",
+        dict(unet_n_first=32, unet_residual=True, flip_rotate=False),
+    ),
+    "no_zoom": (
+        "no zoom-and-rotation copies of the images (the paper's augmentation): flips and quarter turns only",
+        {},
+    ),
     "learning_rate_0.0015": ("learning rate 0.0015 instead of 0.0007", dict(learning_rate=0.0015)),
     "batch_norm": ("batch normalisation in every convolution block (as CAREamics' U-Net)", {}),
     "4x_patches": ("256 instead of 64 patches per image", {}),
     "batch_8": ("batch size 8 instead of 16: more, noisier steps in the same minute", dict(batch_size=8)),
-    "mean_std_input": ("inputs standardised per image (zero mean, unit variance, as CAREamics does) instead of "
-                       "scaled to their 2nd-99.8th percentiles; targets as before (make_training_data's "
-                       "input_normalization)", dict(input_normalization="mean_std")),
+    "mean_std_input": (
+        "inputs standardised per image (zero mean, unit variance, as CAREamics does) instead of "
+        "scaled to their 2nd-99.8th percentiles; targets as before (make_training_data's "
+        "input_normalization)",
+        dict(input_normalization="mean_std"),
+    ),
 }
 
 
@@ -235,14 +285,33 @@ def _apply_variant(variant):
 
     import csbdeep.internals.nets as nets
 
-    import l2l_helpers.prepare as prepare
+    import l2l_helpers.training.prepare as prepare
 
     if variant == "batch_norm":
-        def common_unet(n_dim=2, n_depth=1, kern_size=3, n_first=16, n_channel_out=1, residual=True, prob_out=False,
-                        last_activation="linear"):
-            return lambda shape: nets.custom_unet(shape, last_activation, n_depth, n_first, (kern_size,) * n_dim,
-                                                  pool_size=(2,) * n_dim, n_channel_out=n_channel_out,
-                                                  residual=residual, prob_out=prob_out, batch_norm=True)
+
+        def common_unet(
+            n_dim=2,
+            n_depth=1,
+            kern_size=3,
+            n_first=16,
+            n_channel_out=1,
+            residual=True,
+            prob_out=False,
+            last_activation="linear",
+        ):
+            return lambda shape: nets.custom_unet(
+                shape,
+                last_activation,
+                n_depth,
+                n_first,
+                (kern_size,) * n_dim,
+                pool_size=(2,) * n_dim,
+                n_channel_out=n_channel_out,
+                residual=residual,
+                prob_out=prob_out,
+                batch_norm=True,
+            )
+
         nets.common_unet = common_unet
     if variant == "no_zoom":
         prepare.make_training_data = functools.partial(prepare.make_training_data, augment=False)
@@ -262,14 +331,25 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
 
         torch.manual_seed(seed)
         config = create_advanced_care_config(
-            experiment_name="bench", data_type="array", axes="SYX", patch_size=[64, 64], batch_size=16,
-            num_epochs=100000, seed=seed + 1, logger="none",  # CAREamics wants a seed > 0
-            trainer_params={"max_time": {"seconds": int(budget_s)}, "enable_progress_bar": False})
+            experiment_name="bench",
+            data_type="array",
+            axes="SYX",
+            patch_size=[64, 64],
+            batch_size=16,
+            num_epochs=100000,
+            seed=seed + 1,
+            logger="none",  # CAREamics wants a seed > 0
+            trainer_params={"max_time": {"seconds": int(budget_s)}, "enable_progress_bar": False},
+        )
         with tempfile.TemporaryDirectory() as work:
             careamist = CAREamist(config, work_dir=work, enable_progress_bar=False)
             t_start = time.perf_counter()
-            careamist.train(train_data=d["train_x"].astype(np.float32), train_data_target=d["train_y"].astype(np.float32),
-                            val_data=d["val_x"].astype(np.float32), val_data_target=d["val_y"].astype(np.float32))
+            careamist.train(
+                train_data=d["train_x"].astype(np.float32),
+                train_data_target=d["train_y"].astype(np.float32),
+                val_data=d["val_x"].astype(np.float32),
+                val_data_target=d["val_y"].astype(np.float32),
+            )
             seconds = time.perf_counter() - t_start
             steps = int(getattr(getattr(careamist, "trainer", None), "global_step", 0)) or None
             preds, _ = careamist.predict(d["test_x"].astype(np.float32), axes="SYX")
@@ -280,9 +360,9 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
 
         n_patches, variant_overrides = _apply_variant(variant)
         input_normalization = variant_overrides.pop("input_normalization", "percentile")
-        from l2l_helpers.prepare import make_training_data
-        from l2l_helpers.restorers import CARERestorer
-        from l2l_helpers.train import train_model
+        from l2l_helpers.restoring.restorers import CARERestorer
+        from l2l_helpers.training.prepare import make_training_data
+        from l2l_helpers.training.train import train_model
 
         class Budget(keras.callbacks.Callback):
             steps = 0
@@ -296,24 +376,54 @@ def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop
         y = np.concatenate([d["train_y"], d["val_y"]])
         names = [str(n) for n in d["names"]]
         n_val = len(d["val_x"])
-        patches = make_training_data(x, y, patch_size=64, n_patches_per_image=n_patches, names=names,
-                                     validation_images=names[-n_val:], seed=seed,
-                                     input_normalization=input_normalization)
+        patches = make_training_data(
+            x,
+            y,
+            patch_size=64,
+            n_patches_per_image=n_patches,
+            names=names,
+            validation_images=names[-n_val:],
+            seed=seed,
+            input_normalization=input_normalization,
+        )
         overrides = {"epochs": 100000, **variant_overrides}
         if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
-            overrides.update(unet_n_depth=2, unet_n_first=32, unet_kern_size=5, unet_residual=True, batch_size=16,
-                             learning_rate=0.0004, steps_per_epoch=400, flip_rotate=False)
+            overrides.update(
+                unet_n_depth=2,
+                unet_n_first=32,
+                unet_kern_size=5,
+                unet_residual=True,
+                batch_size=16,
+                learning_rate=0.0004,
+                steps_per_epoch=400,
+                flip_rotate=False,
+            )
         with tempfile.TemporaryDirectory() as work:
             t_start = time.perf_counter()
-            result = train_model(*patches, Path(work) / "model", profile="workshop", seed=seed, verbose=0,
-                                 callbacks=[Budget()], split=patches, **overrides)
+            result = train_model(
+                *patches,
+                Path(work) / "model",
+                profile="workshop",
+                seed=seed,
+                verbose=0,
+                callbacks=[Budget()],
+                split=patches,
+                **overrides,
+            )
             seconds = time.perf_counter() - t_start
             restored = np.stack([CARERestorer(result.model).restore(img) for img in d["test_x"]])
         steps = Budget.steps
         version = None
     np.save(out_path, restored.astype(np.float32))
-    return {"tool": tool, "variant": variant, "budget_s": budget_s, "train_seconds": round(seconds, 1), "steps": steps,
-            "version": version, "peak_memory_mb": _peak_mb()}
+    return {
+        "tool": tool,
+        "variant": variant,
+        "budget_s": budget_s,
+        "train_seconds": round(seconds, 1),
+        "steps": steps,
+        "version": version,
+        "peak_memory_mb": _peak_mb(),
+    }
 
 
 #: Input normalisations compared on real structure (section ``quality_real``).
@@ -322,30 +432,42 @@ REAL_NORMALIZATIONS = ("percentile", "mean_std")
 
 def child_quality_real(normalization, seed):
     """Notebook 09's real-structure L2L (L1) network with one input normalisation: its scores against the real image."""
-    from l2l_helpers import semisynthetic
-    from l2l_helpers.datasets import DatasetError
-    from l2l_helpers.separation import fetch_bpae
+    from l2l_helpers.data import semisynthetic
+    from l2l_helpers.data.datasets import DatasetError
+    from l2l_helpers.scoring.separation import fetch_bpae
 
     try:
         image = fetch_bpae(("actin",), timeout=10)["actin"]
     except DatasetError as exc:
         return {"normalization": normalization, "seed": int(seed), "status": "no data", "error": str(exc)[-300:]}
-    res = semisynthetic.validate_on_image(image, profile="workshop", seed=int(seed),
-                                          methods=["input", "l2l_l1", "target"],
-                                          training={"input_normalization": normalization})
-    scores = {r["method"]: {k: round(float(r[k]), 4) for k in ("ssim_gt", "psnr_gt", "background", "contrast")}
-              for r in res["rows"]}
+    res = semisynthetic.validate_on_image(
+        image,
+        profile="workshop",
+        seed=int(seed),
+        methods=["input", "l2l_l1", "target"],
+        training={"input_normalization": normalization},
+    )
+    scores = {
+        r["method"]: {k: round(float(r[k]), 4) for k in ("ssim_gt", "psnr_gt", "background", "contrast")}
+        for r in res["rows"]
+    }
     seconds = next(r["seconds"] for r in res["rows"] if r["method"] == "l2l_l1")
-    return {"normalization": normalization, "seed": int(seed), "status": "ok",
-            "train_seconds": round(float(seconds), 1), **scores["l2l_l1"],
-            "input": scores["input"], "target": scores["target"]}
+    return {
+        "normalization": normalization,
+        "seed": int(seed),
+        "status": "ok",
+        "train_seconds": round(float(seconds), 1),
+        **scores["l2l_l1"],
+        "input": scores["input"],
+        "target": scores["target"],
+    }
 
 
 def child_predict(model_dir, size=2048, repeats=3):
     import numpy as np
 
-    from l2l_helpers.restorers import CARERestorer, auto_tiles
-    from l2l_helpers.simulate import simulate_cell
+    from l2l_helpers.data.simulate import simulate_cell
+    from l2l_helpers.restoring.restorers import CARERestorer, auto_tiles
 
     restorer = CARERestorer.load(model_dir)
     cell = simulate_cell("actin", size=256, seed=0)["input"].astype(np.float32)
@@ -357,25 +479,31 @@ def child_predict(model_dir, size=2048, repeats=3):
         restorer.restore(image)
         times.append(time.perf_counter() - t0)
     sec = _median(times)
-    return {"size": size, "n_tiles": list(auto_tiles(image.shape)), "seconds": round(sec, 2),
-            "mpix_per_s": round(size * size / 1e6 / sec, 2), "peak_memory_mb": _peak_mb()}
+    return {
+        "size": size,
+        "n_tiles": list(auto_tiles(image.shape)),
+        "seconds": round(sec, 2),
+        "mpix_per_s": round(size * size / 1e6 / sec, 2),
+        "peak_memory_mb": _peak_mb(),
+    }
 
 
 def child_predict_model(model_dir):
     """A workshop-profile network trained for two steps (prediction cost does not depend on the weights)."""
-    from l2l_helpers.prepare import make_training_data
-    from l2l_helpers.simulate import simulate_dataset
-    from l2l_helpers.train import train_model
+    from l2l_helpers.data.simulate import simulate_dataset
+    from l2l_helpers.training.prepare import make_training_data
+    from l2l_helpers.training.train import train_model
 
     d = simulate_dataset("actin", n=3, size=256, seed=0)
-    patches = make_training_data(d["input"], d["benchmark"], patch_size=64, n_patches_per_image=8,
-                                 names=d["names"], seed=0)
+    patches = make_training_data(
+        d["input"], d["benchmark"], patch_size=64, n_patches_per_image=8, names=d["names"], seed=0
+    )
     train_model(*patches, model_dir, profile="workshop", epochs=1, steps_per_epoch=2, verbose=0, overwrite=True)
     return {"model_dir": str(model_dir)}
 
 
 def child_simulate(sizes=(256, 1024)):
-    from l2l_helpers.simulate import PAIRED_STRUCTURES, simulate_cell
+    from l2l_helpers.data.simulate import PAIRED_STRUCTURES, simulate_cell
 
     simulate_cell("actin", size=64, seed=0)
     out = {}
@@ -389,8 +517,10 @@ def child_simulate(sizes=(256, 1024)):
                 simulate_cell(structure, size=size, seed=k)
                 times.append(time.perf_counter() - t0)
             per[structure] = round(1 / _median(times), 2)
-        out[str(size)] = {"pairs_per_second": per, "pairs_per_second_mean_over_structures":
-                          round(sum(per.values()) / len(per), 2)}
+        out[str(size)] = {
+            "pairs_per_second": per,
+            "pairs_per_second_mean_over_structures": round(sum(per.values()) / len(per), 2),
+        }
     return {"sizes": out, "peak_memory_mb": _peak_mb()}
 
 
@@ -403,47 +533,71 @@ def child_drift(n=8, size=256):
     for method in r["overall"]:
         errors = [p["error_px"] for s in r["structures"].values() for p in s[method]["per_pair"]]
         secs = [p["seconds"] for s in r["structures"].values() for p in s[method]["per_pair"]]
-        out[method] = {"rms_error_px": round(float(np.sqrt(np.mean(np.square(errors)))), 4),
-                       "max_error_px": round(float(np.max(errors)), 4),
-                       "seconds_per_pair": round(_median(secs), 4), "pairs": len(errors)}
+        out[method] = {
+            "rms_error_px": round(float(np.sqrt(np.mean(np.square(errors)))), 4),
+            "max_error_px": round(float(np.max(errors)), 4),
+            "seconds_per_pair": round(_median(secs), 4),
+            "pairs": len(errors),
+        }
     return {"size": size, "methods": out, "ssim_per_patch": time_per_patch_search(size=size)}
 
 
 def child_sweep(workers, folder):
-    from l2l_helpers import crossval
+    from l2l_helpers.experiments import crossval
 
     data = {"simulate": {"structure": "actin", "n": 8, "size": 128, "seed": 0}}
     t0 = time.perf_counter()
-    summary = crossval.run_crossval(Path(folder) / f"sweep_{workers}", data, n_pairs=[4], folds=2, repeats=3,
-                                    profile="quick", workers=workers, progress=False, overwrite=True)
+    summary = crossval.run_crossval(
+        Path(folder) / f"sweep_{workers}",
+        data,
+        n_pairs=[4],
+        folds=2,
+        repeats=3,
+        profile="quick",
+        workers=workers,
+        progress=False,
+        overwrite=True,
+    )
     seconds = time.perf_counter() - t0
-    return {"workers": workers, "tasks": summary["tasks"], "failed": summary["failed"], "seconds": round(seconds, 1),
-            "trainings_per_hour": round(summary["ran"] / seconds * 3600, 1)}
+    return {
+        "workers": workers,
+        "tasks": summary["tasks"],
+        "failed": summary["failed"],
+        "seconds": round(seconds, 1),
+        "trainings_per_hour": round(summary["ran"] / seconds * 3600, 1),
+    }
 
 
 def child_notebooks(profile, folder):
-    from l2l_helpers.course import run_course
+    from l2l_helpers.course.runner import run_course
 
     return run_course(ROOT / "notebooks", Path(folder) / "course", profile=profile, html=False)
 
 
 # ----------------------------------------------------------------------------- sections (parent)
 
+
 def section_train():
     rows = [_child("train", [p]) for p in ("quick", "workshop", "paper")]
     paper = rows[-1]
-    return {"description": "seconds per training step (batch 16) of each profile's CARE U-Net, random patches",
-            "profiles": rows, "paper_training_hours_estimate": round(paper["estimated_training_minutes"] / 60, 1),
-            "targets": []}
+    return {
+        "description": "seconds per training step (batch 16) of each profile's CARE U-Net, random patches",
+        "profiles": rows,
+        "paper_training_hours_estimate": round(paper["estimated_training_minutes"] / 60, 1),
+        "targets": [],
+    }
 
 
 def section_speedups():
     from bench_speedups import run as run_variants  # each variant in its own process
 
-    return {"variants": run_variants("workshop", steps=20, warmup=4)["variants"], "description": "workshop network, seconds per step through keras fit (median step, and wall time of "
-                           "the timed fit / steps), each variant in a fresh process; batch_8 sees half the patches "
-                           "per step",
-            "targets": []}
+    return {
+        "variants": run_variants("workshop", steps=20, warmup=4)["variants"],
+        "description": "workshop network, seconds per step through keras fit (median step, and wall time of "
+        "the timed fit / steps), each variant in a fresh process; batch_8 sees half the patches "
+        "per step",
+        "targets": [],
+    }
 
 
 def section_losses():
@@ -452,19 +606,23 @@ def section_losses():
     for r in rows:
         r["relative_to_l1"] = round(r["seconds_per_step"] / l1, 2)
     worst = max(r["relative_to_l1"] for r in rows)
-    return {"description": "workshop network (64 px patches, batch 16), seconds per training step per loss",
-            "losses": rows,
-            "targets": [_target("MS-SSIM losses cost little beside the convolutions (slowest loss / l1)", worst, 1.5)]}
+    return {
+        "description": "workshop network (64 px patches, batch 16), seconds per training step per loss",
+        "losses": rows,
+        "targets": [_target("MS-SSIM losses cost little beside the convolutions (slowest loss / l1)", worst, 1.5)],
+    }
 
 
 def _mean_scores(restored, truths):
     import numpy as np
 
-    from l2l_helpers.metrics import evaluate_pair
+    from l2l_helpers.scoring.metrics import evaluate_pair
 
     scores = [evaluate_pair(p, gt) for p, gt in zip(restored, truths)]
-    return {"ssim_gt": round(float(np.mean([s["ssim"] for s in scores])), 4),
-            "psnr_gt": round(float(np.mean([s["psnr"] for s in scores])), 2)}
+    return {
+        "ssim_gt": round(float(np.mean([s["ssim"] for s in scores])), 4),
+        "psnr_gt": round(float(np.mean([s["psnr"] for s in scores])), 2),
+    }
 
 
 def section_quality_variants(budget_min=1):
@@ -476,22 +634,32 @@ def section_quality_variants(budget_min=1):
         truths = np.load(data_path)["test_gt"]
         for variant, (what, _) in QUALITY_VARIANTS.items():
             out = Path(tmp) / f"{variant}.npy"
-            r = _child("quality", ["workshop", str(budget_min * 60), str(data_path), str(out), variant],
-                       timeout=budget_min * 60 + 900)
+            r = _child(
+                "quality",
+                ["workshop", str(budget_min * 60), str(data_path), str(out), variant],
+                timeout=budget_min * 60 + 900,
+            )
             r.update(status="ok", budget_min=budget_min, what=what, **_mean_scores(np.load(out), truths))
             rows.append(r)
             print(f"variant {variant}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB", flush=True)
-    return {"description": f"each trained {budget_min} min on the quality section's data (one run each: the same "
-                           "profile varies by about 0.02 SSIM between training seeds, see the run-to-run spread, so "
-                           "smaller differences are within noise)", "runs": rows, "targets": []}
+    return {
+        "description": f"each trained {budget_min} min on the quality section's data (one run each: the same "
+        "profile varies by about 0.02 SSIM between training seeds, see the run-to-run spread, so "
+        "smaller differences are within noise)",
+        "runs": rows,
+        "targets": [],
+    }
 
 
 def _tool_python(tool):
     """The interpreter a quality tool runs in (None: this one), and a "not installed" row if it is missing."""
     python = PEERS_PYTHON if tool == "careamics" else None
     if python is not None and not Path(python).exists():
-        return python, {"tool": tool, "status": "not installed",
-                        "note": "install it with python3 tasks.py bench --peers (into .venv-peers)"}
+        return python, {
+            "tool": tool,
+            "status": "not installed",
+            "note": "install it with python3 tasks.py bench --peers (into .venv-peers)",
+        }
     return python, None
 
 
@@ -511,19 +679,27 @@ def _quality_runs(tools, settings, data_path, folder, variant="workshop"):
         for budget, seed in settings:
             out = Path(folder) / f"{tool}_{variant}_{budget}_{seed}.npy"
             try:
-                r = _child("quality", [tool, str(budget * 60), str(data_path), str(out), variant, str(seed)],
-                           python=python, timeout=budget * 60 + 900)
+                r = _child(
+                    "quality",
+                    [tool, str(budget * 60), str(data_path), str(out), variant, str(seed)],
+                    python=python,
+                    timeout=budget * 60 + 900,
+                )
             except (RuntimeError, subprocess.TimeoutExpired) as exc:
-                rows.append({"tool": tool, "budget_min": budget, "seed": seed, "status": "failed",
-                             "error": str(exc)[-400:]})
+                rows.append(
+                    {"tool": tool, "budget_min": budget, "seed": seed, "status": "failed", "error": str(exc)[-400:]}
+                )
                 continue
             r.update(status="ok", budget_min=budget, seed=seed, **_mean_scores(np.load(out), truths))
             if r["train_seconds"] < 0.9 * budget * 60:
                 r["note"] = "stopped by its own early stopping before the budget"
             rows.append(r)
-            print(f"quality {_run_label(r)} {budget} min, seed {seed}: SSIM {r['ssim_gt']:.3f}, "
-                  f"PSNR {r['psnr_gt']:.2f} dB "
-                  f"({r['train_seconds']:.0f} s)", flush=True)
+            print(
+                f"quality {_run_label(r)} {budget} min, seed {seed}: SSIM {r['ssim_gt']:.3f}, "
+                f"PSNR {r['psnr_gt']:.2f} dB "
+                f"({r['train_seconds']:.0f} s)",
+                flush=True,
+            )
     return rows
 
 
@@ -546,8 +722,7 @@ def _seed_means(rows, label, keys):
     return means
 
 
-def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "careamics"),
-                          variants=("mean_std_input",)):
+def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "careamics"), variants=("mean_std_input",)):
     """The closest comparison (workshop against CAREamics at 1 minute), repeated with several training seeds.
 
     ``variants`` (of :data:`QUALITY_VARIANTS`) are run with the same seeds, as alternatives to the workshop profile
@@ -562,16 +737,24 @@ def section_quality_seeds(seeds=(0, 1, 2), budget_min=1, tools=("workshop", "car
     means = _seed_means(rows, _run_label, ("ssim_gt", "psnr_gt"))
     targets = []
     if "workshop" in means and "careamics" in means:
-        targets.append(_target(f"workshop at least level with CAREamics at {budget_min} min, mean of {len(seeds)} "
-                               "training seeds (SSIM difference)",
-                               round(means["workshop"]["ssim_gt"] - means["careamics"]["ssim_gt"], 4), 0.0,
-                               better="higher"))
-    return {"description": f"the quality section's data; each tool trained {budget_min} min with training seeds "
-                           f"{', '.join(map(str, seeds))} (same data; the seed sets initial weights and batches): "
-                           "how far one run's SSIM is from another's; "
-                           + ", ".join(f"workshop + {v}: {QUALITY_VARIANTS[v][0]}" for v in variants),
-            "runs": rows, "means": means,
-            "targets": targets}
+        targets.append(
+            _target(
+                f"workshop at least level with CAREamics at {budget_min} min, mean of {len(seeds)} "
+                "training seeds (SSIM difference)",
+                round(means["workshop"]["ssim_gt"] - means["careamics"]["ssim_gt"], 4),
+                0.0,
+                better="higher",
+            )
+        )
+    return {
+        "description": f"the quality section's data; each tool trained {budget_min} min with training seeds "
+        f"{', '.join(map(str, seeds))} (same data; the seed sets initial weights and batches): "
+        "how far one run's SSIM is from another's; "
+        + ", ".join(f"workshop + {v}: {QUALITY_VARIANTS[v][0]}" for v in variants),
+        "runs": rows,
+        "means": means,
+        "targets": targets,
+    }
 
 
 def section_quality_real(normalizations=REAL_NORMALIZATIONS, seeds=(0, 1, 2)):
@@ -585,19 +768,26 @@ def section_quality_real(normalizations=REAL_NORMALIZATIONS, seeds=(0, 1, 2)):
                 r = {"normalization": normalization, "seed": seed, "status": "failed", "error": str(exc)[-400:]}
             rows.append(r)
             if r["status"] == "ok":
-                print(f"quality_real {normalization}, seed {seed}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB, "
-                      f"background {r['background']:.3f}", flush=True)
+                print(
+                    f"quality_real {normalization}, seed {seed}: SSIM {r['ssim_gt']:.3f}, PSNR {r['psnr_gt']:.2f} dB, "
+                    f"background {r['background']:.3f}",
+                    flush=True,
+                )
             else:
                 print(f"quality_real {normalization}, seed {seed}: {r['status']}", flush=True)
     means = _seed_means(rows, lambda r: r["normalization"], ("ssim_gt", "psnr_gt", "background", "contrast"))
-    return {"description": "notebook 09's real-structure check: the BPAE F-actin image taken as the ground truth, "
-                           "degraded into an input label (synthetic label background, fewer photons) and a target "
-                           "label (l2l_helpers.semisynthetic, the seed sets the noise, the patches and the training); "
-                           "an L2L network with the L1 loss and the workshop profile's settings, trained on 24 tiles "
-                           "of 128 px and scored on the held-out strip; inputs scaled to their 2nd-99.8th "
-                           "percentiles or standardised per image (input_normalization); background: the cytosolic "
-                           "background left relative to the structure",
-            "runs": rows, "means": means, "targets": []}
+    return {
+        "description": "notebook 09's real-structure check: the BPAE F-actin image taken as the ground truth, "
+        "degraded into an input label (synthetic label background, fewer photons) and a target "
+        "label (l2l_helpers.data.semisynthetic, the seed sets the noise, the patches and the training); "
+        "an L2L network with the L1 loss and the workshop profile's settings, trained on 24 tiles "
+        "of 128 px and scored on the held-out strip; inputs scaled to their 2nd-99.8th "
+        "percentiles or standardised per image (input_normalization); background: the cytosolic "
+        "background left relative to the structure",
+        "runs": rows,
+        "means": means,
+        "targets": [],
+    }
 
 
 def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS, seed=0):
@@ -610,23 +800,45 @@ def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS, seed=0):
         inp = _mean_scores(d["test_x"], d["test_gt"])
 
     def score(tool, budget, key="ssim_gt"):
-        return next((r[key] for r in rows if r.get("tool") == tool and r.get("budget_min") == budget
-                     and r.get("status") == "ok"), None)
+        return next(
+            (
+                r[key]
+                for r in rows
+                if r.get("tool") == tool and r.get("budget_min") == budget and r.get("status") == "ok"
+            ),
+            None,
+        )
 
     targets = []
     w1, c4 = score("workshop", budgets[0]), score("csbdeep_default", budgets[-1])
     if w1 is not None and c4 is not None:
-        targets.append(_target(f"workshop in {budgets[0]} min reaches CSBDeep default's {budgets[-1]}-min SSIM "
-                               f"(difference)", round(w1 - c4, 4), 0.0, better="higher"))
+        targets.append(
+            _target(
+                f"workshop in {budgets[0]} min reaches CSBDeep default's {budgets[-1]}-min SSIM (difference)",
+                round(w1 - c4, 4),
+                0.0,
+                better="higher",
+            )
+        )
     for b in budgets:
         w, c = score("workshop", b), score("careamics", b)
         if w is not None and c is not None:
-            targets.append(_target(f"workshop at least level with CAREamics at {b} min (SSIM difference)",
-                                   round(w - c, 4), 0.0, better="higher"))
-    return {"description": "L2L on simulated actin (8 training, 2 validation, 4 held-out cells of 256 px), "
-                           "trained for a wall-clock budget on this CPU; mean SSIM and PSNR of the held-out "
-                           "restorations against the ground truth",
-            "input_scores": inp, "runs": rows, "targets": targets}
+            targets.append(
+                _target(
+                    f"workshop at least level with CAREamics at {b} min (SSIM difference)",
+                    round(w - c, 4),
+                    0.0,
+                    better="higher",
+                )
+            )
+    return {
+        "description": "L2L on simulated actin (8 training, 2 validation, 4 held-out cells of 256 px), "
+        "trained for a wall-clock budget on this CPU; mean SSIM and PSNR of the held-out "
+        "restorations against the ground truth",
+        "input_scores": inp,
+        "runs": rows,
+        "targets": targets,
+    }
 
 
 def section_drift():
@@ -635,15 +847,19 @@ def section_drift():
     ratio = round(ssim["seconds_per_pair"] / phase["seconds_per_pair"], 1)
     paper = r["ssim_per_patch"]
     paper_ratio = round(paper["seconds_per_pair"] / phase["seconds_per_pair"])
-    r.update(phase_speedup_over_ssim=ratio, phase_speedup_over_ssim_per_patch=paper_ratio,
-             ssim_speedup_over_per_patch=round(paper["seconds_per_pair"] / ssim["seconds_per_pair"]),
-             description="drift between input and input_repeat of simulated cells (known sub-pixel drift), all "
-                         "paired structures; ssim_per_patch: the paper's SSIM search computed patch by patch with "
-                         "skimage (100 patches x 121 shifts), timed on 2 actin pairs")
-    r["targets"] = [_target("phase faster than the paper's SSIM search, per patch (x)", paper_ratio, 50,
-                            better="higher"),
-                    _target("phase faster than ssim as l2l_helpers computes it (x)", ratio, 50, better="higher"),
-                    _target("phase RMS error (px)", phase["rms_error_px"], 0.1)]
+    r.update(
+        phase_speedup_over_ssim=ratio,
+        phase_speedup_over_ssim_per_patch=paper_ratio,
+        ssim_speedup_over_per_patch=round(paper["seconds_per_pair"] / ssim["seconds_per_pair"]),
+        description="drift between input and input_repeat of simulated cells (known sub-pixel drift), all "
+        "paired structures; ssim_per_patch: the paper's SSIM search computed patch by patch with "
+        "skimage (100 patches x 121 shifts), timed on 2 actin pairs",
+    )
+    r["targets"] = [
+        _target("phase faster than the paper's SSIM search, per patch (x)", paper_ratio, 50, better="higher"),
+        _target("phase faster than ssim as l2l_helpers computes it (x)", ratio, 50, better="higher"),
+        _target("phase RMS error (px)", phase["rms_error_px"], 0.1),
+    ]
     return r
 
 
@@ -652,10 +868,14 @@ def section_predict():
         model = Path(tmp) / "model"
         _child("predict_model", [str(model)])
         r = _child("predict", [str(model)])
-    r["description"] = ("restoring a 2048 x 2048 image with the workshop network, in tiles (auto_tiles), "
-                        "median of 3; peak memory of the whole process (TensorFlow included)")
-    r["targets"] = [_target("prediction speed (MPix/s)", r["mpix_per_s"], 1.0, better="higher"),
-                    _target("prediction peak memory (MB)", r["peak_memory_mb"], 2048)]
+    r["description"] = (
+        "restoring a 2048 x 2048 image with the workshop network, in tiles (auto_tiles), "
+        "median of 3; peak memory of the whole process (TensorFlow included)"
+    )
+    r["targets"] = [
+        _target("prediction speed (MPix/s)", r["mpix_per_s"], 1.0, better="higher"),
+        _target("prediction peak memory (MB)", r["peak_memory_mb"], 2048),
+    ]
     return r
 
 
@@ -672,9 +892,13 @@ def section_sweep():
         for workers in (1, 2):
             rows.append(_child("sweep", [str(workers), tmp]))
     ratio = round(rows[1]["trainings_per_hour"] / rows[0]["trainings_per_hour"], 2)
-    return {"description": "crossval sweep, quick profile, 6 trainings on simulated actin (128 px), local Dask "
-                           "cluster started inside the timing", "runs": rows, "speedup_2_workers": ratio,
-            "targets": []}
+    return {
+        "description": "crossval sweep, quick profile, 6 trainings on simulated actin (128 px), local Dask "
+        "cluster started inside the timing",
+        "runs": rows,
+        "speedup_2_workers": ratio,
+        "targets": [],
+    }
 
 
 def section_notebooks(profile="quick", from_summary=None):
@@ -683,15 +907,20 @@ def section_notebooks(profile="quick", from_summary=None):
         if len({r["profile"] for r in runs}) != 1:
             raise SystemExit(f"--from-summary: the runs are of different profiles: {[r['profile'] for r in runs]}")
         entries = {e["notebook"]: e for r in runs for e in r["notebooks"]}
-        summary = {"profile": runs[0]["profile"], "started": min(r.get("started", "") for r in runs),
-                   "notebooks": [entries[k] for k in sorted(entries)]}
+        summary = {
+            "profile": runs[0]["profile"],
+            "started": min(r.get("started", "") for r in runs),
+            "notebooks": [entries[k] for k in sorted(entries)],
+        }
     else:
         with tempfile.TemporaryDirectory(prefix="l2l-bench-") as tmp:
             summary = _child("notebooks", [profile, tmp])
     profile = summary["profile"]
     limit = {"quick": 120, "workshop": 300}.get(profile)
-    rows = [{k: e.get(k) for k in ("notebook", "status", "seconds", "peak_memory_mb", "peak_rss_sum_mb")}
-            for e in summary["notebooks"]]
+    rows = [
+        {k: e.get(k) for k in ("notebook", "status", "seconds", "peak_memory_mb", "peak_rss_sum_mb")}
+        for e in summary["notebooks"]
+    ]
     targets = []
     if limit:
         slow = max(rows, key=lambda e: e["seconds"])
@@ -699,17 +928,23 @@ def section_notebooks(profile="quick", from_summary=None):
     mem = [e for e in rows if e.get("peak_memory_mb") is not None]
     if mem:
         big = max(mem, key=lambda e: e["peak_memory_mb"])
-        targets.append(_target(f"largest peak memory, {profile} profile (MB): {big['notebook']}",
-                               big["peak_memory_mb"], 2048))
-    return {"description": f"every notebook in the {profile} profile, as l2l course runs it; peak memory of the "
-                           "kernel and the processes it starts: their summed PSS (pages shared between them, such as "
-                           "TensorFlow's libraries, counted once, as a container's memory limit counts them) and, "
-                           "for comparison, their summed RSS (shared pages counted once per process)",
-            "profile": profile,
-            "started": summary.get("started"), "notebooks": rows, "targets": targets}
+        targets.append(
+            _target(f"largest peak memory, {profile} profile (MB): {big['notebook']}", big["peak_memory_mb"], 2048)
+        )
+    return {
+        "description": f"every notebook in the {profile} profile, as l2l course runs it; peak memory of the "
+        "kernel and the processes it starts: their summed PSS (pages shared between them, such as "
+        "TensorFlow's libraries, counted once, as a container's memory limit counts them) and, "
+        "for comparison, their summed RSS (shared pages counted once per process)",
+        "profile": profile,
+        "started": summary.get("started"),
+        "notebooks": rows,
+        "targets": targets,
+    }
 
 
 # ----------------------------------------------------------------------------- report
+
 
 def _fmt(value, unit=""):
     if value is None:
@@ -726,10 +961,12 @@ def _row(cells):
 
 def _score(key, fmt=".3f"):
     """A column of :func:`_seed_table`: a run's ``key``; in a mean row, with the SSIM range for ``ssim_gt``."""
+
     def cell(r):
         if key == "ssim_gt" and "ssim_min" in r:
             return f"{r[key]:{fmt}} ({r['ssim_min']:{fmt}}-{r['ssim_max']:{fmt}})"
         return f"{r[key]:{fmt}}" if key in r else ""
+
     return cell
 
 
@@ -737,16 +974,19 @@ def _seed_table(title, q, label_head, label, columns):
     """Runs with several training seeds (label, seed, seconds trained, ``columns``), then one mean row per label.
 
     ``columns``: (header, function of a run or of a mean row, "" where that has no value)."""
-    out = ["", f"**{title}** (measured {q['measured']}): {q['description']}.", "",
-           _row([label_head, "seed", "trained (s)", *(h for h, _ in columns)]),
-           _row(["---"] + ["---:"] * (2 + len(columns)))]
+    out = [
+        "",
+        f"**{title}** (measured {q['measured']}): {q['description']}.",
+        "",
+        _row([label_head, "seed", "trained (s)", *(h for h, _ in columns)]),
+        _row(["---"] + ["---:"] * (2 + len(columns))),
+    ]
     for r in q["runs"]:
         if r.get("status") != "ok":
             out.append(_row([label(r), r.get("seed", ""), r["status"], *([""] * len(columns))]))
         else:
             out.append(_row([label(r), r["seed"], f"{r['train_seconds']:.0f}", *(f(r) for _, f in columns)]))
-    out += [_row([f"{name}: mean (SSIM range)", "", "", *(f(m) for _, f in columns)])
-            for name, m in q["means"].items()]
+    out += [_row([f"{name}: mean (SSIM range)", "", "", *(f(m) for _, f in columns)]) for name, m in q["means"].items()]
     return out
 
 
@@ -754,9 +994,12 @@ def format_markdown(results):
     """The tables of ``results`` (as in results.json) as Markdown."""
     out = []
     m = results.get("machine", {})
-    out += [f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, no GPU; "
-            f"TensorFlow {m.get('versions', {}).get('tensorflow')}, Keras {m.get('versions', {}).get('keras')}, "
-            f"CSBDeep {m.get('versions', {}).get('csbdeep')}. Regenerate with `python3 tasks.py bench`.", ""]
+    out += [
+        f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, no GPU; "
+        f"TensorFlow {m.get('versions', {}).get('tensorflow')}, Keras {m.get('versions', {}).get('keras')}, "
+        f"CSBDeep {m.get('versions', {}).get('csbdeep')}. Regenerate with `python3 tasks.py bench`.",
+        "",
+    ]
     out += ["| section | target | measured | limit | met |", "| --- | --- | ---: | ---: | :---: |"]
     for name, sec in results.get("sections", {}).items():
         for t in sec.get("targets", []):
@@ -766,102 +1009,181 @@ def format_markdown(results):
     s = results.get("sections", {})
     for key in ("notebooks_quick", "notebooks_workshop"):
         if key in s:
-            out += ["", f"**Notebooks, {s[key]['profile']} profile** (measured {s[key]['measured']}): "
-                        "seconds and peak memory of the kernel and its processes (Dask workers): their summed PSS, "
-                        "which counts pages they share (TensorFlow's libraries, about 360 MB) once, as Binder's "
-                        "memory limit does; their summed RSS counts them once per process (an upper bound).", "",
-                    "| notebook | status | seconds | peak memory, PSS (MB) | summed RSS (MB) |",
-                    "| --- | --- | ---: | ---: | ---: |"]
-            out += [f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} | "
-                    f"{_fmt(e.get('peak_rss_sum_mb'))} |" for e in s[key]["notebooks"]]
+            out += [
+                "",
+                f"**Notebooks, {s[key]['profile']} profile** (measured {s[key]['measured']}): "
+                "seconds and peak memory of the kernel and its processes (Dask workers): their summed PSS, "
+                "which counts pages they share (TensorFlow's libraries, about 360 MB) once, as Binder's "
+                "memory limit does; their summed RSS counts them once per process (an upper bound).",
+                "",
+                "| notebook | status | seconds | peak memory, PSS (MB) | summed RSS (MB) |",
+                "| --- | --- | ---: | ---: | ---: |",
+            ]
+            out += [
+                f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} | "
+                f"{_fmt(e.get('peak_rss_sum_mb'))} |"
+                for e in s[key]["notebooks"]
+            ]
             measured = {e["notebook"] for e in s[key]["notebooks"]}
             missing = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name not in measured)
             if missing:
                 out += ["", f"Not in this run: {', '.join(missing)}."]
     if "quality" in s:
         q = s["quality"]
-        out += ["", f"**Quality per CPU minute** (measured {q['measured']}): {q['description']}. The input scores "
-                    f"SSIM {q['input_scores']['ssim_gt']:.3f}, PSNR {q['input_scores']['psnr_gt']:.2f} dB.", "",
-                "| tool | budget (min) | trained (s) | steps | SSIM | PSNR (dB) |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        out += [
+            "",
+            f"**Quality per CPU minute** (measured {q['measured']}): {q['description']}. The input scores "
+            f"SSIM {q['input_scores']['ssim_gt']:.3f}, PSNR {q['input_scores']['psnr_gt']:.2f} dB.",
+            "",
+            "| tool | budget (min) | trained (s) | steps | SSIM | PSNR (dB) |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for r in q["runs"]:
             if r.get("status") != "ok":
                 out.append(f"| {r['tool']} | {r.get('budget_min', '–')} | {r['status']} | | | |")
             else:
                 note = " (stopped early)" if r["train_seconds"] < 0.9 * r["budget_min"] * 60 else ""
-                out.append(f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
-                           f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |")
+                out.append(
+                    f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
+                    f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
+                )
     if "quality_seeds" in s:
-        out += _seed_table("Run-to-run spread at 1 minute", s["quality_seeds"], "tool", _run_label,
-                           [("steps", lambda r: _fmt(r["steps"]) if "steps" in r else ""),
-                            ("SSIM", _score("ssim_gt")), ("PSNR (dB)", _score("psnr_gt", ".2f"))])
+        out += _seed_table(
+            "Run-to-run spread at 1 minute",
+            s["quality_seeds"],
+            "tool",
+            _run_label,
+            [
+                ("steps", lambda r: _fmt(r["steps"]) if "steps" in r else ""),
+                ("SSIM", _score("ssim_gt")),
+                ("PSNR (dB)", _score("psnr_gt", ".2f")),
+            ],
+        )
     if "quality_real" in s:
         q = s["quality_real"]
-        out += _seed_table("Input normalisation on real structure", q, "inputs", lambda r: r["normalization"],
-                           [("SSIM", _score("ssim_gt")), ("PSNR (dB)", _score("psnr_gt", ".2f")),
-                            ("background", _score("background"))])
+        out += _seed_table(
+            "Input normalisation on real structure",
+            q,
+            "inputs",
+            lambda r: r["normalization"],
+            [
+                ("SSIM", _score("ssim_gt")),
+                ("PSNR (dB)", _score("psnr_gt", ".2f")),
+                ("background", _score("background")),
+            ],
+        )
         first = next((r for r in q["runs"] if r.get("status") == "ok"), None)
         if first:
-            out += ["", f"For comparison, seed {first['seed']}: the input scores SSIM {first['input']['ssim_gt']:.3f}, "
-                        f"PSNR {first['input']['psnr_gt']:.2f} dB, background {first['input']['background']:.3f}; "
-                        f"the target label SSIM {first['target']['ssim_gt']:.3f}, PSNR "
-                        f"{first['target']['psnr_gt']:.2f} dB, background {first['target']['background']:.3f}."]
+            out += [
+                "",
+                f"For comparison, seed {first['seed']}: the input scores SSIM {first['input']['ssim_gt']:.3f}, "
+                f"PSNR {first['input']['psnr_gt']:.2f} dB, background {first['input']['background']:.3f}; "
+                f"the target label SSIM {first['target']['ssim_gt']:.3f}, PSNR "
+                f"{first['target']['psnr_gt']:.2f} dB, background {first['target']['background']:.3f}.",
+            ]
     if "quality_variants" in s:
         q = s["quality_variants"]
-        out += ["", f"**Changes tried to the workshop profile** (measured {q['measured']}): {q['description']}.", "",
-                "| variant | what | steps | SSIM | PSNR (dB) |", "| --- | --- | ---: | ---: | ---: |"]
-        out += [f"| {r['variant']} | {r['what']} | {_fmt(r['steps'])} | {r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
-                for r in q["runs"]]
+        out += [
+            "",
+            f"**Changes tried to the workshop profile** (measured {q['measured']}): {q['description']}.",
+            "",
+            "| variant | what | steps | SSIM | PSNR (dB) |",
+            "| --- | --- | ---: | ---: | ---: |",
+        ]
+        out += [
+            f"| {r['variant']} | {r['what']} | {_fmt(r['steps'])} | {r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
+            for r in q["runs"]
+        ]
     if "train" in s:
-        out += ["", f"**Training step per profile** (measured {s['train']['measured']}).", "",
-                "| profile | parameters | s/step | one training (min, estimate) | peak memory (MB) |",
-                "| --- | ---: | ---: | ---: | ---: |"]
-        out += [f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
-                f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |" for r in s["train"]["profiles"]]
+        out += [
+            "",
+            f"**Training step per profile** (measured {s['train']['measured']}).",
+            "",
+            "| profile | parameters | s/step | one training (min, estimate) | peak memory (MB) |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        out += [
+            f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
+            f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |"
+            for r in s["train"]["profiles"]
+        ]
     if "speedups" in s:
         sp = s["speedups"]
-        out += ["", f"**What was tried to speed up a step** (measured {sp['measured']}): {sp['description']}.",
-                "", "| variant | median s/step | wall s/step | speed-up (median) | peak memory (MB) |",
-                "| --- | ---: | ---: | ---: | ---: |"]
+        out += [
+            "",
+            f"**What was tried to speed up a step** (measured {sp['measured']}): {sp['description']}.",
+            "",
+            "| variant | median s/step | wall s/step | speed-up (median) | peak memory (MB) |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
         for r in sp["variants"]:
             if "error" in r:
                 out.append(f"| {r['variant']} | failed | | | |")
             else:
-                out.append(f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
-                           f"{r['speedup_vs_baseline']:.2f}x | {r['peak_memory_mb']:.0f} |")
+                out.append(
+                    f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
+                    f"{r['speedup_vs_baseline']:.2f}x | {r['peak_memory_mb']:.0f} |"
+                )
     if "losses" in s:
-        out += ["", f"**Loss cost** (measured {s['losses']['measured']}).", "", "| loss | s/step | / l1 |",
-                "| --- | ---: | ---: |"]
-        out += [f"| {r['loss']} | {r['seconds_per_step']:.3f} | {r['relative_to_l1']:.2f} |" for r in s["losses"]["losses"]]
+        out += [
+            "",
+            f"**Loss cost** (measured {s['losses']['measured']}).",
+            "",
+            "| loss | s/step | / l1 |",
+            "| --- | ---: | ---: |",
+        ]
+        out += [
+            f"| {r['loss']} | {r['seconds_per_step']:.3f} | {r['relative_to_l1']:.2f} |" for r in s["losses"]["losses"]
+        ]
     if "drift" in s:
-        out += ["", f"**Drift** (measured {s['drift']['measured']}).", "", "| method | ms/pair | RMS error (px) | max error (px) |",
-                "| --- | ---: | ---: | ---: |"]
-        out += [f"| {k} | {1000 * v['seconds_per_pair']:.1f} | {v['rms_error_px']:.3f} | {v['max_error_px']:.3f} |"
-                for k, v in s["drift"]["methods"].items()]
+        out += [
+            "",
+            f"**Drift** (measured {s['drift']['measured']}).",
+            "",
+            "| method | ms/pair | RMS error (px) | max error (px) |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        out += [
+            f"| {k} | {1000 * v['seconds_per_pair']:.1f} | {v['rms_error_px']:.3f} | {v['max_error_px']:.3f} |"
+            for k, v in s["drift"]["methods"].items()
+        ]
         paper = s["drift"].get("ssim_per_patch")
         if paper:
-            out += [f"| ssim, computed per patch as the paper describes (skimage, {paper['pairs']} actin pairs) | "
-                    f"{1000 * paper['seconds_per_pair']:.0f} | same shift as ssim: "
-                    f"{'yes' if paper['same_shift_as_ssim'] else '**no**'} | |",
-                    "", "`ssim` computes the paper's search exactly (tests/test_drift.py) from one SSIM map per shift "
-                    f"instead of 12,100 patch SSIMs: {s['drift']['ssim_speedup_over_per_patch']}x faster than the "
-                    "per-patch computation. `phase` is "
-                    f"{s['drift']['phase_speedup_over_ssim_per_patch']}x faster than the per-patch computation and "
-                    f"{s['drift']['phase_speedup_over_ssim']}x faster than `ssim` as computed here."]
+            out += [
+                f"| ssim, computed per patch as the paper describes (skimage, {paper['pairs']} actin pairs) | "
+                f"{1000 * paper['seconds_per_pair']:.0f} | same shift as ssim: "
+                f"{'yes' if paper['same_shift_as_ssim'] else '**no**'} | |",
+                "",
+                "`ssim` computes the paper's search exactly (tests/test_drift.py) from one SSIM map per shift "
+                f"instead of 12,100 patch SSIMs: {s['drift']['ssim_speedup_over_per_patch']}x faster than the "
+                "per-patch computation. `phase` is "
+                f"{s['drift']['phase_speedup_over_ssim_per_patch']}x faster than the per-patch computation and "
+                f"{s['drift']['phase_speedup_over_ssim']}x faster than `ssim` as computed here.",
+            ]
     if "predict" in s:
         p = s["predict"]
-        out += ["", f"**Prediction** (measured {p['measured']}): {p['size']} x {p['size']} px in "
-                    f"{p['n_tiles'][0]} x {p['n_tiles'][1]} tiles, {p['seconds']:.1f} s = {p['mpix_per_s']:.2f} MPix/s, "
-                    f"peak memory {p['peak_memory_mb']:.0f} MB."]
+        out += [
+            "",
+            f"**Prediction** (measured {p['measured']}): {p['size']} x {p['size']} px in "
+            f"{p['n_tiles'][0]} x {p['n_tiles'][1]} tiles, {p['seconds']:.1f} s = {p['mpix_per_s']:.2f} MPix/s, "
+            f"peak memory {p['peak_memory_mb']:.0f} MB.",
+        ]
     if "simulate" in s:
         sizes = s["simulate"]["sizes"]
-        out += ["", f"**Simulator** (measured {s['simulate']['measured']}): image pairs per second, "
-                    + ", ".join(f"{k} px: {v['pairs_per_second_mean_over_structures']:.2f}" for k, v in sizes.items())
-                    + " (mean over structures)."]
+        out += [
+            "",
+            f"**Simulator** (measured {s['simulate']['measured']}): image pairs per second, "
+            + ", ".join(f"{k} px: {v['pairs_per_second_mean_over_structures']:.2f}" for k, v in sizes.items())
+            + " (mean over structures).",
+        ]
     if "sweep" in s:
         w = s["sweep"]
-        out += ["", f"**Sweep scaling** (measured {w['measured']}): "
-                    + ", ".join(f"{r['workers']} worker(s) {r['trainings_per_hour']:.0f} trainings/hour" for r in w["runs"])
-                    + f" (x{w['speedup_2_workers']:.2f})."]
+        out += [
+            "",
+            f"**Sweep scaling** (measured {w['measured']}): "
+            + ", ".join(f"{r['workers']} worker(s) {r['trainings_per_hour']:.0f} trainings/hour" for r in w["runs"])
+            + f" (x{w['speedup_2_workers']:.2f}).",
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -879,12 +1201,20 @@ def update_readme(markdown, readme=README):
 def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_MIN):
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.is_file() else {"sections": {}}
     results["machine"] = machine_info()
-    functions = {"train": section_train, "speedups": section_speedups, "losses": section_losses,
-                 "quality": lambda: section_quality(budgets), "quality_variants": section_quality_variants,
-                 "quality_seeds": section_quality_seeds, "quality_real": section_quality_real,
-                 "drift": section_drift, "predict": section_predict,
-                 "simulate": section_simulate, "sweep": section_sweep,
-                 "notebooks": lambda: section_notebooks(notebook_profile, from_summary)}
+    functions = {
+        "train": section_train,
+        "speedups": section_speedups,
+        "losses": section_losses,
+        "quality": lambda: section_quality(budgets),
+        "quality_variants": section_quality_variants,
+        "quality_seeds": section_quality_seeds,
+        "quality_real": section_quality_real,
+        "drift": section_drift,
+        "predict": section_predict,
+        "simulate": section_simulate,
+        "sweep": section_sweep,
+        "notebooks": lambda: section_notebooks(notebook_profile, from_summary),
+    }
     for name in sections:
         print(f"== {name}", flush=True)
         t0 = time.perf_counter()
@@ -904,15 +1234,30 @@ def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_M
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(DEFAULT_SECTIONS),
-                        help=f"default: {' '.join(DEFAULT_SECTIONS)}")
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=SECTIONS,
+        default=list(DEFAULT_SECTIONS),
+        help=f"default: {' '.join(DEFAULT_SECTIONS)}",
+    )
     parser.add_argument("--notebook-profile", default="quick", choices=("quick", "workshop", "paper"))
-    parser.add_argument("--from-summary", nargs="+", metavar="SUMMARY_JSON",
-                        help="take the notebooks section from course runs' summary.json files (merged)")
-    parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS_MIN),
-                        help="quality section: wall-clock budgets in minutes")
+    parser.add_argument(
+        "--from-summary",
+        nargs="+",
+        metavar="SUMMARY_JSON",
+        help="take the notebooks section from course runs' summary.json files (merged)",
+    )
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        type=float,
+        default=list(BUDGETS_MIN),
+        help="quality section: wall-clock budgets in minutes",
+    )
     parser.add_argument("--report-only", action="store_true", help="rewrite results.md and README from results.json")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -920,12 +1265,20 @@ def main(argv=None):
         sys.path.insert(0, str(HERE))  # the single benchmarks (bench_*.py) this suite reuses
     if args.child:
         name, *rest = args.child
-        fn = {"train": child_train, "loss": child_loss_step, "predict": child_predict,
-              "predict_model": child_predict_model, "simulate": child_simulate, "drift": child_drift,
-              "sweep": lambda w, f: child_sweep(int(w), f), "notebooks": child_notebooks,
-              "quality_real": child_quality_real,
-              "quality": lambda tool, b, d, o, v="workshop", seed="0": child_quality(tool, float(b), d, o,
-                                                                                     seed=int(seed), variant=v)}[name]
+        fn = {
+            "train": child_train,
+            "loss": child_loss_step,
+            "predict": child_predict,
+            "predict_model": child_predict_model,
+            "simulate": child_simulate,
+            "drift": child_drift,
+            "sweep": lambda w, f: child_sweep(int(w), f),
+            "notebooks": child_notebooks,
+            "quality_real": child_quality_real,
+            "quality": lambda tool, b, d, o, v="workshop", seed="0": child_quality(
+                tool, float(b), d, o, seed=int(seed), variant=v
+            ),
+        }[name]
         result = fn(*rest)
         print(json.dumps(result))
         return 0

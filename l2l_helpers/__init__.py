@@ -2,7 +2,7 @@
 
 Submodules are loaded on first use, so ``import l2l_helpers`` is fast and
 does not import TensorFlow; only the training modules do. Every submodule
-is reachable as an attribute (``l2l_helpers.background``, ...).
+is reachable as an attribute (``l2l_helpers.scoring.background``, ...).
 
 Importing the package also makes the first ``import tensorflow`` of the
 process (by whichever module) hide TensorFlow's start-up notices, which
@@ -20,7 +20,7 @@ True
 import importlib
 import pkgutil
 
-from . import _quiet_tf
+from l2l_helpers.course import _quiet_tf
 
 __version__ = "0.1.0"
 

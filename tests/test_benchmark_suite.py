@@ -31,10 +31,16 @@ def test_a_target_without_a_measurement_is_neither_met_nor_missed(suite):
 
 
 def test_the_report_lists_every_target_with_its_verdict(suite):
-    results = {"machine": {"cpu": "CPU", "cores": 2, "versions": {}}, "sections": {
-        "drift": {"measured": "2026-11-28", "targets": [suite._target("phase faster than ssim (x)", 80.0, 50,
-                                                                      better="higher")],
-                  "methods": {"phase": {"seconds_per_pair": 0.002, "rms_error_px": 0.05, "max_error_px": 0.1}}}}}
+    results = {
+        "machine": {"cpu": "CPU", "cores": 2, "versions": {}},
+        "sections": {
+            "drift": {
+                "measured": "2026-11-28",
+                "targets": [suite._target("phase faster than ssim (x)", 80.0, 50, better="higher")],
+                "methods": {"phase": {"seconds_per_pair": 0.002, "rms_error_px": 0.05, "max_error_px": 0.1}},
+            }
+        },
+    }
     text = suite.format_markdown(results)
     assert "| drift | phase faster than ssim (x) | 80 | ≥ 50 | yes |" in text
     assert "| phase | 2.0 | 0.050 | 0.100 |" in text
@@ -59,21 +65,43 @@ def _report(suite, **sections):
 
 
 def test_the_drift_table_compares_phase_with_the_ssim_search_computed_patch_by_patch(suite):
-    drift = {"measured": "2026-11-28", "targets": [],
-             "methods": {"phase": {"seconds_per_pair": 0.02, "rms_error_px": 0.07, "max_error_px": 0.15},
-                         "ssim": {"seconds_per_pair": 0.09, "rms_error_px": 0.47, "max_error_px": 0.88}},
-             "ssim_per_patch": {"seconds_per_pair": 12.0, "pairs": 2, "same_shift_as_ssim": True},
-             "phase_speedup_over_ssim": 4.5, "phase_speedup_over_ssim_per_patch": 600, "ssim_speedup_over_per_patch": 133}
+    drift = {
+        "measured": "2026-11-28",
+        "targets": [],
+        "methods": {
+            "phase": {"seconds_per_pair": 0.02, "rms_error_px": 0.07, "max_error_px": 0.15},
+            "ssim": {"seconds_per_pair": 0.09, "rms_error_px": 0.47, "max_error_px": 0.88},
+        },
+        "ssim_per_patch": {"seconds_per_pair": 12.0, "pairs": 2, "same_shift_as_ssim": True},
+        "phase_speedup_over_ssim": 4.5,
+        "phase_speedup_over_ssim_per_patch": 600,
+        "ssim_speedup_over_per_patch": 133,
+    }
     text = _report(suite, drift=drift)
     assert "| 12000 | same shift as ssim: yes |" in text
     assert "133x faster than the per-patch computation" in text and "600x faster" in text and "4.5x faster" in text
 
 
 def test_the_seed_spread_table_gives_each_tools_mean_and_range(suite):
-    runs = [{"tool": "workshop", "seed": s, "status": "ok", "train_seconds": 60.2, "steps": 850, "ssim_gt": v,
-             "psnr_gt": 30.5} for s, v in enumerate((0.80, 0.81, 0.82))]
-    seeds = {"measured": "2026-11-28", "description": "spread", "runs": runs, "targets": [],
-             "means": {"workshop": {"ssim_gt": 0.81, "psnr_gt": 30.5, "ssim_min": 0.80, "ssim_max": 0.82}}}
+    runs = [
+        {
+            "tool": "workshop",
+            "seed": s,
+            "status": "ok",
+            "train_seconds": 60.2,
+            "steps": 850,
+            "ssim_gt": v,
+            "psnr_gt": 30.5,
+        }
+        for s, v in enumerate((0.80, 0.81, 0.82))
+    ]
+    seeds = {
+        "measured": "2026-11-28",
+        "description": "spread",
+        "runs": runs,
+        "targets": [],
+        "means": {"workshop": {"ssim_gt": 0.81, "psnr_gt": 30.5, "ssim_min": 0.80, "ssim_max": 0.82}},
+    }
     text = _report(suite, quality_seeds=seeds)
     assert "| workshop | 2 | 60 | 850 | 0.820 | 30.50 |" in text
     assert "| workshop: mean (SSIM range) | | | | 0.810 (0.800-0.820) | 30.50 |" in text
@@ -81,12 +109,37 @@ def test_the_seed_spread_table_gives_each_tools_mean_and_range(suite):
 
 def test_the_real_structure_table_gives_each_normalisations_runs_mean_and_the_input_for_comparison(suite):
     scores = {"ssim_gt": 0.29, "psnr_gt": 22.4, "background": 0.22, "contrast": 0.71}
-    runs = [{"normalization": "percentile", "seed": 0, "status": "ok", "train_seconds": 41.3, "ssim_gt": 0.578,
-             "psnr_gt": 28.15, "background": 0.065, "contrast": 0.77, "input": scores, "target": scores},
-            {"normalization": "mean_std", "seed": 0, "status": "no data", "error": "no network"}]
-    real = {"measured": "2026-11-29", "description": "real", "runs": runs, "targets": [],
-            "means": {"percentile": {"ssim_gt": 0.578, "psnr_gt": 28.15, "background": 0.065, "contrast": 0.77,
-                                     "ssim_min": 0.578, "ssim_max": 0.578}}}
+    runs = [
+        {
+            "normalization": "percentile",
+            "seed": 0,
+            "status": "ok",
+            "train_seconds": 41.3,
+            "ssim_gt": 0.578,
+            "psnr_gt": 28.15,
+            "background": 0.065,
+            "contrast": 0.77,
+            "input": scores,
+            "target": scores,
+        },
+        {"normalization": "mean_std", "seed": 0, "status": "no data", "error": "no network"},
+    ]
+    real = {
+        "measured": "2026-11-29",
+        "description": "real",
+        "runs": runs,
+        "targets": [],
+        "means": {
+            "percentile": {
+                "ssim_gt": 0.578,
+                "psnr_gt": 28.15,
+                "background": 0.065,
+                "contrast": 0.77,
+                "ssim_min": 0.578,
+                "ssim_max": 0.578,
+            }
+        },
+    }
     text = _report(suite, quality_real=real)
     assert "| percentile | 0 | 41 | 0.578 | 28.15 | 0.065 |" in text
     assert "| mean_std | 0 | no data | | | |" in text
@@ -95,17 +148,31 @@ def test_the_real_structure_table_gives_each_normalisations_runs_mean_and_the_in
 
 
 def test_seed_means_leave_out_runs_that_did_not_finish_and_keep_the_ssim_range(suite):
-    rows = [{"n": "a", "status": "ok", "ssim_gt": 0.5, "psnr_gt": 20.0},
-            {"n": "a", "status": "ok", "ssim_gt": 0.7, "psnr_gt": 22.0},
-            {"n": "a", "status": "failed"}, {"n": "b", "status": "no data"}]
+    rows = [
+        {"n": "a", "status": "ok", "ssim_gt": 0.5, "psnr_gt": 20.0},
+        {"n": "a", "status": "ok", "ssim_gt": 0.7, "psnr_gt": 22.0},
+        {"n": "a", "status": "failed"},
+        {"n": "b", "status": "no data"},
+    ]
     means = suite._seed_means(rows, lambda r: r["n"], ("ssim_gt", "psnr_gt"))
     assert means == {"a": {"ssim_gt": 0.6, "psnr_gt": 21.0, "ssim_min": 0.5, "ssim_max": 0.7}}
 
 
 def test_the_notebook_table_gives_the_summed_pss_and_the_summed_rss(suite):
-    nbs = {"measured": "2026-11-28", "profile": "workshop", "targets": [],
-           "notebooks": [{"notebook": "07_how_many_pairs.ipynb", "status": "ok", "seconds": 49.0,
-                          "peak_memory_mb": 1400, "peak_rss_sum_mb": 2084}]}
+    nbs = {
+        "measured": "2026-11-28",
+        "profile": "workshop",
+        "targets": [],
+        "notebooks": [
+            {
+                "notebook": "07_how_many_pairs.ipynb",
+                "status": "ok",
+                "seconds": 49.0,
+                "peak_memory_mb": 1400,
+                "peak_rss_sum_mb": 2084,
+            }
+        ],
+    }
     text = _report(suite, notebooks_workshop=nbs)
     assert "| 07_how_many_pairs.ipynb | ok | 49 | 1400 | 2084 |" in text
 
@@ -117,12 +184,11 @@ def test_the_per_patch_ssim_search_finds_the_shift_of_the_ssim_method(monkeypatc
     monkeypatch.syspath_prepend(str(SUITE.parent))
     from bench_drift import ssim_search_per_patch
 
-    from l2l_helpers.drift import estimate_drift
+    from l2l_helpers.pairs.drift import estimate_drift
 
     rng = np.random.default_rng(3)
     ref = ndi.gaussian_filter(rng.random((96, 96)), 2)
     mov = ndi.shift(ref, (1, -2), mode="nearest")
     shift = ssim_search_per_patch(ref, mov, max_shift=3, n_patches=6, patch_size=30, seed=1)
     assert shift == (-1, 2)
-    assert np.allclose(shift, estimate_drift(ref, mov, method="ssim", max_shift=3, n_patches=6, patch_size=30,
-                                             seed=1))
+    assert np.allclose(shift, estimate_drift(ref, mov, method="ssim", max_shift=3, n_patches=6, patch_size=30, seed=1))

@@ -39,8 +39,9 @@ REQUIRED = os.environ.get("L2L_REQUIRE_BROWSER", "") == "1" or bool(os.environ.g
 RUN_TIMEOUT_S = {"00_the_data.ipynb": 600, "04_loss_functions.ipynb": 1500}  # quick profile: ~1 and ~3 min here
 
 # JupyterLab user settings for the test server only: no news or update pop-ups over the notebook.
-SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings":
-            {"fetchNews": "false", "checkForUpdates": False}}
+SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False}
+}
 
 
 # The notebook on show (JupyterLab keeps other notebooks of the workspace in hidden tabs).
@@ -96,18 +97,39 @@ def lab(tmp_path_factory):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(value))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, L2L_PROFILE="quick", L2L_RESULTS_DIR=str(tmp / "results"), MPLBACKEND=INLINE,
-               JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(tmp / "runtime"), TF_CPP_MIN_LOG_LEVEL="2")
+    env = dict(
+        os.environ,
+        L2L_PROFILE="quick",
+        L2L_RESULTS_DIR=str(tmp / "results"),
+        MPLBACKEND=INLINE,
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(tmp / "runtime"),
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])  # `!l2l` in notebooks
     env.pop("L2L_PROGRESS", None)  # progress bars as a learner sees them (widgets)
     as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []  # CI runs as root
     log = open(tmp / "jupyterlab.log", "w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-         f"--ServerApp.port={port}", "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={notebooks}", *as_root],
-        cwd=notebooks, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={notebooks}",
+            *as_root,
+        ],
+        cwd=notebooks,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -199,8 +221,10 @@ def _open_and_run_all(browser, lab, name):
     if len(prompts) != n_code or unrun:
         _shot(page, f"{Path(name).stem}_unrun.png")
         errors = _errors(_save_and_read(page, lab, name))
-        pytest.fail(f"{name}: code cells {unrun} of {len(prompts)} on the page ({n_code} in the notebook) did not run; "
-                    f"errors: {errors}")
+        pytest.fail(
+            f"{name}: code cells {unrun} of {len(prompts)} on the page ({n_code} in the notebook) did not run; "
+            f"errors: {errors}"
+        )
     return page
 
 
@@ -219,8 +243,12 @@ def _save_and_read(page, lab, name):
 
 
 def _errors(nb):
-    return [f"cell {k}: {o.get('ename')}: {o.get('evalue')}" for k, c in enumerate(nb.cells)
-            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return [
+        f"cell {k}: {o.get('ename')}: {o.get('evalue')}"
+        for k, c in enumerate(nb.cells)
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
 def _figures(page):
@@ -231,7 +259,8 @@ def _figures(page):
                 '{PANEL} .jp-OutputArea-output[data-mime-type="image/png"] img')];
             const widths = await Promise.all(imgs.map(i => i.decode().then(() => i.naturalWidth, () => 0)));
             return [imgs.length, widths.filter(w => w > 0).length];
-        }}""")
+        }}"""
+    )
 
 
 def test_notebook_00_runs_in_jupyterlab_and_shows_its_figures(browser, lab):
@@ -273,7 +302,9 @@ def test_notebook_04_viewer_flips_images_in_jupyterlab(browser, lab):
     buttons.nth(1).click()
     page.wait_for_function(
         "([sel, old]) => { const i = document.querySelector(sel); return i && i.naturalWidth > 0 && i.src !== old; }",
-        arg=[f"{PANEL} .widget-vbox .widget-output img", before_src], timeout=60_000)
+        arg=[f"{PANEL} .widget-vbox .widget-output img", before_src],
+        timeout=60_000,
+    )
     time.sleep(0.5)
     after = _shot(viewer, "04_viewer_after.png").read_bytes()
     after_src = image.get_attribute("src")

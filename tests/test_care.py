@@ -1,8 +1,9 @@
-"""Specification of l2l_helpers.care.seeded_batches: the batches a CARE training sees."""
+"""Specification of l2l_helpers.training.care.seeded_batches: the batches a CARE training sees."""
+
 import numpy as np
 import pytest
 
-from l2l_helpers.care import seeded_batches
+from l2l_helpers.training.care import seeded_batches
 
 
 def _patches(n=6, size=5):
@@ -36,7 +37,7 @@ def test_flipped_batches_hold_the_unflipped_patches_in_the_same_order_each_turne
 def test_flipping_draws_all_eight_symmetries_of_a_square():
     X, Y = _patches(n=1)
     seen = set()
-    for (xf, _) in _first(X, Y, n_steps=40, batch_size=1, flip_rotate=True):
+    for xf, _ in _first(X, Y, n_steps=40, batch_size=1, flip_rotate=True):
         seen.add(next(i for i, s in enumerate(_symmetries(X[0])) if np.array_equal(xf[0], s)))
     assert seen == set(range(8))
 

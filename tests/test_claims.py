@@ -1,8 +1,8 @@
-"""Specification of l2l_helpers.claims: the paper's claims decided from measured rows."""
+"""Specification of l2l_helpers.experiments.claims: the paper's claims decided from measured rows."""
 
 import math
 
-from l2l_helpers.claims import CLAIMS, VERDICTS, check_claims, format_verdicts
+from l2l_helpers.experiments.claims import CLAIMS, VERDICTS, check_claims, format_verdicts
 
 
 def _rows(structure, **methods):
@@ -14,14 +14,18 @@ def _verdict(rows, claim, real=None, crossval=None):
     return next(v for v in check_claims(rows, real, crossval) if v["claim"] == claim)
 
 
-GOOD = dict(input=dict(contrast=0.3, psnr_gt=20.0, ssim_gt=0.4, background=0.5, hallucination=0.0),
-            input_average=dict(contrast=0.4, psnr_gt=22.0, ssim_gt=0.6, background=0.5),
-            target=dict(contrast=0.6, psnr_gt=30.0, ssim_gt=0.9, background=0.05),
-            n2n_l1=dict(contrast=0.4, psnr_gt=22.0, ssim_gt=0.6, background=0.45),
-            l2l_l1=dict(contrast=0.7, psnr_gt=28.0, ssim_gt=0.85, background=0.05),
-            gaussian=dict(psnr_gt=21.0, ssim_gt=0.5), clahe=dict(psnr_gt=19.0, ssim_gt=0.45),
-            cyclegan=dict(psnr_gt=24.0, ssim_gt=0.7),
-            n2n_ms3=dict(hallucination=0.3), l2l_ms3=dict(hallucination=0.05))
+GOOD = dict(
+    input=dict(contrast=0.3, psnr_gt=20.0, ssim_gt=0.4, background=0.5, hallucination=0.0),
+    input_average=dict(contrast=0.4, psnr_gt=22.0, ssim_gt=0.6, background=0.5),
+    target=dict(contrast=0.6, psnr_gt=30.0, ssim_gt=0.9, background=0.05),
+    n2n_l1=dict(contrast=0.4, psnr_gt=22.0, ssim_gt=0.6, background=0.45),
+    l2l_l1=dict(contrast=0.7, psnr_gt=28.0, ssim_gt=0.85, background=0.05),
+    gaussian=dict(psnr_gt=21.0, ssim_gt=0.5),
+    clahe=dict(psnr_gt=19.0, ssim_gt=0.45),
+    cyclegan=dict(psnr_gt=24.0, ssim_gt=0.7),
+    n2n_ms3=dict(hallucination=0.3),
+    l2l_ms3=dict(hallucination=0.05),
+)
 
 
 def test_every_claim_gets_one_verdict_in_order():
@@ -50,8 +54,12 @@ def test_claim_2_needs_n2n_to_keep_half_the_average_background():
 
 
 def test_claim_3_compares_tubulin_widths_and_hallucinations():
-    tub = dict(GOOD, l2l_l1=dict(GOOD["l2l_l1"], fwhm_px=3.0, fwhm_gt_px=2.0),
-               l2l_ms3=dict(hallucination=0.05, fwhm_px=2.5), l2l_ms5=dict(fwhm_px=2.6))
+    tub = dict(
+        GOOD,
+        l2l_l1=dict(GOOD["l2l_l1"], fwhm_px=3.0, fwhm_gt_px=2.0),
+        l2l_ms3=dict(hallucination=0.05, fwhm_px=2.5),
+        l2l_ms5=dict(fwhm_px=2.6),
+    )
     assert _verdict(_rows("tubulin", **tub), 3)["simulated"] == "holds"
     blunt = dict(tub, l2l_ms5=dict(fwhm_px=3.2))
     v = _verdict(_rows("tubulin", **blunt), 3)
@@ -79,13 +87,18 @@ def test_failed_rows_are_ignored():
 
 def test_real_rows_decide_only_claims_1_2_and_5():
     verdicts = check_claims(_rows("actin", **GOOD), real_rows=_rows("actin (real)", **GOOD))
-    assert [v["real"] for v in verdicts] == ["holds", "holds", "not measured", "not measured", "holds",
-                                             "not measured"]
+    assert [v["real"] for v in verdicts] == ["holds", "holds", "not measured", "not measured", "holds", "not measured"]
 
 
 def _fold(n, restored, repeat=0, fold=0):
-    return {"n_pairs": n, "repeat": repeat, "fold": fold, "status": "ok", "nrmse_input_gt": 1.0,
-            "nrmse_restored_gt": restored}
+    return {
+        "n_pairs": n,
+        "repeat": repeat,
+        "fold": fold,
+        "status": "ok",
+        "nrmse_input_gt": 1.0,
+        "nrmse_restored_gt": restored,
+    }
 
 
 def test_claim_6_needs_better_means_and_wider_spread_for_few_pairs():

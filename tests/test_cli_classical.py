@@ -8,14 +8,15 @@ import tifffile
 from scipy.ndimage import gaussian_filter
 
 from l2l_helpers.cli import main
-from l2l_helpers.restorers import classical_restorer
+from l2l_helpers.restoring.restorers import classical_restorer
 
 
 def image(seed=0, size=48):
     rng = np.random.default_rng(seed)
     spots = gaussian_filter((rng.random((size, size)) > 0.97).astype(float), 1.0)
     return (100 + 500 * spots + np.linspace(0, 50, size)[None, :] + rng.standard_normal((size, size))).astype(
-        np.float32)
+        np.float32
+    )
 
 
 @pytest.fixture
@@ -35,16 +36,29 @@ def test_every_filter_writes_one_image_per_input_with_the_same_name(kind, inputs
 
 def test_structure_applies_the_papers_parameters(inputs, tmp_path):
     main(["classical", "tophat", str(inputs), str(tmp_path / "out"), "--structure", "caveolae", "--no-progress"])
-    np.testing.assert_array_equal(tifffile.imread(tmp_path / "out" / "cell_1.tif"),
-                                  classical_restorer("tophat", "caveolae").restore(image(1)))
+    np.testing.assert_array_equal(
+        tifffile.imread(tmp_path / "out" / "cell_1.tif"), classical_restorer("tophat", "caveolae").restore(image(1))
+    )
 
 
 def test_an_option_overrides_the_structures_parameter(inputs, tmp_path, capsys):
-    main(["classical", "gaussian", str(inputs), str(tmp_path / "out"), "--structure", "caveolae", "--sigma", "0.7",
-          "--no-progress"])
+    main(
+        [
+            "classical",
+            "gaussian",
+            str(inputs),
+            str(tmp_path / "out"),
+            "--structure",
+            "caveolae",
+            "--sigma",
+            "0.7",
+            "--no-progress",
+        ]
+    )
     assert "sigma=0.7" in capsys.readouterr().out
-    np.testing.assert_allclose(tifffile.imread(tmp_path / "out" / "cell_0.tif"),
-                               classical_restorer("gaussian", sigma=0.7).restore(image(0)))
+    np.testing.assert_allclose(
+        tifffile.imread(tmp_path / "out" / "cell_0.tif"), classical_restorer("gaussian", sigma=0.7).restore(image(0))
+    )
 
 
 def test_the_manifest_records_the_filter_and_its_parameters(inputs, tmp_path):

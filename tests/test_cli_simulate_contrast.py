@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from l2l_helpers.cli import main
-from l2l_helpers.io import read_image, write_image
+from l2l_helpers.data.io import read_image, write_image
 
 
 def test_simulate_help_explains_the_folders(capsys):
@@ -33,8 +33,9 @@ def test_cli_simulate_writes_the_layout_and_metadata(tmp_path):
 def test_cli_simulate_is_reproducible_with_the_seed(tmp_path):
     main(["simulate", "pxn", str(tmp_path / "a"), "--n", "1", "--size", "64", "--seed", "5"])
     main(["simulate", "pxn", str(tmp_path / "b"), "--n", "1", "--size", "64", "--seed", "5"])
-    np.testing.assert_array_equal(read_image(tmp_path / "a" / "input" / "cell_000.tif"),
-                                  read_image(tmp_path / "b" / "input" / "cell_000.tif"))
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "a" / "input" / "cell_000.tif"), read_image(tmp_path / "b" / "input" / "cell_000.tif")
+    )
 
 
 def test_cli_simulate_no_progress_draws_no_bar(tmp_path, capsys, monkeypatch):
@@ -91,8 +92,12 @@ def caveolae_contrast(tmp_path_factory):
     report = data.parent / (data.name + "_report") / "contrast.json"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert main(["contrast", str(data / "input"), str(data / "benchmark"), "--fraction", "0.01",
-                     "--json", str(report)]) == 0
+        assert (
+            main(
+                ["contrast", str(data / "input"), str(data / "benchmark"), "--fraction", "0.01", "--json", str(report)]
+            )
+            == 0
+        )
     return data, json.loads(report.read_text()), out.getvalue()
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from l2l_helpers import course_links, datasets
+from l2l_helpers.data import datasets
+from tools import course_links
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "notebooks" / "data"
@@ -53,8 +54,10 @@ def test_every_committed_result_is_registered_with_its_download_address():
 
 
 def test_a_local_folder_is_used_as_it_is(tmp_path):
-    assert datasets.committed_result("07_crossval_workshop", local=DATA / "07_crossval_workshop") == \
-        DATA / "07_crossval_workshop"
+    assert (
+        datasets.committed_result("07_crossval_workshop", local=DATA / "07_crossval_workshop")
+        == DATA / "07_crossval_workshop"
+    )
 
 
 def test_a_missing_folder_is_downloaded_and_checked(mirror, tmp_path):

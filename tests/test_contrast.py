@@ -1,11 +1,12 @@
-"""Specification of the contrast analysis (l2l_helpers.contrast)."""
+"""Specification of the contrast analysis (l2l_helpers.pairs.contrast)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from l2l_helpers.contrast import (
+from l2l_helpers.data.io import ImageError, write_image
+from l2l_helpers.pairs.contrast import (
     PAPER_CONTRAST,
     contrast_folders,
     measure_contrast,
@@ -15,13 +16,13 @@ from l2l_helpers.contrast import (
     sample_mask,
     suggest_pairing,
 )
-from l2l_helpers.io import ImageError, write_image
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 REAL_ACTIN = REALDATA / "BPAE_actin.tif"
 needs_real_actin = pytest.mark.skipif(
     not REAL_ACTIN.is_file(),
-    reason=f"real image {REAL_ACTIN} not found (optional test data outside the repository; see CONTRIBUTING.md)")
+    reason=f"real image {REAL_ACTIN} not found (optional test data outside the repository; see CONTRIBUTING.md)",
+)
 
 
 def two_level(low, high, bright_fraction=0.1, shape=(100, 100)):
@@ -227,7 +228,7 @@ def test_contrast_on_unpaired_folders_names_the_missing_file(tmp_path):
 
 @needs_real_actin
 def test_real_phalloidin_image_has_high_finite_contrast():
-    from l2l_helpers.io import read_image
+    from l2l_helpers.data.io import read_image
 
     actin = read_image(REALDATA / "BPAE_actin.tif")
     m, r = michelson_contrast(actin), rms_contrast(actin)
@@ -282,7 +283,7 @@ def hazy_label(image, seed=0):
 def quadrants(image):
     """The four quadrants of an image (680 x 1100 -> four 340 x 550 fields of view)."""
     h, w = image.shape
-    return [image[i:i + h // 2, j:j + w // 2] for i in (0, h // 2) for j in (0, w // 2)]
+    return [image[i : i + h // 2, j : j + w // 2] for i in (0, h // 2) for j in (0, w // 2)]
 
 
 @pytest.fixture(scope="module")
@@ -290,7 +291,7 @@ def real_pair():
     """Contrast of the real actin image (clean) and of its hazy copy, four fields each."""
     if not REAL_ACTIN.is_file():
         pytest.skip(f"real image {REAL_ACTIN} not found (optional test data outside the repository)")
-    from l2l_helpers.io import read_image
+    from l2l_helpers.data.io import read_image
 
     clean = read_image(REAL_ACTIN)
     hazy = hazy_label(clean, seed=0)
@@ -324,14 +325,16 @@ def test_real_hazy_copy_has_the_higher_rms_and_the_disagreement_is_reported(real
 @pytest.fixture(scope="module")
 def simulated_contrast():
     """Contrast of input and benchmark of 4 simulated cells (seed 0) per structure, as in notebook 01."""
-    from l2l_helpers.contrast import SAMPLE_FRACTION
-    from l2l_helpers.simulate import PAIRED_STRUCTURES, simulate_dataset
+    from l2l_helpers.data.simulate import PAIRED_STRUCTURES, simulate_dataset
+    from l2l_helpers.pairs.contrast import SAMPLE_FRACTION
 
     out = {}
     for s in PAIRED_STRUCTURES:
         d = simulate_dataset(s, n=4, seed=0)
-        out[s] = {k: measure_contrast(d[key], SAMPLE_FRACTION[s], names=d["names"])
-                  for k, key in (("input", "input"), ("target", "benchmark"))}
+        out[s] = {
+            k: measure_contrast(d[key], SAMPLE_FRACTION[s], names=d["names"])
+            for k, key in (("input", "input"), ("target", "benchmark"))
+        }
     return out
 
 

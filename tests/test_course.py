@@ -5,7 +5,7 @@ import json
 import nbformat
 import pytest
 
-from l2l_helpers.course import execute_notebook, find_notebooks, format_summary, kernel_results_dir, run_course
+from l2l_helpers.course.runner import execute_notebook, find_notebooks, format_summary, kernel_results_dir, run_course
 
 
 def _write_notebook(path, *sources):
@@ -84,16 +84,24 @@ def test_run_course_refuses_to_write_into_the_notebooks_folder(course_dir):
 
 
 def test_format_summary_counts_successes():
-    text = format_summary({"profile": "quick", "notebooks": [
-        {"notebook": "a", "status": "ok", "seconds": 1.0, "error": None},
-        {"notebook": "b", "status": "failed", "seconds": 2.0, "error": "boom"}]})
+    text = format_summary(
+        {
+            "profile": "quick",
+            "notebooks": [
+                {"notebook": "a", "status": "ok", "seconds": 1.0, "error": None},
+                {"notebook": "b", "status": "failed", "seconds": 2.0, "error": "boom"},
+            ],
+        }
+    )
     assert "1 of 2 notebooks ran without error" in text
     assert "failed: boom" in text
 
 
 def test_execute_notebook_gives_the_kernel_a_results_dir_relative_to_the_notebook(course_dir, tmp_path):
     _write_notebook(course_dir / "02_paths.ipynb", "import os\nprint(os.environ['L2L_RESULTS_DIR'])")
-    nb, error = execute_notebook(course_dir / "02_paths.ipynb", profile="quick", results_root=tmp_path / "out" / "results")
+    nb, error = execute_notebook(
+        course_dir / "02_paths.ipynb", profile="quick", results_root=tmp_path / "out" / "results"
+    )
     assert error is None
     assert nb.cells[1].outputs[0]["text"].strip() == "../out/results"
 
@@ -103,8 +111,10 @@ def test_kernel_results_dir_outside_the_checkout_stays_absolute(tmp_path):
 
 
 def test_execute_notebook_keeps_finished_text_progress_bars(course_dir):
-    _write_notebook(course_dir / "02_bar.ipynb",
-                    "from l2l_helpers.progress import progress\nfor _ in progress(range(5), desc='steps'):\n    pass")
+    _write_notebook(
+        course_dir / "02_bar.ipynb",
+        "from l2l_helpers.course.progress import progress\nfor _ in progress(range(5), desc='steps'):\n    pass",
+    )
     nb, error = execute_notebook(course_dir / "02_bar.ipynb", profile="quick")
     assert error is None
     outputs = nb.cells[1].outputs
@@ -113,8 +123,10 @@ def test_execute_notebook_keeps_finished_text_progress_bars(course_dir):
 
 
 def test_run_course_records_the_peak_memory_of_the_kernel(course_dir, tmp_path):
-    _write_notebook(course_dir / "02_memory.ipynb",
-                    "import numpy as np, time\nblock = np.ones(300 * 2**20, dtype=np.uint8)\ntime.sleep(1)")
+    _write_notebook(
+        course_dir / "02_memory.ipynb",
+        "import numpy as np, time\nblock = np.ones(300 * 2**20, dtype=np.uint8)\ntime.sleep(1)",
+    )
     summary = run_course(course_dir, tmp_path / "out", profile="quick", only=["02"], html=False)
     entry = summary["notebooks"][0]
     assert entry["status"] == "ok" and entry["peak_memory_mb"] >= 300
@@ -123,10 +135,11 @@ def test_run_course_records_the_peak_memory_of_the_kernel(course_dir, tmp_path):
 
 
 def test_run_course_saves_results_where_it_is_told(course_dir, tmp_path):
-    _write_notebook(course_dir / "02_saves.ipynb",
-                    "from l2l_helpers.profiles import results_dir\n(results_dir('02_saves') / 'done.txt').write_text('x')")
-    run_course(course_dir, tmp_path / "out", profile="quick", only=["02"], html=False,
-               results=course_dir / "results")
+    _write_notebook(
+        course_dir / "02_saves.ipynb",
+        "from l2l_helpers.training.profiles import results_dir\n(results_dir('02_saves') / 'done.txt').write_text('x')",
+    )
+    run_course(course_dir, tmp_path / "out", profile="quick", only=["02"], html=False, results=course_dir / "results")
     assert (course_dir / "results" / "quick" / "02_saves" / "done.txt").is_file()
     assert not (tmp_path / "out" / "results").exists()
 
@@ -140,10 +153,12 @@ def test_executed_figures_are_stored_as_jpeg(course_dir):
 
 
 def test_warnings_in_saved_outputs_name_no_machine_specific_files():
-    from l2l_helpers.course import portable_paths
+    from l2l_helpers.course.runner import portable_paths
 
-    text = ("/tmp/ipykernel_13579/1520379849.py:4: UserWarning: 7 of 24 images have no foreground\n"
-            "/srv/checkout/l2l_helpers/train.py:156: UserWarning: ms5: 64 px patches are too small\n")
+    text = (
+        "/tmp/ipykernel_13579/1520379849.py:4: UserWarning: 7 of 24 images have no foreground\n"
+        "/srv/checkout/l2l_helpers/training/train.py:156: UserWarning: ms5: 64 px patches are too small\n"
+    )
     out = portable_paths(text, package_root="/srv/checkout")
-    assert out.startswith("<cell>:4: UserWarning") and "\nl2l_helpers/train.py:156: UserWarning" in out
+    assert out.startswith("<cell>:4: UserWarning") and "\nl2l_helpers/training/train.py:156: UserWarning" in out
     assert "/tmp/" not in out and "/srv/" not in out

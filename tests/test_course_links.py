@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from l2l_helpers import course_links as cl
+from tools import course_links as cl
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob(cl.NOTEBOOK_GLOB))
@@ -54,10 +54,14 @@ def checkout(tmp_path):
 def test_urls_are_built_from_the_repository_in_pyproject(tmp_path):
     pyproject = _pyproject(tmp_path / "pyproject.toml")
     assert cl.repository(pyproject) == ("someone", "elsewhere")
-    assert cl.binder_url("00_the_data.ipynb", pyproject) == \
-        "https://mybinder.org/v2/gh/someone/elsewhere/main?urlpath=lab/tree/notebooks/00_the_data.ipynb"
-    assert cl.colab_url("00_the_data.ipynb", pyproject) == \
-        "https://colab.research.google.com/github/someone/elsewhere/blob/main/notebooks/00_the_data.ipynb"
+    assert (
+        cl.binder_url("00_the_data.ipynb", pyproject)
+        == "https://mybinder.org/v2/gh/someone/elsewhere/main?urlpath=lab/tree/notebooks/00_the_data.ipynb"
+    )
+    assert (
+        cl.colab_url("00_the_data.ipynb", pyproject)
+        == "https://colab.research.google.com/github/someone/elsewhere/blob/main/notebooks/00_the_data.ipynb"
+    )
     assert '"l2l-helpers @ git+https://github.com/someone/elsewhere@main"' in cl.colab_setup_source(pyproject)
 
 
@@ -126,8 +130,9 @@ def test_moving_the_repository_is_one_line_and_the_command(checkout):
         assert "someone/elsewhere" not in text and "new-owner/new-name" in text
     nb = nbformat.read(checkout / "notebooks" / "04_loss_functions.ipynb", as_version=4)
     assert sum(cl._is_badges(c) for c in nb.cells) == 1 and sum(cl._is_setup(c) for c in nb.cells) == 1
-    assert _strip_links(checkout / "notebooks" / "04_loss_functions.ipynb") == \
-        _strip_links(ROOT / "notebooks" / "04_loss_functions.ipynb")
+    assert _strip_links(checkout / "notebooks" / "04_loss_functions.ipynb") == _strip_links(
+        ROOT / "notebooks" / "04_loss_functions.ipynb"
+    )
 
 
 def test_readme_block_sits_between_markers_and_nothing_else_changes(checkout):
@@ -158,8 +163,7 @@ def test_check_mode_reports_and_writes_nothing(checkout, capsys):
 
 
 def test_colab_cell_prints_nothing_off_colab():
-    run = subprocess.run([sys.executable, "-c", cl.colab_setup_source()], capture_output=True, text=True,
-                         timeout=120)
+    run = subprocess.run([sys.executable, "-c", cl.colab_setup_source()], capture_output=True, text=True, timeout=120)
     assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
 
 
@@ -172,10 +176,17 @@ def fake_colab(monkeypatch):
     colab.output = output
     monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
     monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setattr(subprocess, "run", lambda cmd, **kw: calls["pip"].append(cmd)
-                        or types.SimpleNamespace(returncode=calls["returncode"], stdout="", stderr="pip says no"))
-    monkeypatch.setattr(importlib.metadata, "version", lambda name: {"tensorflow": "2.20.0", "keras": "3.13.1",
-                                                                     "numpy": "2.1.3"}[name])
+    monkeypatch.setattr(
+        subprocess,
+        "run",
+        lambda cmd, **kw: (
+            calls["pip"].append(cmd)
+            or types.SimpleNamespace(returncode=calls["returncode"], stdout="", stderr="pip says no")
+        ),
+    )
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: {"tensorflow": "2.20.0", "keras": "3.13.1", "numpy": "2.1.3"}[name]
+    )
     return calls
 
 
@@ -191,8 +202,11 @@ def test_colab_cell_on_colab_installs_the_package_keeping_colabs_tensorflow(fake
     assert fake_colab["widgets"] == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith("Installing the course's package")
-    assert lines[1:] == (['GPU found: for the paper profile, run os.environ["L2L_PROFILE"] = "paper" '
-                          'before the next cell.'] if gpu else [])
+    assert lines[1:] == (
+        ['GPU found: for the paper profile, run os.environ["L2L_PROFILE"] = "paper" before the next cell.']
+        if gpu
+        else []
+    )
 
 
 def test_colab_cell_shows_pips_error_when_the_install_fails(fake_colab, monkeypatch):
@@ -212,14 +226,18 @@ def test_committed_notebook_links_name_the_repository_in_pyproject(path):
 
 def test_committed_readme_links_name_the_repository_in_pyproject():
     if cl.README_START in (ROOT / "README.md").read_text():
-        assert not cl.update_readme(ROOT / "README.md", [p.name for p in NOTEBOOKS], write=False), \
+        assert not cl.update_readme(ROOT / "README.md", [p.name for p in NOTEBOOKS], write=False), (
             "README.md: stale links; run python3 tasks.py badges"
+        )
 
 
 def test_the_module_needs_only_the_standard_library_so_tasks_py_can_load_it():
-    code = ("import importlib.util, sys; spec = importlib.util.spec_from_file_location('links', sys.argv[1]); "
-            "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(m.repository())")
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", code, cl.__file__], capture_output=True, text=True,
-                         timeout=60)
+    code = (
+        "import importlib.util, sys; spec = importlib.util.spec_from_file_location('links', sys.argv[1]); "
+        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m); print(m.repository())"
+    )
+    run = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, cl.__file__], capture_output=True, text=True, timeout=60
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == str(cl.repository())

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 
-from l2l_helpers import crossval
 from l2l_helpers.cli import main
-from l2l_helpers.io import ImageError, write_image
+from l2l_helpers.data.io import ImageError, write_image
+from l2l_helpers.experiments import crossval
 
 SIM = {"simulate": {"structure": "actin", "n": 6, "size": 96}}
 TINY = dict(profile="quick", overrides={"epochs": 1, "steps_per_epoch": 2})
@@ -35,6 +35,7 @@ def _rows(path):
 
 
 # --------------------------------------------------------------------------- the plan
+
 
 def test_every_drawn_pair_is_tested_exactly_once_per_repetition():
     plan = crossval.plan_crossval(n_images=20, n_pairs=[5, 8], folds=4, repeats=2, seed=3)
@@ -71,13 +72,14 @@ def test_more_repetitions_go_to_the_smaller_half_of_the_numbers_of_pairs():
 
 def test_epochs_grow_linearly_with_the_number_of_pairs():
     plan = crossval.plan_crossval(n_images=16, n_pairs=[4, 8, 16], folds=4)
-    tasks = crossval.crossval_tasks(plan, {"simulate": {"structure": "actin", "n": 16}}, profile="quick",
-                                    overrides={"epochs": 20})
+    tasks = crossval.crossval_tasks(
+        plan, {"simulate": {"structure": "actin", "n": 16}}, profile="quick", overrides={"epochs": 20}
+    )
     assert {t["n_pairs"]: t["experiment"]["overrides"]["epochs"] for t in tasks} == {4: 5, 8: 10, 16: 20}
 
 
 def test_each_task_is_a_json_experiment_with_the_folds_images():
-    from l2l_helpers.experiment import Experiment
+    from l2l_helpers.experiments.experiment import Experiment
 
     plan = crossval.plan_crossval(n_images=8, n_pairs=[8], folds=4)
     task = crossval.crossval_tasks(plan, {"simulate": {"structure": "actin", "n": 8}}, profile="quick")[1]
@@ -86,6 +88,7 @@ def test_each_task_is_a_json_experiment_with_the_folds_images():
 
 
 # --------------------------------------------------------------------------- bad input, before training
+
 
 def test_fewer_pairs_than_the_largest_n_is_refused_before_anything_is_written(tmp_path):
     data = _pairs(tmp_path, 6)
@@ -112,8 +115,23 @@ def test_an_unpaired_file_is_named_in_the_error(tmp_path):
 
 def test_the_command_reports_bad_input_as_an_error(tmp_path, capsys):
     _pairs(tmp_path, 4)
-    code = main(["crossval", "--input", str(tmp_path / "input"), "--target", str(tmp_path / "target"),
-                 "--pairs", "4", "8", "--folds", "2", "--profile", "quick", str(tmp_path / "out")])
+    code = main(
+        [
+            "crossval",
+            "--input",
+            str(tmp_path / "input"),
+            "--target",
+            str(tmp_path / "target"),
+            "--pairs",
+            "4",
+            "8",
+            "--folds",
+            "2",
+            "--profile",
+            "quick",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 2
     assert "N = 8 pairs asked for" in capsys.readouterr().err
 
@@ -122,8 +140,9 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / crossval.SWEEP_JSON).write_text(json.dumps({"folds": 3}))
-    (out / "l2l_manifest.json").write_text(json.dumps({"command": "crossval", "files": [crossval.SWEEP_JSON],
-                                                        "info": {}, "complete": False}))
+    (out / "l2l_manifest.json").write_text(
+        json.dumps({"command": "crossval", "files": [crossval.SWEEP_JSON], "info": {}, "complete": False})
+    )
     with pytest.raises(ValueError, match="holds a sweep with other settings"):
         crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, **TINY)
 
@@ -131,8 +150,9 @@ def test_resuming_with_other_settings_is_refused(tmp_path):
 def test_a_folder_written_by_another_command_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "l2l_manifest.json").write_text(json.dumps({"command": "simulate", "files": [], "info": {},
-                                                        "complete": True}))
+    (out / "l2l_manifest.json").write_text(
+        json.dumps({"command": "simulate", "files": [], "info": {}, "complete": True})
+    )
     with pytest.raises(FileExistsError, match="written by 'simulate'"):
         crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, **TINY)
 
@@ -140,8 +160,20 @@ def test_a_folder_written_by_another_command_is_refused(tmp_path):
 def _inline(todo, task_function, key, handle, **kwargs):
     """run_crossval's Dask step, without Dask: each task's row from a made-up result."""
     for t in todo:
-        handle(t, {"n_pairs": t["n_pairs"], "repeat": t["repeat"], "fold": t["fold"], "status": "ok",
-                   "nrmse_input": 0.5, "nrmse_restored": 0.3, "ms5_input": 0.8, "ms5_restored": 0.9}, None)
+        handle(
+            t,
+            {
+                "n_pairs": t["n_pairs"],
+                "repeat": t["repeat"],
+                "fold": t["fold"],
+                "status": "ok",
+                "nrmse_input": 0.5,
+                "nrmse_restored": 0.3,
+                "ms5_input": 0.8,
+                "ms5_restored": 0.9,
+            },
+            None,
+        )
 
 
 @pytest.fixture
@@ -158,14 +190,14 @@ def finished_sweep(tmp_path, monkeypatch):
 
 
 def test_the_sweep_records_the_training_settings_the_profile_gives(finished_sweep):
-    from l2l_helpers.profiles import profile_settings
+    from l2l_helpers.training.profiles import profile_settings
 
     sweep = json.loads((finished_sweep[0] / crossval.SWEEP_JSON).read_text())
     assert sweep[crossval.PROFILE_SETTINGS_KEY] == {"care": profile_settings("quick", **TINY["overrides"])}
 
 
 def test_resuming_after_the_profile_changed_is_refused_and_the_setting_named(finished_sweep, monkeypatch):
-    from l2l_helpers.profiles import PROFILES
+    from l2l_helpers.training.profiles import PROFILES
 
     out, run = finished_sweep
     monkeypatch.setitem(PROFILES["quick"], "learning_rate", 0.01)  # as a newer l2l might define it
@@ -187,6 +219,7 @@ def test_a_sweep_made_before_profile_settings_were_recorded_resumes_with_a_warni
 
 # --------------------------------------------------------------------------- workers
 
+
 def test_workers_are_limited_by_cores_and_by_memory():
     assert crossval.default_workers("quick", memory_gb=64, cpus=2) == 2
     assert crossval.default_workers("paper", memory_gb=1 + 3 * crossval.MEMORY_PER_WORKER_GB["paper"], cpus=16) == 3
@@ -195,15 +228,21 @@ def test_workers_are_limited_by_cores_and_by_memory():
 
 # --------------------------------------------------------------------------- analysis
 
+
 def test_relative_change_is_averaged_over_the_folds_of_each_cross_validation():
-    rows = [dict(n_pairs=4, repeat=r, fold=f, status="ok", nrmse_input=0.5, nrmse_restored=v)
-            for r, values in enumerate(((0.25, 0.35), (0.4, 0.4))) for f, v in enumerate(values)]
+    rows = [
+        dict(n_pairs=4, repeat=r, fold=f, status="ok", nrmse_input=0.5, nrmse_restored=v)
+        for r, values in enumerate(((0.25, 0.35), (0.4, 0.4)))
+        for f, v in enumerate(values)
+    ]
     np.testing.assert_allclose(crossval.relative_changes(rows)[4], [-0.4, -0.2])
 
 
 def test_failed_rows_are_left_out_of_the_relative_changes():
-    rows = [dict(n_pairs=4, repeat=0, fold=0, status="ok", nrmse_input=0.5, nrmse_restored=0.25),
-            dict(n_pairs=4, repeat=0, fold=1, status="failed", nrmse_input=np.nan, nrmse_restored=np.nan)]
+    rows = [
+        dict(n_pairs=4, repeat=0, fold=0, status="ok", nrmse_input=0.5, nrmse_restored=0.25),
+        dict(n_pairs=4, repeat=0, fold=1, status="failed", nrmse_input=np.nan, nrmse_restored=np.nan),
+    ]
     np.testing.assert_allclose(crossval.relative_changes(rows)[4], [-0.5])
     assert crossval.summarize(rows)[0]["folds_failed"] == 1
 
@@ -217,8 +256,9 @@ def test_a_last_line_cut_off_by_a_killed_run_is_not_read(tmp_path):
 def test_the_figure_has_a_ground_truth_row_when_the_csv_has_ground_truth_scores():
     import matplotlib.pyplot as plt
 
-    row = dict(n_pairs=4, repeat=0, fold=0, status="ok", nrmse_input=0.5, nrmse_restored=0.3, ms5_input=0.8,
-               ms5_restored=0.9)
+    row = dict(
+        n_pairs=4, repeat=0, fold=0, status="ok", nrmse_input=0.5, nrmse_restored=0.3, ms5_input=0.8, ms5_restored=0.9
+    )
     assert len(crossval.plot_crossval([row]).axes) == 2
     gt = dict(row, nrmse_input_gt=0.5, nrmse_restored_gt=0.2, ms5_input_gt=0.8, ms5_restored_gt=0.95)
     assert len(crossval.plot_crossval([gt]).axes) == 4
@@ -226,6 +266,7 @@ def test_the_figure_has_a_ground_truth_row_when_the_csv_has_ground_truth_scores(
 
 
 # --------------------------------------------------------------------------- Dask
+
 
 def _fake_task(task):
     """A task without training: fails for fold 1 and counts its attempts in a file beside the data."""
@@ -236,8 +277,16 @@ def _fake_task(task):
         f.write("x")
     if task["fold"] == 1:
         raise RuntimeError("this fold always fails")
-    return {"n_pairs": task["n_pairs"], "repeat": task["repeat"], "fold": task["fold"], "status": "ok",
-            "nrmse_input": 0.5, "nrmse_restored": 0.3, "ms5_input": 0.8, "ms5_restored": 0.9}
+    return {
+        "n_pairs": task["n_pairs"],
+        "repeat": task["repeat"],
+        "fold": task["fold"],
+        "status": "ok",
+        "nrmse_input": 0.5,
+        "nrmse_restored": 0.3,
+        "ms5_input": 0.8,
+        "ms5_restored": 0.9,
+    }
 
 
 @pytest.mark.slow
@@ -246,8 +295,9 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import the test module
     data = _pairs(tmp_path, 4)
-    summary = crossval.run_crossval(tmp_path / "out", data, n_pairs=[4], folds=2, workers=2, progress=False,
-                                    task_function=_fake_task, **TINY)
+    summary = crossval.run_crossval(
+        tmp_path / "out", data, n_pairs=[4], folds=2, workers=2, progress=False, task_function=_fake_task, **TINY
+    )
     rows = {int(r["fold"]): r for r in _rows(summary["csv"])}
     assert rows[0]["status"] == "ok"
     assert rows[1]["status"] == "failed" and "this fold always fails" in rows[1]["error"]
@@ -258,12 +308,37 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
 @pytest.mark.slow
 def test_a_killed_sweep_resumes_without_recomputing_finished_rows(tmp_path):
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "l2l_helpers.cli", "crossval", "--simulate", "actin", "--n-images", "6",
-           "--size", "96", "--pairs", "4", "--folds", "2", "--repeats", "3", "--profile", "quick",
-           "--epochs", "1", "--steps", "2", "--workers", "2", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "l2l_helpers.cli",
+        "crossval",
+        "--simulate",
+        "actin",
+        "--n-images",
+        "6",
+        "--size",
+        "96",
+        "--pairs",
+        "4",
+        "--folds",
+        "2",
+        "--repeats",
+        "3",
+        "--profile",
+        "quick",
+        "--epochs",
+        "1",
+        "--steps",
+        "2",
+        "--workers",
+        "2",
+        str(out),
+    ]
     env = dict(os.environ, L2L_PROGRESS="text")
-    first = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                             start_new_session=True)  # its own process group: the workers die with it
+    first = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )  # its own process group: the workers die with it
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and first.poll() is None:
@@ -289,11 +364,9 @@ def test_a_killed_sweep_resumes_without_recomputing_finished_rows(tmp_path):
 def test_a_cluster_whose_workers_offer_no_training_resource_is_refused(tmp_path):
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
         with pytest.raises(ValueError, match="--resources training=1"):
-            crossval.run_crossval(tmp_path / "out", SIM, n_pairs=[4], folds=2, scheduler=client, progress=False,
-                                  **TINY)
+            crossval.run_crossval(tmp_path / "out", SIM, n_pairs=[4], folds=2, scheduler=client, progress=False, **TINY)
 
 
 def test_a_local_cluster_serves_the_dask_dashboard_on_localhost():

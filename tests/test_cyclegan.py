@@ -1,4 +1,7 @@
-"""Specification of l2l_helpers.cyclegan (CycleGAN networks, training, resume, restorer, l2l train --method cyclegan)."""
+"""Specification of l2l_helpers.training.cyclegan.
+
+CycleGAN networks, training, resume, restorer, ``l2l train --method cyclegan``.
+"""
 
 import json
 import subprocess
@@ -7,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 
-from l2l_helpers import cyclegan as cg
-from l2l_helpers.io import ImageError, ModelError, write_image
-from l2l_helpers.profiles import PROFILES
-from l2l_helpers.simulate import simulate_dataset
+from l2l_helpers.data.io import ImageError, ModelError, write_image
+from l2l_helpers.data.simulate import simulate_dataset
+from l2l_helpers.training import cyclegan as cg
+from l2l_helpers.training.profiles import PROFILES
 
 #: the smallest training that still shows each behaviour (about 10 s on 2 CPU cores, most of it graph building)
 TINY = dict(profile="quick", n_epochs=1, n_epochs_decay=1, steps_per_epoch=3, progress=False)
@@ -51,6 +54,7 @@ def _same_weights(dir_a, dir_b):
 
 # --- profiles and settings (fast, no TensorFlow) ----------------------------------------------------
 
+
 def test_profiles_have_the_profile_names_and_the_same_settings():
     assert list(cg.CYCLEGAN_PROFILES) == list(PROFILES)
     keys = set(cg.CYCLEGAN_PROFILES["paper"])
@@ -77,12 +81,13 @@ def test_settings_can_be_overridden_like_profile_settings():
 
 
 def test_importing_the_module_does_not_import_tensorflow():
-    code = "import sys, l2l_helpers.cyclegan, l2l_helpers.cli.train; print('tensorflow' in sys.modules)"
+    code = "import sys, l2l_helpers.training.cyclegan, l2l_helpers.cli.train; print('tensorflow' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 
 
 # --- learning-rate schedule and image pool (fast) ----------------------------------------------------
+
 
 def test_learning_rate_is_constant_then_decays_linearly_towards_zero():
     f = cg.learning_rate_factor
@@ -95,7 +100,7 @@ def test_learning_rate_is_constant_then_decays_linearly_towards_zero():
 def test_pool_returns_and_stores_the_first_50_images_as_they_are():
     pool = cg.ImagePool(50, seed=0)
     images = np.arange(50, dtype=np.float32).reshape(50, 1, 1, 1)
-    out = np.concatenate([pool.query(images[k:k + 4]) for k in range(0, 48, 4)] + [pool.query(images[48:])])
+    out = np.concatenate([pool.query(images[k : k + 4]) for k in range(0, 48, 4)] + [pool.query(images[48:])])
     assert np.array_equal(out, images)
     assert len(pool.images) == 50 and [float(i[0, 0, 0]) for i in pool.images] == list(range(50))
 
@@ -105,7 +110,7 @@ def test_full_pool_swaps_about_half_of_the_images_deterministically():
         pool = cg.ImagePool(50, seed=seed)
         pool.query(np.arange(50, dtype=np.float32).reshape(50, 1))
         new = np.arange(100, 300, dtype=np.float32).reshape(200, 1)
-        return pool, np.concatenate([pool.query(new[k:k + 4]) for k in range(0, 200, 4)])
+        return pool, np.concatenate([pool.query(new[k : k + 4]) for k in range(0, 200, 4)])
 
     pool, out = run(7)
     again, out_again = run(7)
@@ -123,12 +128,15 @@ def test_full_pool_swaps_about_half_of_the_images_deterministically():
 
 # --- networks ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def full_size():
     """The paper's networks, built (not trained)."""
     s = cg.cyclegan_settings("paper")
-    return (cg.build_generator(s["gen_n_blocks"], s["gen_n_first"], s["init_gain"], seed=0),
-            cg.build_discriminator(s["disc_n_first"], s["disc_n_layers"], s["init_gain"], seed=1))
+    return (
+        cg.build_generator(s["gen_n_blocks"], s["gen_n_first"], s["init_gain"], seed=0),
+        cg.build_discriminator(s["disc_n_first"], s["disc_n_layers"], s["init_gain"], seed=1),
+    )
 
 
 def test_generator_keeps_the_size_of_a_256_pixel_image(full_size):
@@ -160,7 +168,7 @@ def test_initial_weights_are_drawn_from_normal_0_0005_and_biases_are_zero(full_s
 
 
 def test_building_is_seeded_and_leaves_no_global_random_state():
-    from l2l_helpers.seeding import global_random_state
+    from l2l_helpers.training.seeding import global_random_state
 
     before = global_random_state()
     a = cg.build_generator(n_blocks=1, n_first=4, seed=5)
@@ -217,10 +225,21 @@ def test_reflection_padding_reflects_without_repeating_the_edge():
 
 # --- training -----------------------------------------------------------------------------------------
 
+
 def test_training_writes_every_file_of_the_model_folder(trained):
     names = {p.name for p in trained.model_dir.iterdir()}
-    assert names == {"l2l_restorer.json", "l2l_training.json", "l2l_state.json", "history.csv", "optimizer_last.npz",
-                     "pools.npz", "G_AB.weights.h5", "G_BA.weights.h5", "D_A.weights.h5", "D_B.weights.h5"}
+    assert names == {
+        "l2l_restorer.json",
+        "l2l_training.json",
+        "l2l_state.json",
+        "history.csv",
+        "optimizer_last.npz",
+        "pools.npz",
+        "G_AB.weights.h5",
+        "G_BA.weights.h5",
+        "D_A.weights.h5",
+        "D_B.weights.h5",
+    }
     assert json.loads((trained.model_dir / "l2l_restorer.json").read_text())["kind"] == "cyclegan"
 
 
@@ -243,7 +262,7 @@ def test_the_record_says_how_the_model_was_trained(trained):
 
 
 def test_trained_model_restores_an_odd_sized_image_through_load_restorer(trained):
-    from l2l_helpers.restorers import load_restorer
+    from l2l_helpers.restoring.restorers import load_restorer
 
     restorer = load_restorer(trained.model_dir)
     assert isinstance(restorer, cg.CycleGANRestorer) and restorer.name == "tiny_cyclegan"
@@ -278,7 +297,7 @@ def test_tiles_overlap_and_are_blended_without_seams():
 
 
 def test_same_seed_gives_identical_weights_and_leaves_no_global_state(cells, trained, tmp_path):
-    from l2l_helpers.seeding import global_random_state
+    from l2l_helpers.training.seeding import global_random_state
 
     before = global_random_state()
     again = cg.train_cyclegan(*cells, tmp_path / "again", seed=3, **TINY)
@@ -347,7 +366,7 @@ def test_bad_input_images_are_refused_with_their_name(cells, tmp_path):
 
 
 def test_loading_a_folder_without_a_cyclegan_raises_a_model_error(tmp_path):
-    from l2l_helpers.restorers import load_restorer
+    from l2l_helpers.restoring.restorers import load_restorer
 
     (tmp_path / "l2l_restorer.json").write_text(json.dumps({"kind": "cyclegan", "params": {}}))
     with pytest.raises(ModelError, match="not a model folder|no l2l_training.json"):
@@ -355,6 +374,7 @@ def test_loading_a_folder_without_a_cyclegan_raises_a_model_error(tmp_path):
 
 
 # --- the command --------------------------------------------------------------------------------------
+
 
 def _write_folder(folder, images, prefix):
     for k, img in enumerate(images):
@@ -370,9 +390,31 @@ def cli_model(cells, tmp_path_factory):
     inputs, targets = cells
     _write_folder(root / "input", inputs, "confocal")
     _write_folder(root / "target", targets, "sted")  # other images, other names, fewer
-    code = main(["train", "--method", "cyclegan", "--input", str(root / "input"), "--target", str(root / "target"),
-                 "--model-dir", str(root / "model"), "--profile", "quick", "--epochs", "1", "--epochs-decay", "0",
-                 "--steps", "2", "--prefilter", "1.0", "--seed", "4"])
+    code = main(
+        [
+            "train",
+            "--method",
+            "cyclegan",
+            "--input",
+            str(root / "input"),
+            "--target",
+            str(root / "target"),
+            "--model-dir",
+            str(root / "model"),
+            "--profile",
+            "quick",
+            "--epochs",
+            "1",
+            "--epochs-decay",
+            "0",
+            "--steps",
+            "2",
+            "--prefilter",
+            "1.0",
+            "--seed",
+            "4",
+        ]
+    )
     assert code == 0
     return root
 
@@ -389,8 +431,10 @@ def test_cli_restore_uses_the_cyclegan_generator(cli_model, tmp_path):
     from l2l_helpers.cli import main
 
     out = tmp_path / "restored"
-    assert main(["restore", "--model-dir", str(cli_model / "model"), str(cli_model / "input"), str(out),
-                 "--no-progress"]) == 0
+    assert (
+        main(["restore", "--model-dir", str(cli_model / "model"), str(cli_model / "input"), str(out), "--no-progress"])
+        == 0
+    )
     assert sorted(p.name for p in out.glob("*.tif")) == [f"confocal_{k}.tif" for k in range(3)]
     manifest = json.loads((out / "l2l_manifest.json").read_text())
     assert manifest["info"]["restorer"]["kind"] == "cyclegan"
@@ -402,8 +446,22 @@ def test_cli_resume_trains_the_further_epochs(cli_model, tmp_path, capsys):
     from l2l_helpers.cli import main
 
     shutil.copytree(cli_model / "model", tmp_path / "model")
-    code = main(["train", "--method", "cyclegan", "--input", str(cli_model / "input"), "--target",
-                 str(cli_model / "target"), "--model-dir", str(tmp_path / "model"), "--resume", "--epochs", "2"])
+    code = main(
+        [
+            "train",
+            "--method",
+            "cyclegan",
+            "--input",
+            str(cli_model / "input"),
+            "--target",
+            str(cli_model / "target"),
+            "--model-dir",
+            str(tmp_path / "model"),
+            "--resume",
+            "--epochs",
+            "2",
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert cg.read_history(tmp_path / "model")["epoch"] == [1, 2]
     assert "trained 2 epochs" in capsys.readouterr().out
@@ -427,8 +485,15 @@ def test_cli_names_an_empty_folder_or_an_unreadable_image(cells, tmp_path, capsy
 def test_cli_refuses_options_of_the_other_method(tmp_path, capsys):
     from l2l_helpers.cli import main
 
-    base = ["train", "--input", str(tmp_path / "a"), "--target", str(tmp_path / "b"), "--model-dir",
-            str(tmp_path / "m")]
+    base = [
+        "train",
+        "--input",
+        str(tmp_path / "a"),
+        "--target",
+        str(tmp_path / "b"),
+        "--model-dir",
+        str(tmp_path / "m"),
+    ]
     assert main(base + ["--method", "cyclegan", "--loss", "ssim"]) == 2
     assert "--loss: not used by --method cyclegan" in capsys.readouterr().err
     assert main(base + ["--prefilter", "1.5"]) == 2
@@ -438,6 +503,21 @@ def test_cli_refuses_options_of_the_other_method(tmp_path, capsys):
 def test_cli_refuses_the_patch_flips_of_the_care_training_for_a_cyclegan(tmp_path, capsys):
     from l2l_helpers.cli import main
 
-    assert main(["train", "--input", str(tmp_path / "a"), "--target", str(tmp_path / "b"), "--model-dir",
-                 str(tmp_path / "m"), "--method", "cyclegan", "--flip-rotate"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(tmp_path / "a"),
+                "--target",
+                str(tmp_path / "b"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                "--method",
+                "cyclegan",
+                "--flip-rotate",
+            ]
+        )
+        == 2
+    )
     assert "--flip-rotate: not used by --method cyclegan" in capsys.readouterr().err

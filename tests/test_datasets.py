@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.datasets and ``l2l data``.
+"""Specification of l2l_helpers.data.datasets and ``l2l data``.
 
 Downloads are tested for real against an HTTP server on 127.0.0.1 serving a
 zip built in the test; the cache (``L2L_DATA_DIR``) is a temporary folder.
@@ -17,9 +17,8 @@ import pooch
 import pytest
 import tifffile
 
-from l2l_helpers import datasets, io
 from l2l_helpers.cli import main as l2l
-
+from l2l_helpers.data import datasets, io
 
 # --------------------------------------------------------------------- fixtures
 
@@ -45,8 +44,7 @@ class _Server:
         handler = functools.partial(_QuietHandler, directory=str(folder))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         self.running = True
 
@@ -145,14 +143,14 @@ def test_malformed_registry_line_names_file_and_line(tmp_path):
 # --------------------------------------------------------------------- fetch (real HTTP on 127.0.0.1)
 
 
-def test_fetch_downloads_checks_and_unpacks_an_archive_from_a_mirror(archive, server, cache, tmp_path,
-                                                                     monkeypatch, capsys):
+def test_fetch_downloads_checks_and_unpacks_an_archive_from_a_mirror(
+    archive, server, cache, tmp_path, monkeypatch, capsys
+):
     name, sha = archive
     monkeypatch.setenv("L2L_DATA_BASE_URL", server.url)
     folder = datasets.fetch(name, registry=_registry(tmp_path, f"{name} sha256:{sha}"), progressbar=True)
     assert folder == cache / "pairs.zip.unzip"
-    assert _files(folder) == ["input/cell_000.tif", "input/cell_001.tif",
-                              "target/cell_000.tif", "target/cell_001.tif"]
+    assert _files(folder) == ["input/cell_000.tif", "input/cell_001.tif", "target/cell_000.tif", "target/cell_001.tif"]
     names, (inputs, targets) = io.load_pairs(folder / "input", folder / "target")
     np.testing.assert_array_equal(targets[1], _tiny(3))
     capsys.readouterr()  # the progress bar went to a captured (non-TTY) stderr without crashing
@@ -269,8 +267,10 @@ def test_register_folder_names_files_by_relative_path_under_a_base_url(tmp_path)
     (folder / "sub" / "b.tif").write_bytes(b"b")
     (folder / ".DS_Store").write_bytes(b"junk")
     entries = datasets.register(folder, url="https://example.org/files/", registry=tmp_path / "r.txt")
-    assert [(e.name, e.url) for e in entries] == [("a.zip", "https://example.org/files/a.zip"),
-                                                  ("sub/b.tif", "https://example.org/files/sub/b.tif")]
+    assert [(e.name, e.url) for e in entries] == [
+        ("a.zip", "https://example.org/files/a.zip"),
+        ("sub/b.tif", "https://example.org/files/sub/b.tif"),
+    ]
 
 
 def test_register_missing_file_is_named(tmp_path):
@@ -315,9 +315,16 @@ def _token_tree(root, layout):
 
 
 def test_pairs_by_token_in_folder_names_writes_input_and_target_folders(tmp_path):
-    src = _token_tree(tmp_path / "raw", ["exp1/AC15/cell01.tif", "exp1/Phalloidin/cell01.tif",
-                                         "exp2/AC15/cell02.tif", "exp2/Phalloidin/cell02.tif",
-                                         "exp2/DAPI/cell02.tif"])
+    src = _token_tree(
+        tmp_path / "raw",
+        [
+            "exp1/AC15/cell01.tif",
+            "exp1/Phalloidin/cell01.tif",
+            "exp2/AC15/cell02.tif",
+            "exp2/Phalloidin/cell02.tif",
+            "exp2/DAPI/cell02.tif",
+        ],
+    )
     pairs = datasets.pairs_by_token(src, tmp_path / "out", input_token="AC15", target_token="phalloidin")
     names, (inputs, targets) = io.load_pairs(pairs.input_dir, pairs.target_dir)
     assert names == ["exp1_cell01.tif", "exp2_cell02.tif"]
@@ -381,8 +388,9 @@ def test_pairs_from_channels_finds_the_channel_axis(tmp_path, shape, axis):
     stack = _stack(shape)
     (tmp_path / "raw").mkdir()
     tifffile.imwrite(tmp_path / "raw" / "s.tif", stack, photometric="minisblack")
-    pairs = datasets.pairs_from_channels(tmp_path / "raw" / "s.tif", tmp_path / "out", input_channel=2,
-                                         target_channel=0)
+    pairs = datasets.pairs_from_channels(
+        tmp_path / "raw" / "s.tif", tmp_path / "out", input_channel=2, target_channel=0
+    )
     _, (inputs, targets) = io.load_pairs(pairs.input_dir, pairs.target_dir)
     np.testing.assert_array_equal(inputs[0], np.take(stack, 2, axis=axis))
     np.testing.assert_array_equal(targets[0], np.take(stack, 0, axis=axis))
@@ -460,6 +468,19 @@ def test_cli_pairs_by_channel_writes_pair_folders(tmp_path, capsys):
     (tmp_path / "raw").mkdir()
     tifffile.imwrite(tmp_path / "raw" / "s.tif", _stack((12, 10, 3)), photometric="minisblack")
     out = tmp_path / "pairs"
-    assert l2l(["data", "pairs", str(tmp_path / "raw" / "s.tif"), str(out), "--input-channel", "1",
-                "--target-channel", "0"]) == 0
+    assert (
+        l2l(
+            [
+                "data",
+                "pairs",
+                str(tmp_path / "raw" / "s.tif"),
+                str(out),
+                "--input-channel",
+                "1",
+                "--target-channel",
+                "0",
+            ]
+        )
+        == 0
+    )
     assert (out / "input" / "s.tif").is_file() and (out / "target" / "s.tif").is_file()

@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.downstream: fibre widths, binarisation, distance maps."""
+"""Specification of l2l_helpers.scoring.downstream: fibre widths, binarisation, distance maps."""
 
 import math
 
@@ -6,12 +6,21 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from l2l_helpers import downstream
-from l2l_helpers.downstream import (
-    BINARISATION, FWHM_PER_SIGMA, binarisation_scores, binarize, compare_masks, dice, distance_map,
-    find_profile_lines, fit_gaussian, line_profiles, measure_widths,
+from l2l_helpers.data.simulate import PAIRED_STRUCTURES, simulate_cell
+from l2l_helpers.scoring import downstream
+from l2l_helpers.scoring.downstream import (
+    BINARISATION,
+    FWHM_PER_SIGMA,
+    binarisation_scores,
+    binarize,
+    compare_masks,
+    dice,
+    distance_map,
+    find_profile_lines,
+    fit_gaussian,
+    line_profiles,
+    measure_widths,
 )
-from l2l_helpers.simulate import PAIRED_STRUCTURES, simulate_cell
 
 
 def fibre(size=64, col=30, sigma=1.0):
@@ -22,16 +31,17 @@ def fibre(size=64, col=30, sigma=1.0):
 
 # --- line profiles and widths -----------------------------------------------------------------------
 
+
 def test_gaussian_fit_recovers_the_width_of_a_gaussian_profile():
     x = np.arange(31.0)
-    fit = fit_gaussian(2.0 + 5.0 * np.exp(-(x - 14.6) ** 2 / (2 * 2.2 ** 2)))
+    fit = fit_gaussian(2.0 + 5.0 * np.exp(-((x - 14.6) ** 2) / (2 * 2.2**2)))
     assert fit["fwhm"] == pytest.approx(FWHM_PER_SIGMA * 2.2, rel=1e-4)
     assert fit["center"] == pytest.approx(14.6, abs=1e-4) and fit["offset"] == pytest.approx(2.0, abs=1e-4)
 
 
 def test_gaussian_fit_width_is_in_the_unit_of_the_spacing():
     x = np.arange(31.0)
-    profile = np.exp(-(x - 15) ** 2 / (2 * 2.0 ** 2))
+    profile = np.exp(-((x - 15) ** 2) / (2 * 2.0**2))
     assert fit_gaussian(profile, spacing=30.0)["fwhm"] == pytest.approx(30 * fit_gaussian(profile)["fwhm"])
 
 
@@ -41,7 +51,7 @@ def test_gaussian_fit_of_a_flat_profile_is_nan():
 
 def test_gaussian_fit_of_a_dip_is_nan():
     x = np.arange(21.0)
-    assert math.isnan(fit_gaussian(5 - np.exp(-(x - 10) ** 2 / 8))["fwhm"])
+    assert math.isnan(fit_gaussian(5 - np.exp(-((x - 10) ** 2) / 8))["fwhm"])
 
 
 def test_line_profile_averages_along_the_fibre():
@@ -52,7 +62,7 @@ def test_line_profile_averages_along_the_fibre():
 
 
 def test_lines_cross_a_straight_fibre_perpendicularly():
-    (start, end), = find_profile_lines(fibre(), n=1)
+    ((start, end),) = find_profile_lines(fibre(), n=1)
     assert start[0] == end[0] and abs(end[1] - start[1]) == 20
     assert (start[1] + end[1]) / 2 == pytest.approx(30)
 
@@ -61,7 +71,7 @@ def test_lines_are_at_least_the_averaged_stretch_apart():
     lines = find_profile_lines(fibre(size=128, col=60), n=5, width=20)
     centres = [np.add(s, e) / 2 for s, e in lines]
     assert len(lines) >= 2
-    assert min(np.hypot(*(a - b)) for i, a in enumerate(centres) for b in centres[i + 1:]) >= 20
+    assert min(np.hypot(*(a - b)) for i, a in enumerate(centres) for b in centres[i + 1 :]) >= 20
 
 
 def test_no_line_is_placed_where_two_fibres_are_closer_than_the_gap():
@@ -102,6 +112,7 @@ def test_measured_width_grows_with_the_blur():
 
 
 # --- binarisation and distance maps -----------------------------------------------------------------
+
 
 def test_binarisation_settings_cover_every_paired_structure():
     assert set(BINARISATION) == set(PAIRED_STRUCTURES)
@@ -190,11 +201,19 @@ def test_distance_error_is_averaged_over_the_region_only():
 
 def test_binarisation_scores_give_the_truth_a_perfect_score_and_have_the_scoring_layout():
     cell = simulate_cell("pxn", 128, seed=2)
-    s = binarisation_scores({"input": [cell["input"]], "truth": [cell["ground_truth"]]}, [cell["ground_truth"]],
-                            structure="pxn", cell_masks=[cell["cell_mask"]], names=["c"])
+    s = binarisation_scores(
+        {"input": [cell["input"]], "truth": [cell["ground_truth"]]},
+        [cell["ground_truth"]],
+        structure="pxn",
+        cell_masks=[cell["cell_mask"]],
+        names=["c"],
+    )
     assert s["truth"]["mean"]["dice"] == 1.0 and s["truth"]["mean"]["distance_error"] == 0.0
-    assert s["input"]["images"][0]["name"] == "c" and set(s["input"]["mean"]) == {"dice", "distance_error",
-                                                                                   "foreground"}
+    assert s["input"]["images"][0]["name"] == "c" and set(s["input"]["mean"]) == {
+        "dice",
+        "distance_error",
+        "foreground",
+    }
 
 
 def test_binarisation_scores_name_a_method_with_the_wrong_number_of_images():
@@ -207,7 +226,10 @@ def test_the_module_imports_no_tensorflow():
     import subprocess
     import sys
 
-    code = "import sys, l2l_helpers.downstream, l2l_helpers.plotting.downstream; print('tensorflow' in sys.modules)"
+    code = (
+        "import sys, l2l_helpers.scoring.downstream, l2l_helpers.plotting.downstream; "
+        "print('tensorflow' in sys.modules)"
+    )
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 
@@ -216,10 +238,10 @@ def test_every_public_name_is_documented():
 
 
 def test_objects_smaller_than_min_size_are_removed_and_those_of_min_size_kept():
-    from l2l_helpers.downstream import _remove_small_objects
+    from l2l_helpers.scoring.downstream import _remove_small_objects
 
     mask = np.zeros((10, 20), bool)
-    mask[1, 1:5] = True      # 4 pixels
-    mask[5, 1:6] = True      # 5 pixels
+    mask[1, 1:5] = True  # 4 pixels
+    mask[5, 1:6] = True  # 5 pixels
     kept = _remove_small_objects(mask, 5)
     assert not kept[1].any() and kept[5, 1:6].all()

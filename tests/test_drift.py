@@ -1,4 +1,4 @@
-"""Drift estimation and correction (l2l_helpers.drift, ``l2l drift``).
+"""Drift estimation and correction (l2l_helpers.pairs.drift, ``l2l drift``).
 
 Shifts follow scikit-image's convention: ``(dy, dx)`` registers the moving
 image onto the reference, i.e. ``scipy.ndimage.shift(moving, (dy, dx))``
@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from l2l_helpers import drift
 from l2l_helpers.cli import main
-from l2l_helpers.io import ImageError, read_image, write_image
-from l2l_helpers.prepare import normalize
+from l2l_helpers.data.io import ImageError, read_image, write_image
+from l2l_helpers.pairs import drift
+from l2l_helpers.training.prepare import normalize
 
 PAD = 16
 
@@ -52,6 +52,7 @@ def _corr(a, b):
 
 # --- estimate_drift ---------------------------------------------------------------
 
+
 @pytest.mark.parametrize("method", ["phase", "ssim"])
 def test_both_methods_recover_a_known_integer_shift(method):
     reference, moving = make_pair((3, -2))
@@ -76,7 +77,8 @@ def test_shift_convention_matches_scipy_ndimage_shift(method):
     # the estimate must bring it back, shifting it the other way must not
     rng = np.random.default_rng(3)
     reference = ndi.gaussian_filter(rng.random((128, 128)), 2) + ndi.gaussian_filter(
-        (rng.random((128, 128)) > 0.995).astype(float), 3)
+        (rng.random((128, 128)) > 0.995).astype(float), 3
+    )
     moving = ndi.shift(reference, (-2, 3), order=1, mode="nearest")
     est = drift.estimate_drift(reference, moving, method=method)
     inner = (slice(10, -10),) * 2
@@ -130,8 +132,14 @@ def test_ssim_score_equals_skimage_ssim_averaged_over_the_patches():
     corners = drift.sample_patch_corners(ref, patch_size=size, n_patches=n, margin=m, seed=seed)
     for dy, dx in [(2, -1), (0, 0), (-3, 3)]:
         per_patch = [
-            structural_similarity(ref[r:r + size, c:c + size], mov[r - dy:r - dy + size, c - dx:c - dx + size],
-                                  gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=1)
+            structural_similarity(
+                ref[r : r + size, c : c + size],
+                mov[r - dy : r - dy + size, c - dx : c - dx + size],
+                gaussian_weights=True,
+                sigma=1.5,
+                use_sample_covariance=False,
+                data_range=1,
+            )
             for r, c in corners
         ]
         assert scores[dy + m, dx + m] == pytest.approx(np.mean(per_patch), abs=1e-9)
@@ -143,7 +151,7 @@ def test_patches_lie_on_foreground_and_inside_the_margin():
     corners = drift.sample_patch_corners(image, patch_size=20, n_patches=50, margin=5, seed=0)
     assert corners.min() >= 5 and corners.max() <= 120 - 5 - 20
     # each patch overlaps the bright square (no_background_patches keeps patches near signal)
-    assert all(image[r:r + 20, c:c + 20].max() == 1.0 for r, c in corners)
+    assert all(image[r : r + 20, c : c + 20].max() == 1.0 for r, c in corners)
 
 
 def test_shape_mismatch_raises_a_clear_error():
@@ -164,6 +172,7 @@ def test_image_too_small_for_the_ssim_search_raises():
 
 
 # --- apply_drift ------------------------------------------------------------------
+
 
 def test_apply_drift_crops_both_images_to_the_common_area():
     reference, moving = make_pair((2.3, -1.6))
@@ -196,6 +205,7 @@ def test_register_pair_returns_the_aligned_pair_and_the_shift():
 
 
 # --- correct_folders and the CLI ------------------------------------------------
+
 
 @pytest.fixture
 def pair_folders(tmp_path):
@@ -262,8 +272,9 @@ def test_correct_folders_names_the_file_whose_shift_hits_the_search_border(tmp_p
     write_image(tmp_path / "ref" / "far.tif", reference)
     write_image(tmp_path / "mov" / "far.tif", moving)
     with pytest.warns(drift.DriftRangeWarning, match="far.tif"):
-        drift.correct_folders(tmp_path / "ref", tmp_path / "mov", tmp_path / "out", method="ssim", max_shift=3,
-                              progress=False)
+        drift.correct_folders(
+            tmp_path / "ref", tmp_path / "mov", tmp_path / "out", method="ssim", max_shift=3, progress=False
+        )
 
 
 def test_read_shifts_returns_what_correct_folders_wrote(pair_folders, tmp_path):
@@ -275,9 +286,10 @@ def test_read_shifts_returns_what_correct_folders_wrote(pair_folders, tmp_path):
 
 # --- simulated cells --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("structure", ["actin", "pxn"])
 def test_both_methods_agree_with_the_simulated_drift(structure):
-    from l2l_helpers.simulate import simulate_cell
+    from l2l_helpers.data.simulate import simulate_cell
 
     cell = simulate_cell(structure, size=256, seed=0)
     true = np.asarray(cell["drift"])
@@ -289,6 +301,7 @@ def test_both_methods_agree_with_the_simulated_drift(structure):
 
 # --- helpers of the lesson ------------------------------------------------------
 
+
 def test_a_larger_residual_misalignment_blurs_the_learnable_target_more():
     clean, _ = make_pair((0, 0), noise=0.0)
     sims = [_corr(clean, drift.misalignment_blur(clean, r, seed=0)) for r in (0.0, 0.5, 1.0, 2.0)]
@@ -298,8 +311,7 @@ def test_a_larger_residual_misalignment_blurs_the_learnable_target_more():
 
 def test_evaluate_methods_reports_error_and_time_per_pair():
     pairs = [make_pair(s, seed=k) for k, s in enumerate([(1.0, -2.0), (-0.5, 1.5)])]
-    res = drift.evaluate_methods([p[0] for p in pairs], [p[1] for p in pairs], [(1.0, -2.0), (-0.5, 1.5)],
-                                 n_patches=20)
+    res = drift.evaluate_methods([p[0] for p in pairs], [p[1] for p in pairs], [(1.0, -2.0), (-0.5, 1.5)], n_patches=20)
     assert set(res) == {"phase", "ssim"}
     assert res["phase"]["error"].shape == (2,) and (res["phase"]["error"] < 0.1).all()
     assert (res["ssim"]["seconds"] > 0).all()

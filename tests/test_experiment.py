@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from l2l_helpers.experiment import Experiment, load_experiment_data, run_experiment
+from l2l_helpers.experiments.experiment import Experiment, load_experiment_data, run_experiment
 
 SIM = {"simulate": {"structure": "actin", "n": 5, "size": 128}}
 TINY = dict(profile="quick", overrides={"epochs": 2, "steps_per_epoch": 3, "n_patches_per_image": 8})
@@ -63,20 +63,27 @@ def test_image_index_beyond_the_data_is_named():
 
 
 def test_n2n_targets_are_registered_second_realisations():
-    d = load_experiment_data(Experiment(data={"simulate": {"structure": "actin", "n": 2, "size": 96}},
-                                        method="n2n", test_images=[1]))
-    from l2l_helpers.drift import estimate_drift
+    d = load_experiment_data(
+        Experiment(data={"simulate": {"structure": "actin", "n": 2, "size": 96}}, method="n2n", test_images=[1])
+    )
+    from l2l_helpers.pairs.drift import estimate_drift
 
     assert all(x.shape == y.shape for x, y in zip(d["train_input"], d["target"]))
     assert max(abs(s) for s in estimate_drift(d["train_input"][0], d["target"][0])) < 0.2
 
 
 def test_folders_are_loaded_by_file_name(tmp_path):
-    from l2l_helpers.simulate import simulate_dataset, write_dataset
+    from l2l_helpers.data.simulate import simulate_dataset, write_dataset
 
     out = write_dataset(simulate_dataset("tubulin", n=3, size=64, seed=1), tmp_path / "tub")
-    exp = Experiment(data={"input_dir": str(out / "input"), "target_dir": str(out / "benchmark"),
-                           "ground_truth_dir": str(out / "ground_truth")}, test_images=[2])
+    exp = Experiment(
+        data={
+            "input_dir": str(out / "input"),
+            "target_dir": str(out / "benchmark"),
+            "ground_truth_dir": str(out / "ground_truth"),
+        },
+        test_images=[2],
+    )
     d = load_experiment_data(exp)
     assert d["names"] == ["cell_000.tif", "cell_001.tif", "cell_002.tif"] and len(d["ground_truth"]) == 3
 

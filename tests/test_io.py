@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.io: reading, checking, pairing and writing images."""
+"""Specification of l2l_helpers.data.io: reading, checking, pairing and writing images."""
 
 import json
 import re
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tifffile
 
-from l2l_helpers import datasets, io
+from l2l_helpers.data import datasets, io
 
 REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 
@@ -30,8 +30,7 @@ def _pair_folders(root, names=("a.tif", "b.tif"), shape=(16, 16)):
 def _snapshot(*folders):
     """Every path below the folders with its size and mtime."""
     return {
-        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for folder in folders for p in sorted(Path(folder).rglob("*"))
+        (str(p), p.stat().st_size, p.stat().st_mtime_ns) for folder in folders for p in sorted(Path(folder).rglob("*"))
     }
 
 
@@ -362,7 +361,10 @@ def test_overwrite_removes_only_what_the_previous_run_wrote(tmp_path):
     _run(out, ["images/a.tif", "images/b.tif", "images/c.tif", "meta.json"])
     _run(out, ["images/a.tif", "meta.json"])
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()) == [
-        "images/a.tif", io.MANIFEST, "meta.json"]
+        "images/a.tif",
+        io.MANIFEST,
+        "meta.json",
+    ]
     assert _manifest(out)["files"] == ["images/a.tif", "meta.json"]
 
 
@@ -444,8 +446,7 @@ def test_paths_leaving_the_folder_in_a_manifest_are_never_followed(tmp_path):
     out.mkdir()
     victim = tmp_path / "victim.txt"
     victim.write_text("keep")
-    (out / io.MANIFEST).write_text(json.dumps(
-        {"command": "demo", "files": ["../victim.txt", str(victim)], "info": {}}))
+    (out / io.MANIFEST).write_text(json.dumps({"command": "demo", "files": ["../victim.txt", str(victim)], "info": {}}))
     _run(out, ["images/a.tif"])
     assert victim.read_text() == "keep"
 
@@ -473,7 +474,6 @@ def test_an_input_inside_an_owned_sub_folder_stops_the_run(tmp_path):
     assert (out / "images" / "a.tif").is_file()
 
 
-
 def test_record_new_files_records_what_another_library_wrote_but_not_foreign_files(tmp_path):
     out = tmp_path / "model"
     out.mkdir()
@@ -495,6 +495,7 @@ def test_files_recorded_by_record_new_files_are_removed_by_the_next_overwrite_ru
     io.open_output(out, "demo", overwrite=True, owned=["."]).close()
     assert not (out / "weights_epoch_7.h5").exists()
 
+
 # --------------------------------------------------------------------- real data
 
 needs_realdata = pytest.mark.skipif(
@@ -514,8 +515,9 @@ def test_real_three_channel_image_read_as_2d_names_its_shape():
 @needs_realdata
 def test_real_channels_split_into_pair_folders_load_as_pairs(tmp_path):
     before = _snapshot(REALDATA)
-    pairs = datasets.pairs_from_channels(REALDATA / "hela-cells.tif", tmp_path / "hela",
-                                         input_channel=1, target_channel=0)
+    pairs = datasets.pairs_from_channels(
+        REALDATA / "hela-cells.tif", tmp_path / "hela", input_channel=1, target_channel=0
+    )
     names, (inputs, targets) = io.load_pairs(pairs.input_dir, pairs.target_dir)
     raw = tifffile.imread(REALDATA / "hela-cells.tif")
     assert names == ["hela-cells.tif"]

@@ -1,4 +1,4 @@
-"""Specifications of l2l_helpers.losses."""
+"""Specifications of l2l_helpers.training.losses."""
 
 import warnings
 
@@ -7,8 +7,13 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from l2l_helpers.losses import (  # noqa: E402
-    LOSSES, MS_WEIGHTS, get_loss, loss_settings, min_patch_size, ms_ssim,
+from l2l_helpers.training.losses import (  # noqa: E402
+    LOSSES,
+    MS_WEIGHTS,
+    get_loss,
+    loss_settings,
+    min_patch_size,
+    ms_ssim,
 )
 
 SSIM_LOSSES = ("ssim", "ms3", "ms5")
@@ -132,7 +137,7 @@ def test_multichannel_loss_is_mean_of_per_channel_losses(name):
     x = fibres(batch=2, channels=2)
     y = x + 0.2 * np.random.default_rng(6).standard_normal(x.shape).astype(np.float32)
     loss = get_loss(name, 64)
-    per_channel = [float(loss(x[..., c:c + 1], y[..., c:c + 1])) for c in range(2)]
+    per_channel = [float(loss(x[..., c : c + 1], y[..., c : c + 1])) for c in range(2)]
     assert float(loss(x, y)) == pytest.approx(np.mean(per_channel), rel=1e-4)
 
 
@@ -152,7 +157,7 @@ def test_ms3_and_ssim_keep_filter_size_11_for_64px_patches():
 
 
 def test_reduced_filter_size_warns_and_names_the_new_size(monkeypatch):
-    import l2l_helpers.losses as losses
+    import l2l_helpers.training.losses as losses
 
     monkeypatch.setattr(losses, "_NOTED", set())  # not yet noted in this process
     with warnings.catch_warnings(record=True) as caught:
@@ -200,7 +205,9 @@ def test_tiny_keras_model_takes_a_training_step_without_nan(name):
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((64, 64, 1))
-    outputs = keras.layers.Conv2D(1, 3, padding="same")(keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs))
+    outputs = keras.layers.Conv2D(1, 3, padding="same")(
+        keras.layers.Conv2D(4, 3, padding="same", activation="relu")(inputs)
+    )
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss=get_loss(name, 64))
     x = fibres(size=64, batch=2)
@@ -222,7 +229,7 @@ def test_ms_gradient_still_points_somewhere_when_ms_ssim_is_clipped_to_zero(name
 
 
 def test_reduced_filter_size_is_noted_once_per_process(monkeypatch):
-    import l2l_helpers.losses as losses
+    import l2l_helpers.training.losses as losses
 
     monkeypatch.setattr(losses, "_NOTED", set())
     with warnings.catch_warnings(record=True) as caught:

@@ -1,11 +1,11 @@
-"""Peak memory of a process tree (l2l_helpers.memory)."""
+"""Peak memory of a process tree (l2l_helpers.course.memory)."""
 
 import subprocess
 import sys
 
 import pytest
 
-from l2l_helpers.memory import PeakMemory, _tree_sums, tree_memory
+from l2l_helpers.course.memory import PeakMemory, _tree_sums, tree_memory
 
 CHILD = "import numpy as np, time; block = np.ones(200 * 2**20, dtype=np.uint8); time.sleep(1.5)"
 #: A child that maps numpy's shared libraries and says when it has.
@@ -63,7 +63,7 @@ def test_peak_memory_counts_a_child_process_that_has_already_ended():
 def test_peak_memory_reads_the_costly_pss_at_most_every_pss_interval(monkeypatch):
     import time
 
-    import l2l_helpers.memory as memory
+    import l2l_helpers.course.memory as memory
 
     pss_reads = []
 

@@ -1,4 +1,4 @@
-"""Specifications of l2l_helpers.metrics and the ``l2l evaluate`` command."""
+"""Specifications of l2l_helpers.scoring.metrics and the ``l2l evaluate`` command."""
 
 import json
 import math
@@ -8,9 +8,15 @@ import pytest
 import tifffile
 
 from l2l_helpers.cli import main
-from l2l_helpers.io import ImageError
-from l2l_helpers.metrics import (
-    METRICS, evaluate_folders, evaluate_images, evaluate_pair, format_table, normalize_to_target, save_json,
+from l2l_helpers.data.io import ImageError
+from l2l_helpers.scoring.metrics import (
+    METRICS,
+    evaluate_folders,
+    evaluate_images,
+    evaluate_pair,
+    format_table,
+    normalize_to_target,
+    save_json,
     score_restorations,
 )
 
@@ -198,6 +204,7 @@ def test_format_table_has_one_row_per_method_in_table_1_order():
 
 def test_metric_bar_chart_has_one_panel_per_metric():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.metrics import plot_metric_bars
 
@@ -209,6 +216,7 @@ def test_metric_bar_chart_has_one_panel_per_metric():
 
 def test_metric_bars_start_at_zero_so_differences_are_not_exaggerated():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.metrics import plot_metric_bars
 
@@ -219,6 +227,7 @@ def test_metric_bars_start_at_zero_so_differences_are_not_exaggerated():
 
 def test_difference_map_colour_bar_label_is_wrapped_to_stay_on_the_figure():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.metrics import plot_difference_maps
 
@@ -229,11 +238,14 @@ def test_difference_map_colour_bar_label_is_wrapped_to_stay_on_the_figure():
 
 def test_metric_table_figure_marks_the_best_value_per_column_in_bold():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.metrics import plot_metric_table
 
-    res = {"worse": {"psnr": 20, "nrmse": 0.4, "ssim": 0.5, "ms3": 0.6, "ms5": 0.7},
-           "better": {"psnr": 25, "nrmse": 0.2, "ssim": 0.8, "ms3": 0.9, "ms5": 0.95}}
+    res = {
+        "worse": {"psnr": 20, "nrmse": 0.4, "ssim": 0.5, "ms3": 0.6, "ms5": 0.7},
+        "better": {"psnr": 25, "nrmse": 0.2, "ssim": 0.8, "ms3": 0.9, "ms5": 0.95},
+    }
     table = plot_metric_table(res).axes[0].tables[0]
     bold = {(r, c) for (r, c), cell in table.get_celld().items() if cell.get_text().get_fontweight() == "bold"}
     assert bold == {(2, c) for c in range(len(METRICS))}
@@ -251,21 +263,22 @@ def test_line_across_structure_is_perpendicular_to_a_diagonal_fibre():
 
 
 def test_peak_width_of_a_gaussian_is_its_fwhm():
-    from l2l_helpers.metrics import peak_width
+    from l2l_helpers.scoring.metrics import peak_width
 
     x = np.arange(61.0)
     for sigma in (1.5, 4.0):
-        assert peak_width(5 + np.exp(-(x - 30) ** 2 / (2 * sigma ** 2))) == pytest.approx(2.3548 * sigma, rel=0.02)
+        assert peak_width(5 + np.exp(-((x - 30) ** 2) / (2 * sigma**2))) == pytest.approx(2.3548 * sigma, rel=0.02)
 
 
 def test_peak_width_is_nan_for_a_flat_profile():
-    from l2l_helpers.metrics import peak_width
+    from l2l_helpers.scoring.metrics import peak_width
 
     assert math.isnan(peak_width(np.ones(20)))
 
 
 def test_difference_maps_share_one_colour_scale():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.metrics import plot_difference_maps
 

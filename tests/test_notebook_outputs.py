@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 import l2l_helpers
-from l2l_helpers.course import execute_notebook
+from l2l_helpers.course.runner import execute_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -57,7 +57,7 @@ def test_sanitize_rules_each_come_with_a_reason():
     for k in rules:
         assert lines[k + 1].startswith("replace: "), lines[k]
         assert lines[k - 1].startswith("#"), f"rule without a comment: {lines[k]}"
-        re.compile(lines[k][len("regex: "):])
+        re.compile(lines[k][len("regex: ") :])
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def perturbed_copy(tmp_path, monkeypatch):
     shutil.copytree(Path(l2l_helpers.__file__).parent, package, ignore=shutil.ignore_patterns("__pycache__"))
     nb = nbformat.read(ROOT / "notebooks" / "00_the_data.ipynb", as_version=4)
     last = next(i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "cytosolic_background(" in c.source)
-    nb.cells = nb.cells[:last + 1]
+    nb.cells = nb.cells[: last + 1]
     folder = tmp_path / "notebooks"
     folder.mkdir()
     path = folder / "00_the_data.ipynb"
@@ -94,9 +94,26 @@ def test_a_perturbed_simulator_fails_the_cell_that_shows_it(perturbed_copy, tmp_
     checked = _checked(nb)
     ratio_cell = next(k for k, c in checked if "cytosolic_background(" in c.source)
     env = dict(os.environ, L2L_PROFILE="quick", L2L_RESULTS_DIR=str(tmp_path / "results_ci"), MPLBACKEND=INLINE)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "--nbval-lax",
-                          "--nbval-current-env", "--nbval-sanitize-with", str(SANITIZE), perturbed_copy.name],
-                         cwd=perturbed_copy.parent, env=env, capture_output=True, text=True, timeout=600)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-current-env",
+            "--nbval-sanitize-with",
+            str(SANITIZE),
+            perturbed_copy.name,
+        ],
+        cwd=perturbed_copy.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = run.stdout
     assert run.returncode == 1, out[-3000:]
     assert re.search(rf"::Cell {ratio_cell} FAILED", out), out[-3000:]
@@ -118,14 +135,17 @@ def _output_texts(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs_hold_no_absolute_temporary_or_home_paths(path):
-    found = [m.group(0) for _, text in _output_texts(path)
-             for m in re.finditer(r"(?<![\w.])/(?:tmp|home|root|Users|work|private/var)/\S*", text)]
+    found = [
+        m.group(0)
+        for _, text in _output_texts(path)
+        for m in re.finditer(r"(?<![\w.])/(?:tmp|home|root|Users|work|private/var)/\S*", text)
+    ]
     assert not found, f"{path.name}: absolute paths in outputs, e.g. {found[:3]}; regenerate with l2l course"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_outputs_hold_no_tensorflow_start_up_notices(path):
-    from l2l_helpers._quiet_tf import is_notice
+    from l2l_helpers.course._quiet_tf import is_notice
 
     noise = [ln for _, text in _output_texts(path) for ln in text.splitlines() if is_notice(ln)]
     assert not noise, f"{path.name}: {noise[:2]}"
@@ -133,23 +153,34 @@ def test_committed_outputs_hold_no_tensorflow_start_up_notices(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_progress_bars_are_finished_text(path):
-    stalled = [text for _, text in _output_texts(path) for m in re.finditer(r"(\d+)/(\d+) \[", text)
-               if m.group(1) != m.group(2)]
+    stalled = [
+        text
+        for _, text in _output_texts(path)
+        for m in re.finditer(r"(\d+)/(\d+) \[", text)
+        if m.group(1) != m.group(2)
+    ]
     assert not stalled, f"{path.name}: unfinished progress bar {stalled[0][:80]!r}"
 
 
 def _code_lines(path):
     """(cell number, line) of every code line outside the Colab set-up cell."""
     nb = nbformat.read(path, as_version=4)
-    return [(k, line) for k, c in enumerate(nb.cells) if c.cell_type == "code"
-            and "l2l-colab-setup" not in c.metadata.get("tags", []) for line in c.source.splitlines()]
+    return [
+        (k, line)
+        for k, c in enumerate(nb.cells)
+        if c.cell_type == "code" and "l2l-colab-setup" not in c.metadata.get("tags", [])
+        for line in c.source.splitlines()
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebooks_call_the_command_line_one_way(path):
     # `!l2l ...` as a learner types it in a terminal; never subprocess or the cli module from Python
-    odd = [f"cell {k}: {line.strip()}" for k, line in _code_lines(path)
-           if "subprocess" in line or "l2l_helpers.cli" in line]
+    odd = [
+        f"cell {k}: {line.strip()}"
+        for k, line in _code_lines(path)
+        if "subprocess" in line or "l2l_helpers.cli" in line
+    ]
     assert not odd, f"{path.name} calls the CLI another way: {odd}"
 
 
@@ -157,6 +188,10 @@ def test_notebooks_call_the_command_line_one_way(path):
 def test_every_command_line_call_is_checked_for_failure(path):
     # IPython does not stop at a failing `!command`; the next line must check its exit code
     lines = _code_lines(path)
-    unchecked = [f"cell {k}: {line.strip()}" for i, (k, line) in enumerate(lines) if line.lstrip().startswith("!l2l")
-                 and not (i + 1 < len(lines) and lines[i + 1][0] == k and "_exit_code == 0" in lines[i + 1][1])]
+    unchecked = [
+        f"cell {k}: {line.strip()}"
+        for i, (k, line) in enumerate(lines)
+        if line.lstrip().startswith("!l2l")
+        and not (i + 1 < len(lines) and lines[i + 1][0] == k and "_exit_code == 0" in lines[i + 1][1])
+    ]
     assert not unchecked, f"{path.name}: no `assert _exit_code == 0` after {unchecked}"

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 import tifffile
 
-from l2l_helpers import datasets, io
 from l2l_helpers.cli import main
-from l2l_helpers.drift import correct_folders
-from l2l_helpers.simulate import IMAGE_KEYS, simulate_dataset, write_dataset
+from l2l_helpers.data import datasets, io
+from l2l_helpers.data.simulate import IMAGE_KEYS, simulate_dataset, write_dataset
+from l2l_helpers.pairs.drift import correct_folders
 
 NOTEBOOK_02 = Path(__file__).resolve().parents[1] / "notebooks" / "02_drift_correction.ipynb"
 SIZE = "48"
@@ -206,10 +206,37 @@ def _token_tree(root, n):
 
 def test_pairs_rerun_on_fewer_files_with_overwrite_keeps_only_the_new_pairs(tmp_path):
     out = tmp_path / "pairs"
-    assert main(["data", "pairs", str(_token_tree(tmp_path / "a", 4)), str(out),
-                 "--input-token", "AC15", "--target-token", "phalloidin"]) == 0
-    assert main(["data", "pairs", str(_token_tree(tmp_path / "b", 2)), str(out), "--overwrite",
-                 "--input-token", "AC15", "--target-token", "phalloidin"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "pairs",
+                str(_token_tree(tmp_path / "a", 4)),
+                str(out),
+                "--input-token",
+                "AC15",
+                "--target-token",
+                "phalloidin",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "data",
+                "pairs",
+                str(_token_tree(tmp_path / "b", 2)),
+                str(out),
+                "--overwrite",
+                "--input-token",
+                "AC15",
+                "--target-token",
+                "phalloidin",
+            ]
+        )
+        == 0
+    )
     assert _names(out / "input") == _names(out / "target") == ["cell0.tif", "cell1.tif"]
     with open(out / "sources.csv", newline="") as fh:
         assert [row["name"] for row in csv.DictReader(fh)] == ["cell0.tif", "cell1.tif"]
@@ -242,7 +269,7 @@ def test_pairs_by_token_keeps_a_foreign_file_beside_its_outputs(tmp_path):
 
 @pytest.mark.slow
 def test_notebook_02_runs_in_the_workshop_then_the_quick_profile_into_one_results_root(tmp_path, monkeypatch):
-    from l2l_helpers.course import execute_notebook
+    from l2l_helpers.course.runner import execute_notebook
 
     monkeypatch.setenv("MPLBACKEND", "Agg")
     for profile in ("workshop", "quick"):

@@ -27,7 +27,7 @@ def test_every_submodule_is_an_attribute_of_the_package(name):
 
 
 def test_background_is_an_attribute_of_the_package():
-    assert l2l_helpers.background.__name__ == "l2l_helpers.background"
+    assert l2l_helpers.scoring.background.__name__ == "l2l_helpers.scoring.background"
 
 
 def test_dir_lists_the_submodules():
@@ -36,7 +36,7 @@ def test_dir_lists_the_submodules():
 
 def test_unknown_attribute_raises_attribute_error():
     with pytest.raises(AttributeError, match="no_such_module"):
-        l2l_helpers.no_such_module
+        _ = l2l_helpers.no_such_module
 
 
 def test_importing_the_package_does_not_import_tensorflow():

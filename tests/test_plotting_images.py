@@ -43,6 +43,7 @@ def test_line_profile_needs_one_label_per_image():
 
 def test_image_figures_say_under_the_panels_how_each_image_is_scaled():
     import matplotlib
+
     matplotlib.use("Agg")
     from l2l_helpers.plotting.images import show_images
     from l2l_helpers.plotting.training import plot_restorations

@@ -1,4 +1,5 @@
 """Specification of l2l_helpers.plotting.validation: lesson 09's bar charts."""
+
 import matplotlib
 
 matplotlib.use("Agg")

@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.prepare (training patches; no TensorFlow)."""
+"""Specification of l2l_helpers.training.prepare (training patches; no TensorFlow)."""
 
 import subprocess
 import sys
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from l2l_helpers.io import ImageError
-from l2l_helpers.prepare import (
+from l2l_helpers.data.io import ImageError
+from l2l_helpers.training.prepare import (
     INPUT_NORMALIZATIONS,
     ZOOM_FACTORS,
     TrainingData,
@@ -28,9 +28,11 @@ def _images(n=3, size=96, seed=0):
 
 
 def test_prepare_does_not_import_tensorflow():
-    code = ("import sys, numpy as np; from l2l_helpers.prepare import make_training_data; "
-            "make_training_data([np.random.rand(64, 64)] * 2, [np.random.rand(64, 64)] * 2, patch_size=32, "
-            "n_patches_per_image=4); print('tensorflow' in sys.modules)")
+    code = (
+        "import sys, numpy as np; from l2l_helpers.training.prepare import make_training_data; "
+        "make_training_data([np.random.rand(64, 64)] * 2, [np.random.rand(64, 64)] * 2, patch_size=32, "
+        "n_patches_per_image=4); print('tensorflow' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -98,8 +100,9 @@ def test_patch_sampling_leaves_the_global_numpy_generator_alone():
 
 
 def test_validation_split_is_a_fraction_of_the_images():
-    X, Y, Xv, Yv = make_training_data(_images(10), _images(10, seed=1), patch_size=32, n_patches_per_image=4,
-                                      validation_split=0.2)
+    X, Y, Xv, Yv = make_training_data(
+        _images(10), _images(10, seed=1), patch_size=32, n_patches_per_image=4, validation_split=0.2
+    )
     assert len(X) == 32 and len(Xv) == 8
     assert X.shape[1:] == (32, 32, 1) and Y.shape == X.shape and Yv.shape == Xv.shape
 
@@ -110,8 +113,9 @@ def test_at_least_one_image_is_held_out_for_validation():
 
 
 def test_no_image_has_patches_on_both_sides():
-    data = make_training_data(_images(4), _images(4, seed=1), patch_size=32, n_patches_per_image=8,
-                              validation_split=0.5)
+    data = make_training_data(
+        _images(4), _images(4, seed=1), patch_size=32, n_patches_per_image=8, validation_split=0.5
+    )
     assert set(data.image_index.tolist()).isdisjoint(data.val_image_index.tolist())
     assert sorted(set(data.val_image_index.tolist())) == data.validation_images
 
@@ -128,8 +132,9 @@ def test_training_data_unpacks_as_four_arrays():
 
 
 def test_images_are_named_by_their_names_when_given():
-    data = make_training_data(_images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4,
-                              names=["a.tif", "b.tif", "c.tif"])
+    data = make_training_data(
+        _images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4, names=["a.tif", "b.tif", "c.tif"]
+    )
     assert sorted(data.train_images + data.validation_images) == ["a.tif", "b.tif", "c.tif"]
     assert data.split == {"train_images": data.train_images, "validation_images": data.validation_images}
 
@@ -144,8 +149,14 @@ def test_validation_images_can_be_chosen_by_name_or_index():
 
 def test_unknown_validation_image_is_named_in_the_error():
     with pytest.raises(ValueError, match="'d'"):
-        make_training_data(_images(3), _images(3, seed=1), patch_size=32, n_patches_per_image=4,
-                           names=["a", "b", "c"], validation_images=["d"])
+        make_training_data(
+            _images(3),
+            _images(3, seed=1),
+            patch_size=32,
+            n_patches_per_image=4,
+            names=["a", "b", "c"],
+            validation_images=["d"],
+        )
 
 
 def test_a_recorded_split_reproduces_the_same_patches():
@@ -158,12 +169,13 @@ def test_a_recorded_split_reproduces_the_same_patches():
 
 def test_each_patch_knows_its_image_and_augmented_copy():
     inputs = _images(2)
-    data = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0,
-                              augment=True, seed=0)
+    data = make_training_data(
+        inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0, augment=True, seed=0
+    )
     raw = [normalize(x) for x in inputs]
 
     def is_crop(img, p):
-        return any(np.array_equal(img[r:r + 32, c:c + 32], p) for r in range(65) for c in range(65))
+        return any(np.array_equal(img[r : r + 32, c : c + 32], p) for r in range(65) for c in range(65))
 
     assert len(data.copy_index) == len(data[0]) == 16
     for p, i, j in zip(data[0][..., 0], data.image_index, data.copy_index):
@@ -174,17 +186,19 @@ def test_half_of_the_patches_come_from_augmented_images():
     # a patch from the raw pair is an exact crop of the normalised image; a
     # patch from a zoomed (interpolated) copy is not
     inputs = _images(1)
-    X_aug, *_ = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0,
-                                   augment=True, seed=0)
-    X_raw, *_ = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0,
-                                   augment=False, seed=0)
+    X_aug, *_ = make_training_data(
+        inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0, augment=True, seed=0
+    )
+    X_raw, *_ = make_training_data(
+        inputs, inputs, patch_size=32, n_patches_per_image=8, validation_split=0, augment=False, seed=0
+    )
     assert len(X_aug) == len(X_raw) == 8
     raw_norm = normalize(inputs[0])
 
     def from_raw(p):  # is this patch a crop of the raw normalised image?
         for r in range(96 - 32 + 1):
             for c in range(96 - 32 + 1):
-                if np.array_equal(raw_norm[r:r + 32, c:c + 32], p):
+                if np.array_equal(raw_norm[r : r + 32, c : c + 32], p):
                     return True
         return False
 
@@ -206,8 +220,13 @@ def test_target_without_foreground_warns_with_its_name_and_does_not_crash():
     empty = np.zeros((96, 96), np.float32)
     empty[0, 0] = 1.0  # a single corner pixel: nothing for the patch filter
     with pytest.warns(UserWarning, match="cell_empty.tif"):
-        X, Y, Xv, Yv = make_training_data(inputs, [_images(1)[0], empty], patch_size=32,
-                                          n_patches_per_image=8, names=["cell_ok.tif", "cell_empty.tif"])
+        X, Y, Xv, Yv = make_training_data(
+            inputs,
+            [_images(1)[0], empty],
+            patch_size=32,
+            n_patches_per_image=8,
+            names=["cell_ok.tif", "cell_empty.tif"],
+        )
     assert len(X) + len(Xv) == 16
 
 
@@ -218,16 +237,14 @@ def test_images_without_foreground_are_named_in_one_warning_per_call():
     empty[0, 0] = 1.0  # a single corner pixel: nothing for the patch filter
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        make_training_data(_images(2), [empty, empty], patch_size=32, n_patches_per_image=8,
-                           names=["a.tif", "b.tif"])
+        make_training_data(_images(2), [empty, empty], patch_size=32, n_patches_per_image=8, names=["a.tif", "b.tif"])
     messages = [str(w.message) for w in caught if "foreground" in str(w.message)]
     assert len(messages) == 1 and "2 of 2 images" in messages[0] and "a.tif, b.tif" in messages[0]
 
 
 def test_image_smaller_than_a_patch_is_named_in_the_error():
     with pytest.raises(ImageError, match="tiny.tif.*smaller than a patch"):
-        make_training_data([np.random.rand(20, 20)], [np.random.rand(20, 20)], patch_size=32,
-                           names=["tiny.tif"])
+        make_training_data([np.random.rand(20, 20)], [np.random.rand(20, 20)], patch_size=32, names=["tiny.tif"])
 
 
 def test_input_and_target_of_different_shapes_are_named_in_the_error():
@@ -237,24 +254,23 @@ def test_input_and_target_of_different_shapes_are_named_in_the_error():
 
 def test_three_dimensional_image_is_refused():
     with pytest.raises(ImageError, match="stack.tif.*2-D"):
-        make_training_data([np.random.rand(4, 64, 64)], [np.random.rand(4, 64, 64)], patch_size=32,
-                           names=["stack.tif"])
+        make_training_data([np.random.rand(4, 64, 64)], [np.random.rand(4, 64, 64)], patch_size=32, names=["stack.tif"])
 
 
 def test_zoom_factors_too_small_for_a_patch_are_skipped():
     inputs = _images(1, size=40)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        X, Y, Xv, Yv = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8,
-                                          zoom_factors=ZOOM_FACTORS, validation_split=0)  # 0.5, 0.75: < 32 px
+        X, Y, Xv, Yv = make_training_data(
+            inputs, inputs, patch_size=32, n_patches_per_image=8, zoom_factors=ZOOM_FACTORS, validation_split=0
+        )  # 0.5, 0.75: < 32 px
     assert len(X) == 8
 
 
 def test_poisson_noise_is_added_to_the_targets_only():
     inputs = _images(2)
     X0, Y0, _, _ = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, seed=0)
-    X1, Y1, _, _ = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, seed=0,
-                                      poisson=20)
+    X1, Y1, _, _ = make_training_data(inputs, inputs, patch_size=32, n_patches_per_image=8, seed=0, poisson=20)
     assert np.allclose(X0, Y0, atol=1e-5)
     assert not np.allclose(X1, Y1, atol=1e-2)
 
@@ -266,6 +282,7 @@ def test_poisson_noise_keeps_the_mean():
 
 
 # --- input normalisation -------------------------------------------------------------------------
+
 
 def test_standardize_gives_zero_mean_and_unit_variance():
     img = 3.0 + 5.0 * np.random.default_rng(0).random((50, 60))
@@ -307,7 +324,8 @@ def test_mean_std_standardises_the_inputs_and_leaves_the_targets_and_patch_posit
 def test_training_data_keeps_its_input_normalization_when_pickled():
     import pickle
 
-    data = make_training_data(_images(2), _images(2), patch_size=32, n_patches_per_image=4,
-                              input_normalization="mean_std")
+    data = make_training_data(
+        _images(2), _images(2), patch_size=32, n_patches_per_image=4, input_normalization="mean_std"
+    )
     again = pickle.loads(pickle.dumps(data))
     assert isinstance(again, TrainingData) and again.input_normalization == "mean_std"

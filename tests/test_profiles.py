@@ -2,7 +2,7 @@
 
 import pytest
 
-from l2l_helpers.profiles import PROFILES, current_profile, profile_settings, results_dir
+from l2l_helpers.training.profiles import PROFILES, current_profile, profile_settings, results_dir
 
 
 def test_profiles_are_quick_workshop_paper_in_this_order():
@@ -55,7 +55,7 @@ def test_the_paper_profile_scales_inputs_to_percentiles_as_the_paper_did():
 
 
 def test_every_input_normalization_of_the_profiles_is_one_make_training_data_knows():
-    from l2l_helpers.prepare import INPUT_NORMALIZATIONS
+    from l2l_helpers.training.prepare import INPUT_NORMALIZATIONS
 
     assert {p["input_normalization"] for p in PROFILES.values()} <= set(INPUT_NORMALIZATIONS)
 

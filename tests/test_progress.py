@@ -4,7 +4,7 @@ import io
 
 from tqdm import tqdm as text_tqdm
 
-from l2l_helpers.progress import progress, text_mode
+from l2l_helpers.course.progress import progress, text_mode
 
 
 def test_text_mode_follows_the_environment(monkeypatch):

@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 
-from l2l_helpers._quiet_tf import filtered_stderr, is_notice
+from l2l_helpers.course._quiet_tf import filtered_stderr, is_notice
 
 NOTICES = [
     "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
@@ -23,11 +23,17 @@ NOTICES = [
     "E0000 00:00:1795558659.164967   30943 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: "
     "Failed call to cuInit: UNKNOWN ERROR (303)",
 ]
-NOISE_MARKS = ("absl::InitializeLog", "oneDNN custom operations", "cudart_stub", "cpu_feature_guard",
-               "To enable the following instructions", "cuInit")
+NOISE_MARKS = (
+    "absl::InitializeLog",
+    "oneDNN custom operations",
+    "cudart_stub",
+    "cpu_feature_guard",
+    "To enable the following instructions",
+    "cuInit",
+)
 
 # A stand-in for TensorFlow: its import and first device listing print the notices and one real error.
-FAKE_TF = '''
+FAKE_TF = """
 import os
 for line in {notices!r}[:5]:
     os.write(2, (line + "\\n").encode())
@@ -38,7 +44,7 @@ class config:
     def list_physical_devices():
         os.write(2, ({notices!r}[5] + "\\n").encode())
         return ["CPU"]
-'''
+"""
 
 
 @pytest.mark.parametrize("line", NOTICES)
@@ -46,21 +52,29 @@ def test_known_start_up_notices_are_recognised(line):
     assert is_notice(line)
 
 
-@pytest.mark.parametrize("line", [
-    "E0000 00:00:1795558661.527095   30943 util.cc:131] some other failure",
-    "Traceback (most recent call last):",
-    "ValueError: To enable the following instructions is not a full notice",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "E0000 00:00:1795558661.527095   30943 util.cc:131] some other failure",
+        "Traceback (most recent call last):",
+        "ValueError: To enable the following instructions is not a full notice",
+    ],
+)
 def test_other_lines_are_not_notices(line):
     assert not is_notice(line)
 
 
 def _run(code, tmp_path, **env):
-    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
-                    **env)
+    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]), **env)
     full_env.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          env=full_env, cwd=tmp_path, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=tmp_path,
+        timeout=300,
+    )
 
 
 @pytest.fixture
@@ -71,15 +85,18 @@ def fake_tensorflow(tmp_path):
 
 
 def test_filtered_stderr_drops_notices_and_keeps_other_lines(tmp_path):
-    run = _run(f"""
+    run = _run(
+        f"""
         import os
-        from l2l_helpers._quiet_tf import filtered_stderr
+        from l2l_helpers.course._quiet_tf import filtered_stderr
         with filtered_stderr():
             for line in {NOTICES!r}:
                 os.write(2, (line + "\\n").encode())
             os.write(2, b"a real error\\n")
         os.write(2, b"after the block\\n")
-        """, tmp_path)
+        """,
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stderr == "a real error\nafter the block\n"
 
@@ -107,12 +124,15 @@ def test_tensorflow_imported_by_another_module_is_quiet_too(fake_tensorflow):
 
 
 def test_quiet_import_keeps_tensorflows_own_loader_and_removes_the_hook(fake_tensorflow):
-    run = _run("""
+    run = _run(
+        """
         import sys, l2l_helpers, tensorflow
-        from l2l_helpers._quiet_tf import _TensorFlowFinder, _QuietLoader
+        from l2l_helpers.course._quiet_tf import _TensorFlowFinder, _QuietLoader
         print(type(tensorflow.__loader__).__name__, type(tensorflow.__spec__.loader).__name__,
               any(isinstance(f, _TensorFlowFinder) for f in sys.meta_path))
-        """, fake_tensorflow)
+        """,
+        fake_tensorflow,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["SourceFileLoader", "SourceFileLoader", "False"]
 

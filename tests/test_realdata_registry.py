@@ -2,7 +2,7 @@
 
 A server on 127.0.0.1 (port chosen by the system, stopped after each test)
 serves the shared copies in ``../shared/realdata/``; ``L2L_DATA_BASE_URL``
-points pooch at it, so :func:`l2l_helpers.datasets.fetch` runs exactly as
+points pooch at it, so :func:`l2l_helpers.data.datasets.fetch` runs exactly as
 on Binder, with the hashes of the package registry. Skipped with a clear
 message when ``../shared/realdata`` is absent.
 """
@@ -16,14 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from l2l_helpers import datasets, separation
+from l2l_helpers.data import datasets
+from l2l_helpers.scoring import separation
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 PINNED = "https://github.com/haesleinhuepf/BioImageAnalysisNotebooks/raw/3766d2f6056aa0058241b80a66c234977e833762/data/"
 
-needs_realdata = pytest.mark.skipif(not (REALDATA / "SHA256SUMS").is_file(),
-                                    reason=f"real images not found: {REALDATA} (../shared/realdata beside the "
-                                           "checkout) is absent")
+needs_realdata = pytest.mark.skipif(
+    not (REALDATA / "SHA256SUMS").is_file(),
+    reason=f"real images not found: {REALDATA} (../shared/realdata beside the checkout) is absent",
+)
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

@@ -1,4 +1,7 @@
-"""Specification of l2l_helpers.restore, l2l_helpers.background and the l2l train / restore commands."""
+"""Specification of l2l_helpers.restoring.restore, l2l_helpers.scoring.background.
+
+And the ``l2l train`` / ``l2l restore`` commands.
+"""
 
 import json
 
@@ -7,11 +10,27 @@ import pytest
 import tifffile
 from scipy.ndimage import gaussian_filter
 
-from l2l_helpers.background import cytosolic_background, rms_map, structure_masks
 from l2l_helpers.cli import main
+from l2l_helpers.scoring.background import cytosolic_background, rms_map, structure_masks
 
-TINY_CLI = ["--profile", "quick", "--epochs", "1", "--steps", "2", "--batch-size", "4", "--patch-size", "32",
-            "--patches-per-image", "8", "--depth", "1", "--n-first", "8"]
+TINY_CLI = [
+    "--profile",
+    "quick",
+    "--epochs",
+    "1",
+    "--steps",
+    "2",
+    "--batch-size",
+    "4",
+    "--patch-size",
+    "32",
+    "--patches-per-image",
+    "8",
+    "--depth",
+    "1",
+    "--n-first",
+    "8",
+]
 
 
 def _write_folder(folder, images, names):
@@ -39,8 +58,21 @@ def dataset(tmp_path_factory):
 def single_model(dataset):
     root, _ = dataset
     model_dir = root / "models" / "single"
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(model_dir), *TINY_CLI]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(model_dir),
+                *TINY_CLI,
+            ]
+        )
+        == 0
+    )
     return model_dir
 
 
@@ -48,18 +80,36 @@ def single_model(dataset):
 def double_model(dataset):
     root, _ = dataset
     model_dir = root / "models" / "double"
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--target", str(root / "tubulin"), "--model-dir", str(model_dir), *TINY_CLI]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--target",
+                str(root / "tubulin"),
+                "--model-dir",
+                str(model_dir),
+                *TINY_CLI,
+            ]
+        )
+        == 0
+    )
     return model_dir
 
 
 # --- restore (slow: needs a trained model) ------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_restore_keeps_file_names(dataset, single_model, tmp_path):
     root, names = dataset
-    assert main(["restore", "--model-dir", str(single_model), str(root / "input"), str(tmp_path / "out"),
-                 "--no-progress"]) == 0
+    assert (
+        main(["restore", "--model-dir", str(single_model), str(root / "input"), str(tmp_path / "out"), "--no-progress"])
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names + ["l2l_manifest.json"])
     out = tifffile.imread(tmp_path / "out" / names[0])
     assert out.shape == (64, 64) and out.dtype == np.float32
@@ -68,8 +118,10 @@ def test_restore_keeps_file_names(dataset, single_model, tmp_path):
 @pytest.mark.slow
 def test_multi_target_model_writes_one_subfolder_per_target(dataset, double_model, tmp_path):
     root, names = dataset
-    assert main(["restore", "--model-dir", str(double_model), str(root / "input"), str(tmp_path / "out"),
-                 "--no-progress"]) == 0
+    assert (
+        main(["restore", "--model-dir", str(double_model), str(root / "input"), str(tmp_path / "out"), "--no-progress"])
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["actin", "l2l_manifest.json", "tubulin"]
     for sub in ("actin", "tubulin"):
         assert sorted(p.name for p in (tmp_path / "out" / sub).iterdir()) == names
@@ -77,8 +129,8 @@ def test_multi_target_model_writes_one_subfolder_per_target(dataset, double_mode
 
 @pytest.mark.slow
 def test_multi_target_restore_image_returns_channels_last(dataset, double_model):
-    from l2l_helpers.restore import restore_image
-    from l2l_helpers.train import load_model
+    from l2l_helpers.restoring.restore import restore_image
+    from l2l_helpers.training.train import load_model
 
     root, names = dataset
     img = tifffile.imread(root / "input" / names[0])
@@ -88,8 +140,8 @@ def test_multi_target_restore_image_returns_channels_last(dataset, double_model)
 
 @pytest.mark.slow
 def test_tiled_restoration_matches_the_whole_image(dataset, single_model):
-    from l2l_helpers.restore import restore_image
-    from l2l_helpers.train import load_model
+    from l2l_helpers.restoring.restore import restore_image
+    from l2l_helpers.training.train import load_model
 
     root, names = dataset
     model = load_model(single_model)
@@ -99,8 +151,8 @@ def test_tiled_restoration_matches_the_whole_image(dataset, single_model):
 
 @pytest.mark.slow
 def test_model_folder_without_restorer_record_loads_as_a_care_restorer(dataset, single_model):
-    from l2l_helpers.restore import restore_image
-    from l2l_helpers.restorers import RESTORER_JSON, CARERestorer, load_restorer
+    from l2l_helpers.restoring.restore import restore_image
+    from l2l_helpers.restoring.restorers import RESTORER_JSON, CARERestorer, load_restorer
 
     root, names = dataset
     assert not (single_model / RESTORER_JSON).exists()  # trained before restorers existed
@@ -112,7 +164,7 @@ def test_model_folder_without_restorer_record_loads_as_a_care_restorer(dataset, 
 
 @pytest.mark.slow
 def test_saved_care_restorer_loads_from_its_new_folder_and_restores_alike(dataset, single_model, tmp_path):
-    from l2l_helpers.restorers import RESTORER_JSON, load_restorer
+    from l2l_helpers.restoring.restorers import RESTORER_JSON, load_restorer
 
     root, names = dataset
     restorer = load_restorer(single_model)
@@ -123,7 +175,8 @@ def test_saved_care_restorer_loads_from_its_new_folder_and_restores_alike(datase
 
 
 def test_deprecated_score_restorations_returns_the_means_of_the_one_scoring_function(dataset):
-    from l2l_helpers import metrics, restore
+    from l2l_helpers.restoring import restore
+    from l2l_helpers.scoring import metrics
 
     root, names = dataset
     imgs = [tifffile.imread(root / "input" / n) for n in names]
@@ -154,7 +207,7 @@ def test_wrong_dimensionality_is_named_in_the_restore_error(single_model, tmp_pa
 
 @pytest.mark.slow
 def test_training_record_names_the_target_folders(double_model):
-    from l2l_helpers.train import read_training_info
+    from l2l_helpers.training.train import read_training_info
 
     info = read_training_info(double_model)
     assert info["target_names"] == ["actin", "tubulin"] and info["input_name"] == "input"
@@ -162,6 +215,7 @@ def test_training_record_names_the_target_folders(double_model):
 
 
 # --- command-line errors (fast: raised before TensorFlow is imported) --------------------------
+
 
 def test_restore_with_a_missing_model_folder_is_an_error(dataset, tmp_path, capsys):
     root, _ = dataset
@@ -179,8 +233,21 @@ def test_train_with_unpaired_folders_names_the_missing_file(dataset, tmp_path, c
     root, names = dataset
     partial = tmp_path / "partial"
     _write_folder(partial, [np.random.rand(64, 64)], names[:1])
-    assert main(["train", "--input", str(root / "input"), "--target", str(partial),
-                 "--model-dir", str(tmp_path / "m"), *TINY_CLI]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(partial),
+                "--model-dir",
+                str(tmp_path / "m"),
+                *TINY_CLI,
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "unpaired" in err and names[1] in err
 
@@ -189,8 +256,21 @@ def test_train_with_three_dimensional_images_is_an_error(tmp_path, capsys):
     names = ["a.tif", "b.tif"]
     _write_folder(tmp_path / "in", [np.random.rand(3, 64, 64) for _ in names], names)
     _write_folder(tmp_path / "tg", [np.random.rand(3, 64, 64) for _ in names], names)
-    assert main(["train", "--input", str(tmp_path / "in"), "--target", str(tmp_path / "tg"),
-                 "--model-dir", str(tmp_path / "m"), *TINY_CLI]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(tmp_path / "in"),
+                "--target",
+                str(tmp_path / "tg"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                *TINY_CLI,
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "a.tif" in err and "2-D" in err
 
@@ -199,16 +279,37 @@ def test_train_refuses_a_non_empty_model_folder(dataset, tmp_path, capsys):
     root, _ = dataset
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "notes.txt").write_text("x")
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(tmp_path / "m"), *TINY_CLI]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                *TINY_CLI,
+            ]
+        )
+        == 2
+    )
     assert "not empty" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_train_overwrite_replaces_an_earlier_model(dataset, tmp_path):
     root, _ = dataset
-    args = ["train", "--input", str(root / "input"), "--target", str(root / "actin"), "--model-dir",
-            str(tmp_path / "m"), *TINY_CLI]
+    args = [
+        "train",
+        "--input",
+        str(root / "input"),
+        "--target",
+        str(root / "actin"),
+        "--model-dir",
+        str(tmp_path / "m"),
+        *TINY_CLI,
+    ]
     assert main(args) == 0
     first = (tmp_path / "m" / "history.csv").stat().st_mtime_ns
     assert main([*args, "--overwrite"]) == 0
@@ -219,20 +320,50 @@ def test_train_overwrite_still_refuses_a_folder_of_other_files(dataset, tmp_path
     root, _ = dataset
     (tmp_path / "m").mkdir()
     (tmp_path / "m" / "notes.txt").write_text("x")
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(tmp_path / "m"), "--overwrite", *TINY_CLI]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                "--overwrite",
+                *TINY_CLI,
+            ]
+        )
+        == 2
+    )
     assert "notes.txt" in capsys.readouterr().err
     assert (tmp_path / "m" / "notes.txt").read_text() == "x"
 
 
 def test_train_resume_and_overwrite_together_are_refused(dataset, tmp_path, capsys):
     root, _ = dataset
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(tmp_path / "m"), "--resume", "--overwrite", *TINY_CLI]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                "--resume",
+                "--overwrite",
+                *TINY_CLI,
+            ]
+        )
+        == 2
+    )
     assert "choose one" in capsys.readouterr().err
 
 
 # --- background and RMS maps (fast) -------------------------------------------------------------
+
 
 def _cell():
     gt = np.zeros((64, 64))
@@ -283,32 +414,74 @@ def test_rms_map_is_zero_for_identical_images_and_positive_where_they_differ():
     assert diff[30, 30] > diff[1, 1]
 
 
-
 @pytest.mark.slow
 def test_train_command_resumes_a_run_with_more_epochs(dataset, single_model, tmp_path):
     import shutil
 
-    from l2l_helpers.train import read_history
+    from l2l_helpers.training.train import read_history
 
     root, _ = dataset
     model_dir = tmp_path / "resumed"
     shutil.copytree(single_model, model_dir)
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(model_dir), "--resume", "--epochs", "2"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(model_dir),
+                "--resume",
+                "--epochs",
+                "2",
+            ]
+        )
+        == 0
+    )
     assert read_history(model_dir)["epoch"] == [1, 2]
 
 
 def test_train_command_cannot_resume_a_missing_folder(dataset, tmp_path, capsys):
     root, _ = dataset
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"),
-                 "--model-dir", str(tmp_path / "none"), "--resume"]) == 2
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(tmp_path / "none"),
+                "--resume",
+            ]
+        )
+        == 2
+    )
     assert "nothing to resume" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_train_records_the_network_switches_given_on_the_command_line(dataset, tmp_path):
     root, _ = dataset
-    assert main(["train", "--input", str(root / "input"), "--target", str(root / "actin"), "--model-dir",
-                 str(tmp_path / "m"), *TINY_CLI, "--no-residual", "--flip-rotate"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--input",
+                str(root / "input"),
+                "--target",
+                str(root / "actin"),
+                "--model-dir",
+                str(tmp_path / "m"),
+                *TINY_CLI,
+                "--no-residual",
+                "--flip-rotate",
+            ]
+        )
+        == 0
+    )
     settings = json.loads((tmp_path / "m" / "l2l_training.json").read_text())["settings"]
     assert settings["unet_residual"] is False and settings["flip_rotate"] is True

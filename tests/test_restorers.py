@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.restorers: one interface for networks and classical filters."""
+"""Specification of l2l_helpers.restoring.restorers: one interface for networks and classical filters."""
 
 import json
 
@@ -8,21 +8,32 @@ import tifffile
 from scipy.ndimage import gaussian_filter
 
 from l2l_helpers.cli import main
-from l2l_helpers.io import ImageError, ModelError
-from l2l_helpers.restorers import (
-    RESTORER_JSON, RESTORERS, CLAHERestorer, GaussianRestorer, Restorer, RollingBallRestorer, TopHatRestorer,
+from l2l_helpers.data.io import ImageError, ModelError
+from l2l_helpers.restoring.restorers import (
+    RESTORER_JSON,
+    RESTORERS,
+    CLAHERestorer,
+    GaussianRestorer,
+    Restorer,
+    RollingBallRestorer,
+    TopHatRestorer,
     load_restorer,
 )
 
-CLASSICAL = [GaussianRestorer(sigma=1.5), RollingBallRestorer(radius=8), TopHatRestorer(size=4),
-             CLAHERestorer(kernel_size=16)]
+CLASSICAL = [
+    GaussianRestorer(sigma=1.5),
+    RollingBallRestorer(radius=8),
+    TopHatRestorer(size=4),
+    CLAHERestorer(kernel_size=16),
+]
 
 
 def image(seed=0, size=48):
     rng = np.random.default_rng(seed)
     spots = gaussian_filter((rng.random((size, size)) > 0.97).astype(float), 1.0)
     return (100 + 500 * spots + np.linspace(0, 50, size)[None, :] + rng.standard_normal((size, size))).astype(
-        np.float32)
+        np.float32
+    )
 
 
 @pytest.mark.parametrize("restorer", CLASSICAL, ids=lambda r: r.kind)
@@ -47,15 +58,19 @@ def test_every_classical_kind_is_registered():
 def test_saved_record_names_kind_name_and_parameters(tmp_path):
     GaussianRestorer(sigma=2.0, name="blur").save(tmp_path)
     assert json.loads((tmp_path / RESTORER_JSON).read_text()) == {
-        "kind": "gaussian", "name": "blur", "params": {"sigma": 2.0}}
+        "kind": "gaussian",
+        "name": "blur",
+        "params": {"sigma": 2.0},
+    }
 
 
 def test_gaussian_restorer_is_scikit_image_gaussian():
     from skimage.filters import gaussian
 
     img = image()
-    np.testing.assert_allclose(GaussianRestorer(sigma=2).restore(img), gaussian(img, sigma=2, preserve_range=True),
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        GaussianRestorer(sigma=2).restore(img), gaussian(img, sigma=2, preserve_range=True), rtol=1e-6
+    )
 
 
 def test_rolling_ball_removes_a_smooth_background():
@@ -127,8 +142,10 @@ def _folder(path, images):
 def test_restore_command_applies_a_classical_restorer_folder(tmp_path):
     inputs = _folder(tmp_path / "in", {"a.tif": image(0), "b.tif": image(1)})
     TopHatRestorer(size=4).save(tmp_path / "tophat")
-    assert main(["restore", "--model-dir", str(tmp_path / "tophat"), str(inputs), str(tmp_path / "out"),
-                 "--no-progress"]) == 0
+    assert (
+        main(["restore", "--model-dir", str(tmp_path / "tophat"), str(inputs), str(tmp_path / "out"), "--no-progress"])
+        == 0
+    )
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "out" / "a.tif"), TopHatRestorer(size=4).restore(image(0)))
     manifest = json.loads((tmp_path / "out" / "l2l_manifest.json").read_text())
     assert manifest["command"] == "restore" and manifest["files"] == ["a.tif", "b.tif"]
@@ -147,63 +164,70 @@ def test_restore_overwrite_replaces_exactly_the_previous_run(tmp_path):
 
 # --- the paper's classical baselines: presets per structure ----------------------------------------
 
+
 def test_presets_cover_every_classical_filter_and_every_paired_structure():
-    from l2l_helpers.restorers import CLASSICAL_FILTERS, CLASSICAL_PRESETS
-    from l2l_helpers.simulate import PAIRED_STRUCTURES
+    from l2l_helpers.data.simulate import PAIRED_STRUCTURES
+    from l2l_helpers.restoring.restorers import CLASSICAL_FILTERS, CLASSICAL_PRESETS
 
     assert set(CLASSICAL_PRESETS) == set(CLASSICAL_FILTERS)
     assert all(set(presets) == set(PAIRED_STRUCTURES) for presets in CLASSICAL_PRESETS.values())
 
 
-@pytest.mark.parametrize("kind, structure, params", [
-    ("gaussian", "caveolae", {"sigma": 3.0}), ("rolling_ball", "actin", {"radius": 20}),
-    ("tophat", "pxn", {"size": 17}), ("clahe", "actin", {"kernel_size": None, "clip_limit": 0.01, "grid": 11})])
+@pytest.mark.parametrize(
+    "kind, structure, params",
+    [
+        ("gaussian", "caveolae", {"sigma": 3.0}),
+        ("rolling_ball", "actin", {"radius": 20}),
+        ("tophat", "pxn", {"size": 17}),
+        ("clahe", "actin", {"kernel_size": None, "clip_limit": 0.01, "grid": 11}),
+    ],
+)
 def test_a_structure_preset_gives_the_papers_parameters(kind, structure, params):
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     assert classical_restorer(kind, structure).params == params
 
 
 def test_a_parameter_overrides_the_structure_preset():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     assert classical_restorer("rolling_ball", "tubulin", radius=3).params == {"radius": 3}
 
 
 def test_a_parameter_left_as_none_keeps_the_preset():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     assert classical_restorer("tophat", "actin", size=None).params == {"size": 11}
 
 
 def test_a_kernel_size_replaces_the_presets_clahe_grid():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     assert "grid" not in classical_restorer("clahe", "tubulin", kernel_size=16).params
 
 
 def test_without_a_structure_the_filter_has_its_own_defaults():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     assert classical_restorer("gaussian").params == GaussianRestorer().params
 
 
 def test_an_unknown_filter_is_refused_listing_the_filters():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     with pytest.raises(ValueError, match="unknown classical filter 'median'.*tophat"):
         classical_restorer("median")
 
 
 def test_an_unknown_structure_is_refused_listing_the_presets():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     with pytest.raises(ValueError, match="no gaussian preset for structure 'nucleus_membrane'.*actin"):
         classical_restorer("gaussian", "nucleus_membrane")
 
 
 def test_a_parameter_the_filter_does_not_take_is_refused_naming_the_ones_it_takes():
-    from l2l_helpers.restorers import classical_restorer
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     with pytest.raises(ValueError, match="tophat takes no parameter sigma.*size"):
         classical_restorer("tophat", sigma=2)
@@ -214,8 +238,9 @@ def test_clahe_grid_sets_the_region_size_from_the_image():
 
     img = image(size=64)
     scaled = (img - img.min()) / (img.max() - img.min())
-    np.testing.assert_allclose(CLAHERestorer(grid=4).restore(img), equalize_adapthist(scaled, kernel_size=(16, 16)),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        CLAHERestorer(grid=4).restore(img), equalize_adapthist(scaled, kernel_size=(16, 16)), atol=1e-6
+    )
 
 
 def test_clahe_refuses_both_grid_and_kernel_size():

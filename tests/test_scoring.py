@@ -8,9 +8,9 @@ import pytest
 import tifffile
 from scipy.ndimage import gaussian_filter
 
-from l2l_helpers.background import empty_mask, hallucination, hallucination_map, structure_window
 from l2l_helpers.cli import main
-from l2l_helpers.metrics import METRICS, format_table, save_json, score_restorations
+from l2l_helpers.scoring.background import empty_mask, hallucination, hallucination_map, structure_window
+from l2l_helpers.scoring.metrics import METRICS, format_table, save_json, score_restorations
 
 
 def cell(seed=0, size=96):
@@ -35,6 +35,7 @@ def spot(shape, r, c, height, sigma=1.5):
 
 
 # --- hallucination -----------------------------------------------------------------------------
+
 
 def test_input_has_no_hallucination():
     gt, _, x = cell()
@@ -107,14 +108,14 @@ def test_structure_window_finds_the_region_with_most_signal():
 
 # --- score_restorations --------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def scored():
     cells = [cell(seed=s) for s in (0, 1)]
     truths = [c[0] for c in cells]
     masks = [c[1] for c in cells]
     inputs = [c[2] for c in cells]
-    restorations = {"input": inputs, "truth": truths,
-                    "spotty": [g + spot(g.shape, 45, 25, g.max()) for g in truths]}
+    restorations = {"input": inputs, "truth": truths, "spotty": [g + spot(g.shape, 45, 25, g.max()) for g in truths]}
     return score_restorations(restorations, truths, cell_masks=masks, inputs=inputs, names=["a", "b"])
 
 
@@ -181,8 +182,20 @@ def test_evaluate_command_adds_background_and_hallucination_when_asked(tmp_path,
     for sub, img in {"pred": gt, "gt": gt, "mask": mask.astype(np.uint8), "input": x}.items():
         (tmp_path / sub).mkdir()
         tifffile.imwrite(tmp_path / sub / "c.tif", img)
-    code = main(["evaluate", str(tmp_path / "pred"), str(tmp_path / "gt"), "--cell-masks", str(tmp_path / "mask"),
-                 "--inputs", str(tmp_path / "input"), "--json", str(tmp_path / "e.json"), "--no-progress"])
+    code = main(
+        [
+            "evaluate",
+            str(tmp_path / "pred"),
+            str(tmp_path / "gt"),
+            "--cell-masks",
+            str(tmp_path / "mask"),
+            "--inputs",
+            str(tmp_path / "input"),
+            "--json",
+            str(tmp_path / "e.json"),
+            "--no-progress",
+        ]
+    )
     assert code == 0
     data = json.loads((tmp_path / "e.json").read_text())
     assert set(data) == {"images", "mean"}
@@ -191,8 +204,8 @@ def test_evaluate_command_adds_background_and_hallucination_when_asked(tmp_path,
 
 
 def test_hallucination_parts_put_a_border_frame_on_the_border():
-    from l2l_helpers.background import hallucination_parts
-    from l2l_helpers.simulate import simulate_cell
+    from l2l_helpers.data.simulate import simulate_cell
+    from l2l_helpers.scoring.background import hallucination_parts
 
     cell = simulate_cell("actin", 128, seed=0)
     framed = cell["ground_truth"].copy()
@@ -202,8 +215,8 @@ def test_hallucination_parts_put_a_border_frame_on_the_border():
 
 
 def test_hallucination_parts_put_a_bright_spot_inside():
-    from l2l_helpers.background import empty_mask, hallucination_parts
-    from l2l_helpers.simulate import simulate_cell
+    from l2l_helpers.data.simulate import simulate_cell
+    from l2l_helpers.scoring.background import empty_mask, hallucination_parts
 
     cell = simulate_cell("actin", 128, seed=0)
     empty = empty_mask(cell["ground_truth"])
@@ -211,14 +224,14 @@ def test_hallucination_parts_put_a_bright_spot_inside():
     empty[:, :10] = empty[:, -10:] = False
     r, c = np.argwhere(empty)[len(np.argwhere(empty)) // 2]
     spotted = cell["ground_truth"].copy()
-    spotted[r - 1:r + 2, c - 1:c + 2] = spotted.max()
+    spotted[r - 1 : r + 2, c - 1 : c + 2] = spotted.max()
     parts = hallucination_parts(spotted, cell["input"], cell["ground_truth"])
     assert parts["inside"] > 0 and parts["border"] == 0.0
 
 
 def test_hallucination_parts_add_up_to_the_score():
-    from l2l_helpers.background import hallucination, hallucination_parts
-    from l2l_helpers.simulate import simulate_cell
+    from l2l_helpers.data.simulate import simulate_cell
+    from l2l_helpers.scoring.background import hallucination, hallucination_parts
 
     cell = simulate_cell("tubulin", 128, seed=2)
     noisy = cell["ground_truth"] + 0.3 * np.random.default_rng(0).random(cell["ground_truth"].shape)

@@ -1,11 +1,11 @@
-"""Specification of l2l_helpers.seeding: seeded blocks leave no global state behind."""
+"""Specification of l2l_helpers.training.seeding: seeded blocks leave no global state behind."""
 
 import random
 
 import numpy as np
 import pytest
 
-from l2l_helpers.seeding import global_random_state, seeded
+from l2l_helpers.training.seeding import global_random_state, seeded
 
 tf = pytest.importorskip("tensorflow")
 keras = pytest.importorskip("keras")
@@ -14,8 +14,7 @@ keras = pytest.importorskip("keras")
 def test_the_same_seed_gives_the_same_numbers_in_every_generator():
     def draw():
         with seeded(4):
-            return (random.random(), np.random.random(), float(tf.random.uniform(())),
-                    float(keras.random.uniform(())))
+            return (random.random(), np.random.random(), float(tf.random.uniform(())), float(keras.random.uniform(())))
 
     assert draw() == draw()
 
@@ -57,8 +56,11 @@ def test_a_set_tensorflow_seed_and_its_operation_seeds_are_restored():
     with seeded(0):
         tf.random.uniform(())
     after = global_random_state()
-    assert (after["tf_seed"], after["tf_op_seeds"]) == (before["tf_seed"], before["tf_op_seeds"]) == \
-        (7, before["tf_op_seeds"])
+    assert (
+        (after["tf_seed"], after["tf_op_seeds"])
+        == (before["tf_seed"], before["tf_op_seeds"])
+        == (7, before["tf_op_seeds"])
+    )
     tf.random.set_seed(None)
 
 

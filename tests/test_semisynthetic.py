@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.semisynthetic (real structure, synthetic background and noise)."""
+"""Specification of l2l_helpers.data.semisynthetic (real structure, synthetic background and noise)."""
 
 import math
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2l_helpers.semisynthetic import METHODS, degrade, held_out_side, validate_on_image
+from l2l_helpers.data.semisynthetic import METHODS, degrade, held_out_side, validate_on_image
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 REAL_ACTIN = REALDATA / "BPAE_actin.tif"
@@ -123,15 +123,21 @@ def test_degrade_refuses_a_constant_image():
 
 
 def test_degrade_refuses_an_image_constant_between_its_percentiles():
-    img = np.zeros((64, 64)); img[0, 0] = 1.0
+    img = np.zeros((64, 64))
+    img[0, 0] = 1.0
     with pytest.raises(ValueError, match="constant between its percentiles"):
         degrade(img)
 
 
-@pytest.mark.parametrize("bad, match", [({"photons": 0}, "photons must be positive"),
-                                        ({"background": -0.1}, "background must not be negative"),
-                                        ({"puncta": 2.5}, "puncta must be a whole number"),
-                                        ({"percentiles": (99, 1)}, "percentiles must satisfy")])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ({"photons": 0}, "photons must be positive"),
+        ({"background": -0.1}, "background must not be negative"),
+        ({"puncta": 2.5}, "puncta must be a whole number"),
+        ({"percentiles": (99, 1)}, "percentiles must satisfy"),
+    ],
+)
 def test_degrade_refuses_bad_parameters_by_name(bad, match):
     with pytest.raises(ValueError, match=match):
         degrade(fibres(), **bad)
@@ -175,9 +181,10 @@ def test_validate_on_image_holds_out_the_bottom_rows_whole(validated):
     assert validated["n_train_tiles"] == 8  # 140 x 300 px in 64 px tiles
 
 
-@pytest.mark.parametrize("side, rows, cols", [("top", slice(0, 60), slice(None)),
-                                              ("left", slice(None), slice(0, 90)),
-                                              ("right", slice(None), slice(210, None))])
+@pytest.mark.parametrize(
+    "side, rows, cols",
+    [("top", slice(0, 60), slice(None)), ("left", slice(None), slice(0, 90)), ("right", slice(None), slice(210, None))],
+)
 def test_validate_on_image_holds_out_the_chosen_side_in_the_field_s_orientation(side, rows, cols):
     out = validate_on_image(fibres(), methods=["input", "gaussian"], profile="quick", tile=64, held_out=side)
     assert out["held_out"] == side
@@ -189,7 +196,7 @@ def test_held_out_side_is_the_strip_with_the_most_cell_area():
     mask = np.zeros((100, 200), bool)
     mask[:40, 20:180] = True  # cells along the top
     assert held_out_side(mask, 0.3) == "top"
-    mask[:, 130:] = True      # and a wide band of cells on the right
+    mask[:, 130:] = True  # and a wide band of cells on the right
     assert held_out_side(mask, 0.3) == "right"
 
 
@@ -202,7 +209,7 @@ def test_validate_on_image_auto_holds_out_the_side_with_most_cells():
 
 
 def test_validate_on_image_rows_are_read_by_validate_pivot(validated):
-    from l2l_helpers.validate import COLUMNS, pivot
+    from l2l_helpers.experiments.validate import COLUMNS, pivot
 
     assert set(validated["rows"][0]) <= set(COLUMNS)
     table = pivot(validated["rows"], "psnr_gt")
@@ -228,13 +235,18 @@ def test_validate_on_image_keeps_the_networks_in_model_dir_when_given(tmp_path):
     assert (tmp_path / "l2l_l1").is_dir() and not (tmp_path / "n2n_l1").exists()
 
 
-@pytest.mark.parametrize("kwargs, match", [({"methods": ["l2l_mse"]}, "unknown method"),
-                                           ({"structure": "nucleus"}, "unknown structure"),
-                                           ({"test_fraction": 1.0}, "test_fraction"),
-                                           ({"tile": 32}, "smaller than the quick profile's patches"),
-                                           ({"tile": 192}, "smaller than one tile"),
-                                           ({"held_out": "middle"}, "held_out must be"),
-                                           ({"training": {"epoch": 1}}, "unknown training setting")])
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"methods": ["l2l_mse"]}, "unknown method"),
+        ({"structure": "nucleus"}, "unknown structure"),
+        ({"test_fraction": 1.0}, "test_fraction"),
+        ({"tile": 32}, "smaller than the quick profile's patches"),
+        ({"tile": 192}, "smaller than one tile"),
+        ({"held_out": "middle"}, "held_out must be"),
+        ({"training": {"epoch": 1}}, "unknown training setting"),
+    ],
+)
 def test_validate_on_image_refuses_bad_settings_before_training(kwargs, match):
     with pytest.raises(ValueError, match=match):
         validate_on_image(fibres(), profile="quick", **{"tile": 64, **kwargs})
@@ -244,11 +256,12 @@ def test_validate_on_image_refuses_bad_settings_before_training(kwargs, match):
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not REAL_ACTIN.is_file(),
-                    reason=f"real image {REAL_ACTIN} not found (optional test data outside the repository; "
-                           "see CONTRIBUTING.md)")
+@pytest.mark.skipif(
+    not REAL_ACTIN.is_file(),
+    reason=f"real image {REAL_ACTIN} not found (optional test data outside the repository; see CONTRIBUTING.md)",
+)
 def test_degrade_real_actin_gives_an_input_with_more_background_than_the_target():
-    from l2l_helpers.io import read_image
+    from l2l_helpers.data.io import read_image
 
     p = degrade(read_image(REAL_ACTIN), seed=0)
     assert p["ground_truth"].shape == (680, 1100)

@@ -1,12 +1,12 @@
-"""Specification of l2l_helpers.separation (lesson 06: two superposed labels, two channels)."""
+"""Specification of l2l_helpers.scoring.separation (lesson 06: two superposed labels, two channels)."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from l2l_helpers import separation as sep
-from l2l_helpers.simulate import simulate_dataset
+from l2l_helpers.data.simulate import simulate_dataset
+from l2l_helpers.scoring import separation as sep
 
 REALDATA = Path(__file__).resolve().parents[1].parent / "shared" / "realdata"
 
@@ -28,8 +28,10 @@ def _truths(d):
 
 
 def test_superpose_is_the_sum_of_the_labels_each_scaled_to_its_percentiles():
-    a = np.zeros((20, 20)); a[:10] = 4.0
-    b = np.zeros((20, 20)); b[:, :5] = 1000.0
+    a = np.zeros((20, 20))
+    a[:10] = 4.0
+    b = np.zeros((20, 20))
+    b[:, :5] = 1000.0
     s = sep.superpose([a, b], photons=1e6, read_noise=0, offset=0, percentiles=(0, 100), seed=0)
     assert s[2, 2] == pytest.approx(2e6, rel=0.01) and s[15, 15] == 0 and s[2, 15] == pytest.approx(1e6, rel=0.01)
 
@@ -98,8 +100,9 @@ def test_nuclear_area_lies_inside_the_nucleus_and_away_from_the_membrane(cells):
 
 
 def test_background_area_lies_outside_every_cell(cells):
-    empty = sep.background_area([cells["ground_truth_nucleus"][0], cells["ground_truth_membrane"][0]],
-                                cells["cell_mask"][0])
+    empty = sep.background_area(
+        [cells["ground_truth_nucleus"][0], cells["ground_truth_membrane"][0]], cells["cell_mask"][0]
+    )
     assert empty.any() and not (empty & cells["cell_mask"][0]).any()
 
 
@@ -125,9 +128,13 @@ def test_leakage_does_not_depend_on_the_channels_scale_and_offset():
 
 
 def test_separate_acquisitions_leak_almost_nothing(cells):
-    scores = sep.separation_scores({"acquired": _acquired(cells)}, cells["superposed"],
-                                   {"nucleus": cells["nucleus"], "membrane": cells["membrane"]}, _truths(cells),
-                                   cells["cell_mask"])["acquired"]["mean"]
+    scores = sep.separation_scores(
+        {"acquired": _acquired(cells)},
+        cells["superposed"],
+        {"nucleus": cells["nucleus"], "membrane": cells["membrane"]},
+        _truths(cells),
+        cells["cell_mask"],
+    )["acquired"]["mean"]
     assert abs(scores["leakage_nucleus"]) < 0.05 and abs(scores["leakage_membrane"]) < 0.05
 
 
@@ -140,8 +147,9 @@ def test_leakage_is_undefined_when_the_input_holds_none_of_the_other_label():
 def test_signal_recovered_is_one_for_the_reference_and_zero_for_a_flat_region(cells):
     membrane = cells["membrane"][0]
     area = sep.nuclear_area(cells["ground_truth_nucleus"][0])
-    empty = sep.background_area([cells["ground_truth_nucleus"][0], cells["ground_truth_membrane"][0]],
-                                cells["cell_mask"][0])
+    empty = sep.background_area(
+        [cells["ground_truth_nucleus"][0], cells["ground_truth_membrane"][0]], cells["cell_mask"][0]
+    )
     assert sep.signal_recovered(membrane, membrane, area, empty) == pytest.approx(1.0)
     flattened = membrane.copy()
     flattened[area] = membrane[empty].mean()
@@ -149,9 +157,13 @@ def test_signal_recovered_is_one_for_the_reference_and_zero_for_a_flat_region(ce
 
 
 def test_superposed_input_shows_far_more_than_the_membrane_over_the_nucleus(cells):
-    scores = sep.separation_scores({"superposed": cells["superposed"]}, cells["superposed"],
-                                   {"nucleus": cells["nucleus"], "membrane": cells["membrane"]}, _truths(cells),
-                                   cells["cell_mask"])
+    scores = sep.separation_scores(
+        {"superposed": cells["superposed"]},
+        cells["superposed"],
+        {"nucleus": cells["nucleus"], "membrane": cells["membrane"]},
+        _truths(cells),
+        cells["cell_mask"],
+    )
     assert scores["superposed"]["mean"]["membrane_over_nucleus"] > 2
 
 
@@ -199,21 +211,36 @@ def test_quick_separation_of_real_nuclei_and_actin_beats_the_superposed_input(tm
         pytest.skip(f"real images not found: {REALDATA} (../shared/realdata beside the checkout) is absent")
     import tifffile
 
-    from l2l_helpers.prepare import make_training_data
-    from l2l_helpers.restore import restore_images
-    from l2l_helpers.train import profile_settings, train_model
+    from l2l_helpers.restoring.restore import restore_images
+    from l2l_helpers.training.prepare import make_training_data
+    from l2l_helpers.training.train import profile_settings, train_model
 
     labels = [tifffile.imread(REALDATA / f"BPAE_{name}.tif") for name in ("nuclei", "actin")]
     cell = sep.split_real_cell(labels, tile=128, test_fraction=0.3, axis=0)  # the bottom rows hold a nucleus
     settings = profile_settings("quick")
-    data = make_training_data(cell["train"]["superposed"], cell["train"]["labels"],
-                              patch_size=settings["patch_size"], n_patches_per_image=8,
-                              names=cell["train"]["names"], seed=0)
-    result = train_model(*data, tmp_path / "bpae", loss="l1", profile="quick", seed=0, verbose=0,
-                         split=data.split, target_names=["nuclei", "actin"])
+    data = make_training_data(
+        cell["train"]["superposed"],
+        cell["train"]["labels"],
+        patch_size=settings["patch_size"],
+        n_patches_per_image=8,
+        names=cell["train"]["names"],
+        seed=0,
+    )
+    result = train_model(
+        *data,
+        tmp_path / "bpae",
+        loss="l1",
+        profile="quick",
+        seed=0,
+        verbose=0,
+        split=data.split,
+        target_names=["nuclei", "actin"],
+    )
     restored = restore_images(result.model, cell["test"]["superposed"], progress=False)
-    scores = sep.score_channels({"superposed": cell["test"]["superposed"], "L1": restored},
-                                {"nuclei": cell["test"]["labels"][0], "actin": cell["test"]["labels"][1]},
-                                channels=("nuclei", "actin"))
+    scores = sep.score_channels(
+        {"superposed": cell["test"]["superposed"], "L1": restored},
+        {"nuclei": cell["test"]["labels"][0], "actin": cell["test"]["labels"][1]},
+        channels=("nuclei", "actin"),
+    )
     for channel in ("nuclei", "actin"):
         assert scores[channel]["L1"]["mean"]["nrmse"] < scores[channel]["superposed"]["mean"]["nrmse"], channel

@@ -1,4 +1,4 @@
-"""Specification of the dual-label cell simulator (l2l_helpers.simulate)."""
+"""Specification of the dual-label cell simulator (l2l_helpers.data.simulate)."""
 
 import json
 
@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 from scipy import ndimage as ndi
 
-from l2l_helpers.contrast import PAPER_CONTRAST, SAMPLE_FRACTION, measure_contrast, normalize_percentile
-from l2l_helpers.simulate import (
+from l2l_helpers.data.simulate import (
     IMAGE_KEYS,
     PAIRED_STRUCTURES,
     STRUCTURES,
@@ -15,6 +14,7 @@ from l2l_helpers.simulate import (
     simulate_dataset,
     write_dataset,
 )
+from l2l_helpers.pairs.contrast import PAPER_CONTRAST, SAMPLE_FRACTION, measure_contrast, normalize_percentile
 
 SIZE = 128  # small images keep the tests fast; calibration uses 256
 
@@ -72,8 +72,14 @@ def test_paired_cell_has_keys_shapes_and_dtypes(structure):
 
 def test_nucleus_membrane_cell_has_its_own_keys_and_no_drift():
     cell = simulate_cell("nucleus_membrane", size=SIZE, seed=0)
-    assert set(cell) == {"superposed", "nucleus", "membrane", "ground_truth_nucleus",
-                         "ground_truth_membrane", "cell_mask"}
+    assert set(cell) == {
+        "superposed",
+        "nucleus",
+        "membrane",
+        "ground_truth_nucleus",
+        "ground_truth_membrane",
+        "cell_mask",
+    }
     for key in ("superposed", "nucleus", "membrane", "ground_truth_nucleus", "ground_truth_membrane"):
         assert cell[key].shape == (SIZE, SIZE) and cell[key].dtype == np.float32
     assert cell["cell_mask"].dtype == bool
@@ -100,12 +106,14 @@ def test_drift_is_a_few_pixels_and_differs_between_cells():
 
 @pytest.mark.parametrize("structure", ["actin", "tubulin", "pxn"])
 def test_recorded_drift_is_what_phase_correlation_recovers(structure):
-    # the course's sub-pixel method (l2l_helpers.drift) must find the drift the simulator recorded
-    from l2l_helpers.drift import estimate_drift
+    # the course's sub-pixel method (l2l_helpers.pairs.drift) must find the drift the simulator recorded
+    from l2l_helpers.pairs.drift import estimate_drift
 
     data = simulate_dataset(structure, n=4, size=256, seed=11)
-    errors = [np.abs(np.asarray(estimate_drift(inp, rep, method="phase")) - np.asarray(drift)).max()
-              for inp, rep, drift in zip(data["input"], data["input_repeat"], data["drift"])]
+    errors = [
+        np.abs(np.asarray(estimate_drift(inp, rep, method="phase")) - np.asarray(drift)).max()
+        for inp, rep, drift in zip(data["input"], data["input_repeat"], data["drift"])
+    ]
     assert np.mean(errors) <= 0.1, f"mean error {np.mean(errors):.3f} px, per cell {np.round(errors, 3)}"
     assert np.max(errors) <= 0.25, f"per-cell errors {np.round(errors, 3)} px"
 
@@ -135,7 +143,8 @@ def test_input_average_is_less_noisy_than_input(structure):
     cell = simulate_cell(structure, size=256, seed=3)
     # noise: high-pass residual in smooth cytosol, away from cell borders and structure
     flat = ndi.binary_erosion(cell["cell_mask"], iterations=6) & ~ndi.binary_dilation(
-        cell["ground_truth"] > 0.01, iterations=6)
+        cell["ground_truth"] > 0.01, iterations=6
+    )
     assert flat.sum() > 500
 
     def noise(im):
@@ -190,7 +199,7 @@ def test_metadata_cell_seed_reproduces_the_cell():
 
 
 def test_write_dataset_writes_paired_folders_and_metadata(tmp_path):
-    from l2l_helpers.io import load_pairs
+    from l2l_helpers.data.io import load_pairs
 
     data = simulate_dataset("actin", n=2, size=64, seed=0)
     out = write_dataset(data, tmp_path / "actin")
@@ -215,16 +224,21 @@ def test_write_dataset_refuses_a_non_empty_folder(tmp_path):
 # ---------------------------------------------------------------------------
 # calibration against the paper's contrast table
 
+
 def _calibration_cases():
     for s in PAIRED_STRUCTURES:
         for measure in ("michelson", "rms"):
             for label in ("input", "target"):
                 marks = ()
                 if (s, measure, label) == ("caveolae", "rms", "target"):
-                    marks = pytest.mark.xfail(strict=True, reason=(
-                        "infeasible under the clipped protocol: with Michelson 0.98 at a 1 % sample, "
-                        "the normalised image has mean m <= ~0.02 and values in [0, 1], so its s.d. "
-                        "<= sqrt(m (1 - m)) ~ 0.14 < 0.22 - 2 x 0.02"))
+                    marks = pytest.mark.xfail(
+                        strict=True,
+                        reason=(
+                            "infeasible under the clipped protocol: with Michelson 0.98 at a 1 % sample, "
+                            "the normalised image has mean m <= ~0.02 and values in [0, 1], so its s.d. "
+                            "<= sqrt(m (1 - m)) ~ 0.14 < 0.22 - 2 x 0.02"
+                        ),
+                    )
                 yield pytest.param(s, measure, label, marks=marks, id=f"{s}-{measure}-{label}")
 
 
@@ -236,7 +250,8 @@ def test_simulated_contrast_matches_the_paper(calibration_sets, structure, measu
     mean, sd = PAPER_CONTRAST[structure][measure][label]
     value = stats[f"{measure}_mean"]
     assert mean - 2 * sd <= value <= mean + 2 * sd, (
-        f"{structure} {label} {measure}: simulated {value:.3f}, paper {mean} ± {sd}")
+        f"{structure} {label} {measure}: simulated {value:.3f}, paper {mean} ± {sd}"
+    )
 
 
 @pytest.mark.parametrize("structure", PAIRED_STRUCTURES)
@@ -269,7 +284,7 @@ def test_single_scale_ssim_is_low_but_ms_ssim_several_times_higher(calibration_s
 
 def _main_cell(structure, seed):
     """Structure map (before blurring) and geometry of the main cell of a simulated scene."""
-    from l2l_helpers import simulate
+    from l2l_helpers.data import simulate
 
     rng = np.random.default_rng(seed)
     p = simulate.PARAMETERS[structure]

@@ -1,4 +1,4 @@
-"""Specification of l2l_helpers.train (CARE training with profiles, records, resume)."""
+"""Specification of l2l_helpers.training.train (CARE training with profiles, records, resume)."""
 
 import json
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
 
-from l2l_helpers.io import ModelError
-from l2l_helpers.prepare import make_training_data
-from l2l_helpers.train import (
+from l2l_helpers.data.io import ModelError
+from l2l_helpers.training.prepare import make_training_data
+from l2l_helpers.training.train import (
     LOSS_NAMES,
     PROFILES,
     load_model,
@@ -27,10 +27,8 @@ TINY = dict(profile="quick", epochs=2, steps_per_epoch=2, batch_size=4, unet_n_d
 def patches():
     rng = np.random.default_rng(0)
     truth = [gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) for _ in range(2)]
-    inputs = [t + 0.3 * gaussian_filter(rng.random(t.shape), 6) + 0.05 * rng.standard_normal(t.shape)
-              for t in truth]
-    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0,
-                              names=["cell_a", "cell_b"])
+    inputs = [t + 0.3 * gaussian_filter(rng.random(t.shape), 6) + 0.05 * rng.standard_normal(t.shape) for t in truth]
+    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0, names=["cell_a", "cell_b"])
 
 
 @pytest.fixture(scope="module")
@@ -41,6 +39,7 @@ def trained(patches, tmp_path_factory):
 
 
 # --- profiles and settings (fast) -------------------------------------------------------------
+
 
 def test_every_profile_has_every_setting():
     keys = set(PROFILES["paper"])
@@ -64,7 +63,7 @@ def test_unknown_setting_is_refused():
 
 
 def test_profiles_and_loss_names_have_one_source():
-    from l2l_helpers import losses, profiles
+    from l2l_helpers.training import losses, profiles
 
     assert PROFILES is profiles.PROFILES and profile_settings is profiles.profile_settings
     assert LOSS_NAMES is losses.LOSSES
@@ -84,8 +83,14 @@ def test_unknown_loss_is_refused(patches, tmp_path):
 def test_patch_size_must_suit_the_network_depth(patches, tmp_path):
     X, Y, Xv, Yv = patches
     with pytest.raises(ValueError, match="not divisible"):
-        train_model(X[:, :30, :30], Y[:, :30, :30], Xv[:, :30, :30], Yv[:, :30, :30], tmp_path / "m",
-                    **{**TINY, "unet_n_depth": 2})  # 30 px is not a multiple of 2**2
+        train_model(
+            X[:, :30, :30],
+            Y[:, :30, :30],
+            Xv[:, :30, :30],
+            Yv[:, :30, :30],
+            tmp_path / "m",
+            **{**TINY, "unet_n_depth": 2},
+        )  # 30 px is not a multiple of 2**2
 
 
 def test_a_foreign_file_in_the_model_folder_stops_the_run_before_anything_is_written(patches, tmp_path):
@@ -136,6 +141,7 @@ def test_a_model_folder_with_a_broken_config_raises_a_model_error(tmp_path):
 
 # --- training (slow) ----------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_training_writes_history_weights_and_record(trained):
     d = trained.model_dir
@@ -166,8 +172,9 @@ def test_reloaded_model_knows_its_loss_and_predicts_like_the_trained_one(trained
     model = load_model(trained.model_dir)
     assert model.l2l_info["loss"] == "mse"
     x = patches[2][:2]
-    assert np.allclose(model.keras_model.predict(x, verbose=0), trained.model.keras_model.predict(x, verbose=0),
-                       atol=1e-6)
+    assert np.allclose(
+        model.keras_model.predict(x, verbose=0), trained.model.keras_model.predict(x, verbose=0), atol=1e-6
+    )
 
 
 @pytest.mark.slow
@@ -223,11 +230,12 @@ def test_a_flip_rotate_training_resumes_with_the_weights_of_an_uninterrupted_one
 
 @pytest.mark.slow
 def test_a_run_recorded_before_unet_residual_and_flip_rotate_were_settings_resumes_as_residual_without_flips(
-        trained, tmp_path, patches, monkeypatch):
+    trained, tmp_path, patches, monkeypatch
+):
     import json
     import shutil
 
-    import l2l_helpers.care as care
+    import l2l_helpers.training.care as care
 
     drawn = []
     original = care.seeded_batches
@@ -261,13 +269,13 @@ def test_training_learns_on_a_simple_problem(tmp_path):
     # the validation error must be clearly below that of the input itself
     rng = np.random.default_rng(2)
     truth = [gaussian_filter((rng.random((96, 96)) > 0.97).astype(np.float32), 1.0) for _ in range(4)]
-    inputs = [t + 0.2 * gaussian_filter(rng.random(t.shape), 6) + 0.03 * rng.standard_normal(t.shape)
-              for t in truth]
+    inputs = [t + 0.2 * gaussian_filter(rng.random(t.shape), 6) + 0.03 * rng.standard_normal(t.shape) for t in truth]
     data = make_training_data(inputs, truth, patch_size=32, n_patches_per_image=16, seed=0)
     X_val, Y_val = data[2], data[3]
     input_error = float(np.mean(np.abs(X_val - Y_val)))
-    result = train_model(*data, tmp_path / "learn", profile="quick", epochs=4, steps_per_epoch=8,
-                         batch_size=8, unet_n_first=8, verbose=0)
+    result = train_model(
+        *data, tmp_path / "learn", profile="quick", epochs=4, steps_per_epoch=8, batch_size=8, unet_n_first=8, verbose=0
+    )
     assert min(result.history["val_loss"]) < 0.7 * input_error, (result.history["val_loss"], input_error)
 
 
@@ -340,6 +348,7 @@ def test_overwrite_leaves_no_file_of_the_earlier_run(trained, patches, tmp_path)
 
 # --- split by image, recorded (slow) -------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_the_record_names_the_training_and_validation_images(trained, patches):
     info = read_training_info(trained.model_dir)
@@ -373,9 +382,16 @@ def test_training_from_folders_records_the_file_names_of_the_split(tmp_path):
             img = gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) + 0.01 * rng.random((64, 64))
             tifffile.imwrite(tmp_path / folder / name, img.astype(np.float32))
     settings = {k: v for k, v in TINY.items() if k != "profile"}
-    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
-                       patch_size=32, n_patches_per_image=4, validation_images=["cell_1.tif"],
-                       **{**settings, "epochs": 1})
+    train_from_folders(
+        tmp_path / "input",
+        tmp_path / "target",
+        tmp_path / "m",
+        profile="quick",
+        patch_size=32,
+        n_patches_per_image=4,
+        validation_images=["cell_1.tif"],
+        **{**settings, "epochs": 1},
+    )
     info = read_training_info(tmp_path / "m")
     assert info["validation_images"] == ["cell_1.tif"]
     assert info["train_images"] == ["cell_0.tif", "cell_2.tif"]
@@ -383,13 +399,21 @@ def test_training_from_folders_records_the_file_names_of_the_split(tmp_path):
 
 # --- input normalisation (slow) ------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def mean_std_patches():
     rng = np.random.default_rng(3)
     truth = [gaussian_filter((rng.random((64, 64)) > 0.97).astype(np.float32), 1.0) for _ in range(2)]
     inputs = [t + 0.05 * rng.standard_normal(t.shape) for t in truth]
-    return make_training_data(inputs, truth, patch_size=32, n_patches_per_image=10, seed=0,
-                              names=["cell_a", "cell_b"], input_normalization="mean_std")
+    return make_training_data(
+        inputs,
+        truth,
+        patch_size=32,
+        n_patches_per_image=10,
+        seed=0,
+        names=["cell_a", "cell_b"],
+        input_normalization="mean_std",
+    )
 
 
 @pytest.mark.slow
@@ -398,10 +422,9 @@ def test_a_percentile_run_records_percentile_input_normalization(trained):
 
 
 @pytest.mark.slow
-def test_patches_given_as_split_record_their_input_normalization_and_restoring_uses_it(mean_std_patches,
-                                                                                       tmp_path):
-    from l2l_helpers.prepare import standardize
-    from l2l_helpers.restorers import CARERestorer
+def test_patches_given_as_split_record_their_input_normalization_and_restoring_uses_it(mean_std_patches, tmp_path):
+    from l2l_helpers.restoring.restorers import CARERestorer
+    from l2l_helpers.training.prepare import standardize
 
     result = train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, **TINY)
     assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
@@ -413,8 +436,7 @@ def test_patches_given_as_split_record_their_input_normalization_and_restoring_u
 
 def test_an_input_normalization_unlike_the_patches_is_refused(mean_std_patches, tmp_path):
     with pytest.raises(ValueError, match="normalised with 'mean_std'"):
-        train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, input_normalization="percentile",
-                    **TINY)
+        train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, input_normalization="percentile", **TINY)
     assert not (tmp_path / "m").exists()
 
 
@@ -442,27 +464,42 @@ def _pair_folders(root):
 def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_patches(tmp_path):
     _pair_folders(tmp_path)
     settings = {k: v for k, v in TINY.items() if k != "profile"}
-    first = train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
-                               patch_size=32, n_patches_per_image=4, input_normalization="mean_std",
-                               **{**settings, "epochs": 1})
+    first = train_from_folders(
+        tmp_path / "input",
+        tmp_path / "target",
+        tmp_path / "m",
+        profile="quick",
+        patch_size=32,
+        n_patches_per_image=4,
+        input_normalization="mean_std",
+        **{**settings, "epochs": 1},
+    )
     info = read_training_info(tmp_path / "m")
     assert info["input_normalization"] == "mean_std"
     assert info["metadata"]["data"]["input_normalization"] == "mean_std"
-    resumed = train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", resume=True, epochs=2,
-                                 verbose=0)
+    resumed = train_from_folders(
+        tmp_path / "input", tmp_path / "target", tmp_path / "m", resume=True, epochs=2, verbose=0
+    )
     assert resumed.history["epoch"] == [1, 2] and first.history["epoch"] == [1]
     assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
 
 
 @pytest.mark.slow
 def test_training_from_folders_normalises_inputs_as_the_profile_says(tmp_path, monkeypatch):
-    from l2l_helpers.profiles import PROFILES
+    from l2l_helpers.training.profiles import PROFILES
 
     monkeypatch.setitem(PROFILES["quick"], "input_normalization", "mean_std")
     _pair_folders(tmp_path)
     settings = {k: v for k, v in TINY.items() if k != "profile"}
-    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
-                       patch_size=32, n_patches_per_image=4, **{**settings, "epochs": 1})
+    train_from_folders(
+        tmp_path / "input",
+        tmp_path / "target",
+        tmp_path / "m",
+        profile="quick",
+        patch_size=32,
+        n_patches_per_image=4,
+        **{**settings, "epochs": 1},
+    )
     assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
 
 
@@ -470,20 +507,35 @@ def test_training_from_folders_normalises_inputs_as_the_profile_says(tmp_path, m
 def test_resuming_training_from_folders_cannot_change_the_input_normalization(tmp_path):
     _pair_folders(tmp_path)
     settings = {k: v for k, v in TINY.items() if k != "profile"}
-    train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", profile="quick",
-                       patch_size=32, n_patches_per_image=4, **{**settings, "epochs": 1})
+    train_from_folders(
+        tmp_path / "input",
+        tmp_path / "target",
+        tmp_path / "m",
+        profile="quick",
+        patch_size=32,
+        n_patches_per_image=4,
+        **{**settings, "epochs": 1},
+    )
     with pytest.raises(ValueError, match="cannot change input_normalization when resuming"):
-        train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", resume=True, epochs=2,
-                           input_normalization="mean_std", verbose=0)
+        train_from_folders(
+            tmp_path / "input",
+            tmp_path / "target",
+            tmp_path / "m",
+            resume=True,
+            epochs=2,
+            input_normalization="mean_std",
+            verbose=0,
+        )
 
 
 # --- global state (slow) -------------------------------------------------------------------------
+
 
 @pytest.mark.slow
 def test_training_leaves_every_global_random_state_as_it_was(patches, tmp_path):
     import random
 
-    from l2l_helpers.seeding import global_random_state
+    from l2l_helpers.training.seeding import global_random_state
 
     random.seed(11)
     np.random.seed(11)
@@ -514,6 +566,7 @@ def test_a_model_trained_earlier_still_predicts_after_a_later_training(patches, 
 
 
 # --- reusing a finished training (L2L_REUSE_MODELS, python3 tasks.py precompute) ------------------
+
 
 @pytest.fixture
 def finished(patches, tmp_path):
@@ -553,8 +606,18 @@ def test_another_request_is_not_reused_and_needs_overwrite(finished, patches):
 def test_other_patches_are_not_reused(finished, patches):
     model_dir, _ = finished
     X, Y, X_val, Y_val = patches
-    result = train_model(X[::-1].copy(), Y[::-1].copy(), X_val, Y_val, model_dir, seed=3, split=patches.split,
-                         reuse=True, overwrite=True, **TINY)
+    result = train_model(
+        X[::-1].copy(),
+        Y[::-1].copy(),
+        X_val,
+        Y_val,
+        model_dir,
+        seed=3,
+        split=patches.split,
+        reuse=True,
+        overwrite=True,
+        **TINY,
+    )
     assert result.seconds > 0
 
 

@@ -9,13 +9,31 @@ import sys
 
 import pytest
 
-from l2l_helpers import validate
 from l2l_helpers.cli import main
-from l2l_helpers.simulate import PAIRED_STRUCTURES
+from l2l_helpers.data.simulate import PAIRED_STRUCTURES
+from l2l_helpers.experiments import validate
 
 TINY = {"training": {"epochs": 1, "steps_per_epoch": 2}}
-REQUIRED = ("structure", "method", "loss", "psnr_gt", "nrmse_gt", "ssim_gt", "ms5_gt", "psnr_target", "ssim_target",
-            "background", "hallucination", "fwhm_px", "contrast", "n_train", "n_test", "seconds", "status", "error")
+REQUIRED = (
+    "structure",
+    "method",
+    "loss",
+    "psnr_gt",
+    "nrmse_gt",
+    "ssim_gt",
+    "ms5_gt",
+    "psnr_target",
+    "ssim_target",
+    "background",
+    "hallucination",
+    "fwhm_px",
+    "contrast",
+    "n_train",
+    "n_test",
+    "seconds",
+    "status",
+    "error",
+)
 
 
 def _rows(path):
@@ -35,12 +53,14 @@ def _write_csv(path, rows):
 def _foreign_validation_folder(path, config):
     path.mkdir()
     (path / validate.VALIDATION_JSON).write_text(json.dumps(config))
-    (path / "l2l_manifest.json").write_text(json.dumps({"command": "validate", "files": [validate.VALIDATION_JSON],
-                                                        "info": {}, "complete": False}))
+    (path / "l2l_manifest.json").write_text(
+        json.dumps({"command": "validate", "files": [validate.VALIDATION_JSON], "info": {}, "complete": False})
+    )
     return path
 
 
 # --------------------------------------------------------------------------- the plan
+
 
 def test_the_plan_has_one_task_per_trained_method_and_one_for_the_untrained_methods_of_each_structure():
     tasks = validate.plan_validation(profile="quick")
@@ -53,9 +73,22 @@ def test_the_plan_has_one_task_per_trained_method_and_one_for_the_untrained_meth
 
 
 def test_every_method_of_the_paper_is_planned():
-    assert set(validate.METHODS) == {"input", "input_average", "target", "gaussian", "rolling_ball", "tophat",
-                                     "clahe", "n2n_l1", "n2n_ms3", "l2l_l1", "l2l_ssim", "l2l_ms3", "l2l_ms5",
-                                     "cyclegan"}
+    assert set(validate.METHODS) == {
+        "input",
+        "input_average",
+        "target",
+        "gaussian",
+        "rolling_ball",
+        "tophat",
+        "clahe",
+        "n2n_l1",
+        "n2n_ms3",
+        "l2l_l1",
+        "l2l_ssim",
+        "l2l_ms3",
+        "l2l_ms5",
+        "cyclegan",
+    }
     assert set(validate.UNTRAINED_METHODS) | set(validate.TRAINED_METHODS) == set(validate.METHODS)
 
 
@@ -91,13 +124,16 @@ def test_overrides_are_merged_into_the_profile():
     assert s["training"]["steps_per_epoch"] == validate.VALIDATION_PROFILES["quick"]["training"]["steps_per_epoch"]
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"epochs": 1}, "unknown validation setting 'epochs'"),
-    ({"training": {"epoch": 1}}, "epoch"),
-    ({"cyclegan": {"crop_size": 30}}, "crop_size"),
-    ({"n_train": 1}, "n_train must be at least 2"),
-    ({"n_test": 1.5}, "n_test must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"epochs": 1}, "unknown validation setting 'epochs'"),
+        ({"training": {"epoch": 1}}, "epoch"),
+        ({"cyclegan": {"crop_size": 30}}, "crop_size"),
+        ({"n_train": 1}, "n_train must be at least 2"),
+        ({"n_test": 1.5}, "n_test must be a whole number"),
+    ],
+)
 def test_bad_settings_are_refused(overrides, message):
     with pytest.raises(ValueError, match=message):
         validate.validation_settings("quick", overrides)
@@ -114,6 +150,7 @@ def test_an_unknown_method_is_named_in_the_error():
 
 
 # --------------------------------------------------------------------------- one task (no training)
+
 
 def test_the_microtubule_width_is_measured_for_tubulin_only():
     rows = {}
@@ -137,23 +174,38 @@ def test_the_target_is_not_scored_against_itself_and_the_input_invents_nothing()
 
 # --------------------------------------------------------------------------- reading a result
 
+
 def test_numbers_are_read_as_numbers_and_empty_cells_as_nan(tmp_path):
-    _write_csv(tmp_path / validate.VALIDATION_CSV, [{"structure": "actin", "method": "input", "psnr_gt": "21.5",
-                                                     "n_test": "3", "status": "ok"}])
+    _write_csv(
+        tmp_path / validate.VALIDATION_CSV,
+        [{"structure": "actin", "method": "input", "psnr_gt": "21.5", "n_test": "3", "status": "ok"}],
+    )
     row = validate.read_validation(tmp_path)[0]
     assert row["psnr_gt"] == 21.5 and row["n_test"] == 3 and math.isnan(row["fwhm_px"])
 
 
 def test_pivot_gives_one_value_per_structure_and_method_leaving_failed_rows_out():
-    rows = [{"structure": "tubulin", "method": "l2l_l1", "status": "ok", "contrast": 0.9},
-            {"structure": "actin", "method": "l2l_l1", "status": "failed", "contrast": math.nan},
-            {"structure": "actin", "method": "input", "status": "ok", "contrast": 0.4}]
+    rows = [
+        {"structure": "tubulin", "method": "l2l_l1", "status": "ok", "contrast": 0.9},
+        {"structure": "actin", "method": "l2l_l1", "status": "failed", "contrast": math.nan},
+        {"structure": "actin", "method": "input", "status": "ok", "contrast": 0.4},
+    ]
     assert validate.pivot(rows, "contrast") == {"actin": {"input": 0.4}, "tubulin": {"l2l_l1": 0.9}}
 
 
 def test_the_markdown_table_has_a_width_column_for_tubulin_only_and_lists_failures():
-    rows = [{"structure": s, "method": "input", "status": "ok", "psnr_gt": 20.0, "fwhm_px": 4.0, "fwhm_gt_px": 2.5,
-             "fwhm_lines": 7} for s in ("actin", "tubulin")]
+    rows = [
+        {
+            "structure": s,
+            "method": "input",
+            "status": "ok",
+            "psnr_gt": 20.0,
+            "fwhm_px": 4.0,
+            "fwhm_gt_px": 2.5,
+            "fwhm_lines": 7,
+        }
+        for s in ("actin", "tubulin")
+    ]
     rows.append({"structure": "actin", "method": "l2l_l1", "status": "failed", "error": "RuntimeError: boom"})
     text = validate.format_validation(rows)
     actin, tubulin = text.split("## actin")[1].split("## tubulin")
@@ -162,14 +214,17 @@ def test_the_markdown_table_has_a_width_column_for_tubulin_only_and_lists_failur
 
 
 def test_the_command_prints_the_table_of_a_finished_validation(tmp_path, capsys):
-    _write_csv(tmp_path / validate.VALIDATION_CSV, [{"structure": "caveolae", "method": "gaussian",
-                                                     "psnr_gt": "23.456", "status": "ok"}])
+    _write_csv(
+        tmp_path / validate.VALIDATION_CSV,
+        [{"structure": "caveolae", "method": "gaussian", "psnr_gt": "23.456", "status": "ok"}],
+    )
     assert main(["validate", "--table", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "## caveolae" in out and "| gaussian | 23.46 |" in out
 
 
 # --------------------------------------------------------------------------- the output folder
+
 
 def test_a_folder_holding_a_validation_with_another_configuration_is_refused(tmp_path):
     out = _foreign_validation_folder(tmp_path / "out", {"seed": 5})
@@ -180,12 +235,13 @@ def test_a_folder_holding_a_validation_with_another_configuration_is_refused(tmp
 def _inline(todo, task_function, key, handle, **kwargs):
     """run_validation's Dask step, without Dask: made-up rows for each task's methods."""
     for t in todo:
-        handle(t, [{"structure": t["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in t["methods"]],
-               None)
+        handle(
+            t, [{"structure": t["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in t["methods"]], None
+        )
 
 
 def _made_up_validation(out, methods, monkeypatch):
-    from l2l_helpers import crossval
+    from l2l_helpers.experiments import crossval
 
     monkeypatch.setattr(crossval, "_run_dask_tasks", _inline)
     validate.run_validation(out, ["actin"], profile="quick", methods=methods, progress=False)
@@ -193,13 +249,15 @@ def _made_up_validation(out, methods, monkeypatch):
 
 
 def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, monkeypatch):
-    from l2l_helpers.cyclegan import cyclegan_settings
-    from l2l_helpers.profiles import profile_settings
+    from l2l_helpers.training.cyclegan import cyclegan_settings
+    from l2l_helpers.training.profiles import profile_settings
 
     config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"], monkeypatch)
     cyclegan = cyclegan_settings("quick", **config["settings"]["cyclegan"])
-    assert config["profile_settings"] == {"care": profile_settings("quick", **config["settings"]["training"]),
-                                          "cyclegan": json.loads(json.dumps(cyclegan))}
+    assert config["profile_settings"] == {
+        "care": profile_settings("quick", **config["settings"]["training"]),
+        "cyclegan": json.loads(json.dumps(cyclegan)),
+    }
 
 
 def test_a_validation_without_trainings_records_no_training_settings(tmp_path, monkeypatch):
@@ -207,20 +265,22 @@ def test_a_validation_without_trainings_records_no_training_settings(tmp_path, m
 
 
 def test_resuming_a_validation_after_the_cyclegan_profile_changed_is_refused(tmp_path, monkeypatch):
-    from l2l_helpers.cyclegan import CYCLEGAN_PROFILES
+    from l2l_helpers.training.cyclegan import CYCLEGAN_PROFILES
 
     _made_up_validation(tmp_path / "out", ["input", "cyclegan"], monkeypatch)
     monkeypatch.setitem(CYCLEGAN_PROFILES["quick"], "gen_n_first", 16)  # as a newer l2l might define it
     with pytest.raises(ValueError, match=r"profile_settings\.cyclegan\.gen_n_first: 8 -> 16"):
-        validate.run_validation(tmp_path / "out", ["actin"], profile="quick", methods=["input", "cyclegan"],
-                                progress=False)
+        validate.run_validation(
+            tmp_path / "out", ["actin"], profile="quick", methods=["input", "cyclegan"], progress=False
+        )
 
 
 def test_a_folder_written_by_another_command_is_refused(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "l2l_manifest.json").write_text(json.dumps({"command": "crossval", "files": [], "info": {},
-                                                        "complete": True}))
+    (out / "l2l_manifest.json").write_text(
+        json.dumps({"command": "crossval", "files": [], "info": {}, "complete": True})
+    )
     with pytest.raises(FileExistsError, match="written by 'crossval'"):
         validate.run_validation(out, ["actin"], profile="quick", methods=["input"], progress=False)
 
@@ -248,8 +308,14 @@ def test_the_command_names_an_unknown_method(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- runs on Dask
 
-RUN = dict(structures=["tubulin"], methods=["input", "target", "l2l_l1"], profile="quick", overrides=TINY, workers=2,
-           progress=False)
+RUN = dict(
+    structures=["tubulin"],
+    methods=["input", "target", "l2l_l1"],
+    profile="quick",
+    overrides=TINY,
+    workers=2,
+    progress=False,
+)
 
 
 @pytest.fixture(scope="module")
@@ -265,8 +331,11 @@ def test_a_run_writes_one_row_per_structure_and_method_with_the_required_columns
     out, summary = finished
     rows = _rows(out / validate.VALIDATION_CSV)
     assert set(REQUIRED) <= set(rows[0])
-    assert [(r["structure"], r["method"]) for r in rows] == [("tubulin", "input"), ("tubulin", "l2l_l1"),
-                                                             ("tubulin", "target")]
+    assert [(r["structure"], r["method"]) for r in rows] == [
+        ("tubulin", "input"),
+        ("tubulin", "l2l_l1"),
+        ("tubulin", "target"),
+    ]
     assert all(r["status"] == "ok" and r["error"] == "" for r in rows)
     assert summary["ran"] == 2 and summary["failed"] == 0 and summary["rows"] == 3
 
@@ -337,9 +406,15 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers cannot import the test module
-    summary = validate.run_validation(tmp_path / "out", ["caveolae"], methods=["input", "l2l_l1", "l2l_ms3"],
-                                      profile="quick", workers=2, progress=False,
-                                      task_function=functools.partial(_fake_task, attempts_dir=str(tmp_path)))
+    summary = validate.run_validation(
+        tmp_path / "out",
+        ["caveolae"],
+        methods=["input", "l2l_l1", "l2l_ms3"],
+        profile="quick",
+        workers=2,
+        progress=False,
+        task_function=functools.partial(_fake_task, attempts_dir=str(tmp_path)),
+    )
     rows = {r["method"]: r for r in _rows(summary["csv"])}
     assert rows["input"]["status"] == "ok" and rows["l2l_l1"]["status"] == "ok"
     assert rows["l2l_ms3"]["status"] == "failed" and "this network never trains" in rows["l2l_ms3"]["error"]

@@ -14,7 +14,7 @@ import importlib
 import pkgutil
 import sys
 
-from ..io import ImageError
+from l2l_helpers.data.io import ImageError
 
 __all__ = ["build_parser", "main"]
 
@@ -32,7 +32,7 @@ def _command_modules():
 
 def build_parser():
     """Build the argument parser of the ``l2l`` command with all subcommands."""
-    from .. import __version__
+    from l2l_helpers import __version__
 
     parser = argparse.ArgumentParser(
         prog="l2l",

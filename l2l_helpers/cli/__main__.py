@@ -1,5 +1,5 @@
 import sys
 
-from . import main
+from l2l_helpers.cli import main
 
 sys.exit(main())

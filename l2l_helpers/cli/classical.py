@@ -16,15 +16,19 @@ _OPTIONS = {
     "gaussian": [("--sigma", "sigma", float, "standard deviation in pixels")],
     "rolling_ball": [("--radius", "radius", float, "ball radius in pixels")],
     "tophat": [("--size", "size", int, "radius of the disk footprint in pixels")],
-    "clahe": [("--grid", "grid", int, "contextual regions per axis (the paper's parameter)"),
-              ("--kernel-size", "kernel_size", int, "size of the contextual regions in pixels (instead of --grid)"),
-              ("--clip-limit", "clip_limit", float, "clipping limit in [0, 1]")],
+    "clahe": [
+        ("--grid", "grid", int, "contextual regions per axis (the paper's parameter)"),
+        ("--kernel-size", "kernel_size", int, "size of the contextual regions in pixels (instead of --grid)"),
+        ("--clip-limit", "clip_limit", float, "clipping limit in [0, 1]"),
+    ],
 }
 
-_WHAT = {"gaussian": "Gaussian smoothing (skimage.filters.gaussian)",
-         "rolling_ball": "rolling-ball background subtraction (skimage.restoration.rolling_ball)",
-         "tophat": "white top-hat with a disk (skimage.morphology.white_tophat)",
-         "clahe": "contrast-limited adaptive histogram equalisation (skimage.exposure.equalize_adapthist)"}
+_WHAT = {
+    "gaussian": "Gaussian smoothing (skimage.filters.gaussian)",
+    "rolling_ball": "rolling-ball background subtraction (skimage.restoration.rolling_ball)",
+    "tophat": "white top-hat with a disk (skimage.morphology.white_tophat)",
+    "clahe": "contrast-limited adaptive histogram equalisation (skimage.exposure.equalize_adapthist)",
+}
 
 
 def register(subparsers):
@@ -43,7 +47,7 @@ def register(subparsers):
     >>> sorted(sub.choices)
     ['classical']
     """
-    from ..restorers import CLASSICAL_FILTERS, CLASSICAL_PRESETS
+    from l2l_helpers.restoring.restorers import CLASSICAL_FILTERS, CLASSICAL_PRESETS
 
     structures = sorted({s for presets in CLASSICAL_PRESETS.values() for s in presets})
     parser = subparsers.add_parser(
@@ -60,10 +64,12 @@ def register(subparsers):
     )
     filters = parser.add_subparsers(dest="filter", metavar="FILTER", required=True)
     for kind in CLASSICAL_FILTERS:
-        presets = ", ".join(f"{s}: {' '.join(f'{k}={v}' for k, v in p.items())}"
-                            for s, p in CLASSICAL_PRESETS[kind].items())
-        sub = filters.add_parser(kind, help=_WHAT[kind],
-                                 description=f"{_WHAT[kind]}. The paper's parameters: {presets}.")
+        presets = ", ".join(
+            f"{s}: {' '.join(f'{k}={v}' for k, v in p.items())}" for s, p in CLASSICAL_PRESETS[kind].items()
+        )
+        sub = filters.add_parser(
+            kind, help=_WHAT[kind], description=f"{_WHAT[kind]}. The paper's parameters: {presets}."
+        )
         sub.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
         sub.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
         sub.add_argument("--structure", choices=structures, help="start from the paper's parameters for it")
@@ -105,14 +111,15 @@ def run_classical(args):
     wrote 8 images to results/tophat
     0
     """
-    from ..restore import restore_folder
-    from ..restorers import classical_restorer
+    from l2l_helpers.restoring.restore import restore_folder
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     params = {dest: getattr(args, dest) for _, dest, _, _ in _OPTIONS[args.filter]}
     restorer = classical_restorer(args.filter, args.structure, **params)
     print(f"{args.filter}: {' '.join(f'{k}={v}' for k, v in restorer.params.items() if v is not None)}")
-    written = restore_folder(restorer, args.in_dir, args.out_dir, overwrite=args.overwrite,
-                             progress=not args.no_progress)
+    written = restore_folder(
+        restorer, args.in_dir, args.out_dir, overwrite=args.overwrite, progress=not args.no_progress
+    )
     print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
     return 0
 

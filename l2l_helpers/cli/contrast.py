@@ -39,12 +39,20 @@ def register(subparsers):
     )
     p.add_argument("dir_a", metavar="DIR_A", help="folder of label A (TIFF images)")
     p.add_argument("dir_b", metavar="DIR_B", help="folder of label B (same file names as DIR_A)")
-    p.add_argument("--fraction", type=float, default=0.1,
-                   help="fraction of brightest pixels taken as the sample (default 0.1; 0.01 for sparse "
-                        "structures such as caveolae)")
-    p.add_argument("--json", metavar="FILE", default=None,
-                   help="also write the per-image values, means, s.d. and the suggestion (with the deciding "
-                        "measure and whether the measures agree) to this JSON file")
+    p.add_argument(
+        "--fraction",
+        type=float,
+        default=0.1,
+        help="fraction of brightest pixels taken as the sample (default 0.1; 0.01 for sparse "
+        "structures such as caveolae)",
+    )
+    p.add_argument(
+        "--json",
+        metavar="FILE",
+        default=None,
+        help="also write the per-image values, means, s.d. and the suggestion (with the deciding "
+        "measure and whether the measures agree) to this JSON file",
+    )
     p.set_defaults(func=run)
 
 
@@ -52,9 +60,11 @@ def _format_table(result):
     lines = [f"{'folder':<40} {'n':>3} {'Michelson':>15} {'RMS':>15}"]
     for folder, st in result["folders"].items():
         name = folder if len(folder) <= 40 else "..." + folder[-37:]
-        lines.append(f"{name:<40} {st['n']:>3} "
-                     f"{st['michelson_mean']:>8.3f} ± {st['michelson_sd']:<4.3f} "
-                     f"{st['rms_mean']:>8.3f} ± {st['rms_sd']:<4.3f}")
+        lines.append(
+            f"{name:<40} {st['n']:>3} "
+            f"{st['michelson_mean']:>8.3f} ± {st['michelson_sd']:<4.3f} "
+            f"{st['rms_mean']:>8.3f} ± {st['rms_sd']:<4.3f}"
+        )
     return "\n".join(lines)
 
 
@@ -73,7 +83,7 @@ def run(args):
 
     Raises
     ------
-    l2l_helpers.io.ImageError
+    l2l_helpers.data.io.ImageError
         Missing, unpaired or unreadable images (the message names the file).
     ValueError
         A fraction outside (0, 1), or a JSON path inside an input folder.
@@ -88,7 +98,7 @@ def run(args):
     import json
     from pathlib import Path
 
-    from ..contrast import contrast_folders
+    from l2l_helpers.pairs.contrast import contrast_folders
 
     result = contrast_folders(args.dir_a, args.dir_b, fraction=args.fraction)
     print(_format_table(result))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..profiles import PROFILES
+from l2l_helpers.training.profiles import PROFILES
 
 ORDER = 90
 
@@ -19,24 +19,44 @@ def register(sub):
     )
     p.add_argument("--notebooks", default="notebooks", help="folder with the notebooks (default: notebooks)")
     p.add_argument("--out", default="course_output", help="output folder (default: course_output)")
-    p.add_argument("--profile", choices=PROFILES, default="workshop",
-                   help="quick (tests), workshop (minutes on a laptop; default) or paper (GPU)")
-    p.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these prefixes, e.g. 00 03")
-    p.add_argument("--inplace", action="store_true",
-                   help="also save executed notebooks over the sources (maintainers, before committing)")
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="workshop",
+        help="quick (tests), workshop (minutes on a laptop; default) or paper (GPU)",
+    )
+    p.add_argument(
+        "--only", nargs="+", metavar="PREFIX", help="run only notebooks starting with these prefixes, e.g. 00 03"
+    )
+    p.add_argument(
+        "--inplace",
+        action="store_true",
+        help="also save executed notebooks over the sources (maintainers, before committing)",
+    )
     p.add_argument("--timeout", type=int, default=3600, help="seconds one cell may run (default 3600)")
     p.add_argument("--no-html", action="store_true", help="skip the HTML copies")
-    p.add_argument("--results", metavar="DIR", help="where the notebooks save their results (default: OUT/results; "
-                                                     "notebooks/results is where notebooks opened in JupyterLab look)")
+    p.add_argument(
+        "--results",
+        metavar="DIR",
+        help="where the notebooks save their results (default: OUT/results; "
+        "notebooks/results is where notebooks opened in JupyterLab look)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args):
-    from ..course import run_course
+    from l2l_helpers.course.runner import run_course
 
-    summary = run_course(args.notebooks, args.out, profile=args.profile, only=args.only,
-                         inplace=args.inplace, timeout=args.timeout, html=not args.no_html,
-                         results=getattr(args, "results", None))
+    summary = run_course(
+        args.notebooks,
+        args.out,
+        profile=args.profile,
+        only=args.only,
+        inplace=args.inplace,
+        timeout=args.timeout,
+        html=not args.no_html,
+        results=getattr(args, "results", None),
+    )
     failed = [e["notebook"] for e in summary["notebooks"] if e["status"] != "ok"]
     print(f"\nWrote executed notebooks, HTML and summary.md to {args.out}/")
     if failed:

@@ -29,42 +29,59 @@ def register(subparsers):
     parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
     sub = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
 
-    p = sub.add_parser("list", help="show the registered files, the cache folder and the registries read",
-                       description="Show every registry entry (name, whether its hash is known, whether it "
-                                   "is in the cache, its URL), the cache folder and the registries read.")
-    p.add_argument("--registry", action="append", metavar="PATH",
-                   help="extra registry file to read (may be repeated)")
+    p = sub.add_parser(
+        "list",
+        help="show the registered files, the cache folder and the registries read",
+        description="Show every registry entry (name, whether its hash is known, whether it "
+        "is in the cache, its URL), the cache folder and the registries read.",
+    )
+    p.add_argument("--registry", action="append", metavar="PATH", help="extra registry file to read (may be repeated)")
     p.set_defaults(func=run_list)
 
-    p = sub.add_parser("fetch", help="download (or find in the cache), check and unpack registered files",
-                       description="Download a registered file (unless it is already in the cache), check "
-                                   "its sha256 and unpack zip/tar archives; prints the resulting path.")
+    p = sub.add_parser(
+        "fetch",
+        help="download (or find in the cache), check and unpack registered files",
+        description="Download a registered file (unless it is already in the cache), check "
+        "its sha256 and unpack zip/tar archives; prints the resulting path.",
+    )
     p.add_argument("names", nargs="+", metavar="NAME", help="registry name(s), see 'l2l data list'")
-    p.add_argument("--registry", action="append", metavar="PATH",
-                   help="extra registry file to read (may be repeated)")
+    p.add_argument("--registry", action="append", metavar="PATH", help="extra registry file to read (may be repeated)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_fetch)
 
-    p = sub.add_parser("register", help="record the sha256 (and URL) of downloaded files in a registry",
-                       description="Compute the sha256 of files (or of every file in folders) and write "
-                                   "'NAME HASH [URL]' lines into a registry, replacing lines of the same "
-                                   "name. Default registry: registry.txt in the cache folder.")
+    p = sub.add_parser(
+        "register",
+        help="record the sha256 (and URL) of downloaded files in a registry",
+        description="Compute the sha256 of files (or of every file in folders) and write "
+        "'NAME HASH [URL]' lines into a registry, replacing lines of the same "
+        "name. Default registry: registry.txt in the cache folder.",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="downloaded file(s) or folder(s)")
-    p.add_argument("--url", help="direct download URL of a single file, or base URL of a folder's files "
-                                 "(each file at URL/NAME)")
-    p.add_argument("--registry", metavar="PATH",
-                   help="registry file to write (e.g. l2l_helpers/data_registry.txt in a checkout); "
-                        "default: the user registry in the cache folder")
-    p.add_argument("--copy-to-cache", action="store_true",
-                   help="also copy the files into the cache folder, so 'fetch' finds them offline")
+    p.add_argument(
+        "--url", help="direct download URL of a single file, or base URL of a folder's files (each file at URL/NAME)"
+    )
+    p.add_argument(
+        "--registry",
+        metavar="PATH",
+        help="registry file to write (e.g. l2l_helpers/data_registry.txt in a checkout); "
+        "default: the user registry in the cache folder",
+    )
+    p.add_argument(
+        "--copy-to-cache",
+        action="store_true",
+        help="also copy the files into the cache folder, so 'fetch' finds them offline",
+    )
     p.set_defaults(func=run_register)
 
-    p = sub.add_parser("pairs", help="write input/ + target/ pair folders from a folder tree or channel stacks",
-                       description="Map downloaded data onto input/target pairs written as float32 TIFFs "
-                                   "into OUTPUT/input and OUTPUT/target (the layout 'l2l simulate' writes), "
-                                   "either by a label token in file or folder names (--input-token, "
-                                   "--target-token) or by splitting multi-channel stacks (--input-channel, "
-                                   "--target-channel). The source is never written to.")
+    p = sub.add_parser(
+        "pairs",
+        help="write input/ + target/ pair folders from a folder tree or channel stacks",
+        description="Map downloaded data onto input/target pairs written as float32 TIFFs "
+        "into OUTPUT/input and OUTPUT/target (the layout 'l2l simulate' writes), "
+        "either by a label token in file or folder names (--input-token, "
+        "--target-token) or by splitting multi-channel stacks (--input-channel, "
+        "--target-channel). The source is never written to.",
+    )
     p.add_argument("source", help="folder tree (tokens), or a stack / folder of stacks (channels)")
     p.add_argument("output", help="new output folder")
     p.add_argument("--input-token", help="label name marking input files, e.g. AC15")
@@ -72,22 +89,27 @@ def register(subparsers):
     p.add_argument("--input-channel", type=int, help="channel index of the input label")
     p.add_argument("--target-channel", type=int, help="channel index of the target label")
     p.add_argument("--channel-axis", type=int, help="axis holding the channels (default: guessed)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="allow a non-empty output folder: first remove what the previous 'l2l data pairs' "
-                        "wrote there (listed in l2l_manifest.json); other files are kept")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="allow a non-empty output folder: first remove what the previous 'l2l data pairs' "
+        "wrote there (listed in l2l_manifest.json); other files are kept",
+    )
     p.set_defaults(func=run_pairs)
 
 
 def run_list(args):
     """Print the registry entries and where data are cached."""
-    from .. import datasets
+    from l2l_helpers.data import datasets
 
     cache = datasets.data_dir()
     entries = datasets.registry_entries(args.registry)
     print(f"cache folder: {cache}  (L2L_DATA_DIR)")
     user = datasets.user_registry_path()
-    print(f"registries:   package registry, {user}{'' if user.is_file() else ' (not created yet)'}"
-          + "".join(f", {r}" for r in args.registry or []))
+    print(
+        f"registries:   package registry, {user}{'' if user.is_file() else ' (not created yet)'}"
+        + "".join(f", {r}" for r in args.registry or [])
+    )
     print()
     width = max([len(n) for n in entries] + [4])
     print(f"{'name':<{width}}  {'hash':<7}  {'cached':<6}  url")
@@ -99,7 +121,7 @@ def run_list(args):
 
 def run_fetch(args):
     """Fetch every named file and print its path."""
-    from .. import datasets
+    from l2l_helpers.data import datasets
 
     for name in args.names:
         path = datasets.fetch(name, registry=args.registry, progressbar=not args.no_progress)
@@ -109,10 +131,9 @@ def run_fetch(args):
 
 def run_register(args):
     """Register files and print the lines written."""
-    from .. import datasets
+    from l2l_helpers.data import datasets
 
-    entries = datasets.register(args.paths, url=args.url, registry=args.registry,
-                                copy_to_cache=args.copy_to_cache)
+    entries = datasets.register(args.paths, url=args.url, registry=args.registry, copy_to_cache=args.copy_to_cache)
     target = args.registry or datasets.user_registry_path()
     for entry in entries:
         print(f"{entry.name} {entry.hash}" + (f" {entry.url}" if entry.url else ""))
@@ -124,7 +145,7 @@ def run_register(args):
 
 def run_pairs(args):
     """Write pair folders by token or by channel."""
-    from .. import datasets
+    from l2l_helpers.data import datasets
 
     tokens = (args.input_token, args.target_token)
     channels = (args.input_channel, args.target_channel)
@@ -135,16 +156,25 @@ def run_pairs(args):
     if use_tokens:
         if None in tokens:
             raise ValueError("give both --input-token and --target-token")
-        result = datasets.pairs_by_token(args.source, args.output, args.input_token, args.target_token,
-                                         overwrite=args.overwrite)
+        result = datasets.pairs_by_token(
+            args.source, args.output, args.input_token, args.target_token, overwrite=args.overwrite
+        )
     else:
         if None in channels:
             raise ValueError("give both --input-channel and --target-channel")
-        result = datasets.pairs_from_channels(args.source, args.output, args.input_channel,
-                                              args.target_channel, channel_axis=args.channel_axis,
-                                              overwrite=args.overwrite)
-    print(f"wrote {len(result.names)} pair{'' if len(result.names) == 1 else 's'} to {result.input_dir} and {result.target_dir} "
-          f"(sources listed in {result.output / 'sources.csv'})")
+        result = datasets.pairs_from_channels(
+            args.source,
+            args.output,
+            args.input_channel,
+            args.target_channel,
+            channel_axis=args.channel_axis,
+            overwrite=args.overwrite,
+        )
+    print(
+        f"wrote {len(result.names)} pair{'' if len(result.names) == 1 else 's'} "
+        f"to {result.input_dir} and {result.target_dir} "
+        f"(sources listed in {result.output / 'sources.csv'})"
+    )
     return 0
 
 

@@ -44,15 +44,23 @@ def register(subparsers):
     parser.add_argument("ref_dir", metavar="REF_DIR", help="folder of reference images")
     parser.add_argument("moving_dir", metavar="MOVING_DIR", help="folder of moving images (same file names)")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
-    parser.add_argument("--method", choices=("phase", "ssim"), default="phase",
-                        help="drift estimation method (default: phase)")
-    parser.add_argument("--seed", type=int, default=0,
-                        help="random seed of the ssim patch sampling (default: 0)")
-    parser.add_argument("--max-shift", type=int, default=5, metavar="PX",
-                        help="ssim search range in pixels along each axis (default: 5)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="allow a non-empty output folder: first remove what the previous 'l2l drift' "
-                             "wrote there (listed in l2l_manifest.json); other files are kept")
+    parser.add_argument(
+        "--method", choices=("phase", "ssim"), default="phase", help="drift estimation method (default: phase)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the ssim patch sampling (default: 0)")
+    parser.add_argument(
+        "--max-shift",
+        type=int,
+        default=5,
+        metavar="PX",
+        help="ssim search range in pixels along each axis (default: 5)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="allow a non-empty output folder: first remove what the previous 'l2l drift' "
+        "wrote there (listed in l2l_manifest.json); other files are kept",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_drift)
 
@@ -74,7 +82,7 @@ def run_drift(args):
     ------
     ImageError, FileExistsError, ValueError
         Bad input folders, a non-empty output folder, an output inside an
-        input folder (see :func:`l2l_helpers.drift.correct_folders`).
+        input folder (see :func:`l2l_helpers.pairs.drift.correct_folders`).
 
     Examples
     --------
@@ -82,14 +90,23 @@ def run_drift(args):
     >>> main(["drift", "data/input", "data/input_repeat", "results/aligned"])  # doctest: +SKIP
     0
     """
-    from ..drift import correct_folders
+    from l2l_helpers.pairs.drift import correct_folders
 
-    rows = correct_folders(args.ref_dir, args.moving_dir, args.out_dir, method=args.method,
-                           overwrite=args.overwrite, seed=args.seed, max_shift=args.max_shift,
-                           progress=not args.no_progress)
+    rows = correct_folders(
+        args.ref_dir,
+        args.moving_dir,
+        args.out_dir,
+        method=args.method,
+        overwrite=args.overwrite,
+        seed=args.seed,
+        max_shift=args.max_shift,
+        progress=not args.no_progress,
+    )
     largest = max(rows, key=lambda r: abs(r["dy"]) + abs(r["dx"]))
-    print(f"registered {len(rows)} pair{'s' if len(rows) != 1 else ''} ({args.method}); "
-          f"largest shift {largest['name']}: dy={largest['dy']:.2f} dx={largest['dx']:.2f}")
+    print(
+        f"registered {len(rows)} pair{'s' if len(rows) != 1 else ''} ({args.method}); "
+        f"largest shift {largest['name']}: dy={largest['dy']:.2f} dx={largest['dx']:.2f}"
+    )
     print(f"wrote {args.out_dir}/reference/, {args.out_dir}/moving/ and {args.out_dir}/shifts.csv")
     return 0
 

@@ -31,19 +31,28 @@ def register(subparsers):
             "row per image and the mean; --json also writes "
             '{"images": [{"name", "psnr", "nrmse", "ssim", "ms3", "ms5"}], "mean": {...}} '
             "(plus background / hallucination when asked; an infinite value as null). The folders are only "
-            "read. The scores are those of l2l_helpers.metrics.score_restorations."
+            "read. The scores are those of l2l_helpers.scoring.metrics.score_restorations."
         ),
     )
     parser.add_argument("pred_dir", metavar="PRED_DIR", help="folder of restored (predicted) images")
-    parser.add_argument("target_dir", metavar="TARGET_DIR",
-                        help="folder of reference images with the same file names (target label or ground truth)")
-    parser.add_argument("--ground-truth", metavar="DIR", default=None,
-                        help="ground truths (same file names) that say where the structure is, for "
-                             "--cell-masks and --inputs (default: TARGET_DIR)")
-    parser.add_argument("--cell-masks", metavar="DIR", default=None,
-                        help="cell masks (same file names): adds the background score")
-    parser.add_argument("--inputs", metavar="DIR", default=None,
-                        help="raw inputs (same file names): adds the hallucination score")
+    parser.add_argument(
+        "target_dir",
+        metavar="TARGET_DIR",
+        help="folder of reference images with the same file names (target label or ground truth)",
+    )
+    parser.add_argument(
+        "--ground-truth",
+        metavar="DIR",
+        default=None,
+        help="ground truths (same file names) that say where the structure is, for "
+        "--cell-masks and --inputs (default: TARGET_DIR)",
+    )
+    parser.add_argument(
+        "--cell-masks", metavar="DIR", default=None, help="cell masks (same file names): adds the background score"
+    )
+    parser.add_argument(
+        "--inputs", metavar="DIR", default=None, help="raw inputs (same file names): adds the hallucination score"
+    )
     parser.add_argument("--json", metavar="FILE", default=None, help="also write the results to this JSON file")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing JSON file")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -52,12 +61,18 @@ def register(subparsers):
 
 def run_evaluate(args):
     """Evaluate the folders and print the table."""
-    from ..metrics import evaluate_folders, format_table
+    from l2l_helpers.scoring.metrics import evaluate_folders, format_table
 
-    results = evaluate_folders(args.pred_dir, args.target_dir, json_path=args.json,
-                               overwrite=args.overwrite, progress=not args.no_progress,
-                               ground_truth_dir=args.ground_truth, mask_dir=args.cell_masks,
-                               input_dir=args.inputs)
+    results = evaluate_folders(
+        args.pred_dir,
+        args.target_dir,
+        json_path=args.json,
+        overwrite=args.overwrite,
+        progress=not args.no_progress,
+        ground_truth_dir=args.ground_truth,
+        mask_dir=args.cell_masks,
+        input_dir=args.inputs,
+    )
     table = format_table(results["images"] + [{"name": "mean", **results["mean"]}], header="image")
     lines = table.splitlines()
     print("\n".join(lines[:-1] + ["-" * len(lines[0]), lines[-1]]))

@@ -4,7 +4,7 @@ Examples::
 
     l2l experiment my_experiment.json --out results/my_experiment_result.json
 
-The JSON file holds what :class:`l2l_helpers.experiment.Experiment` takes, e.g.::
+The JSON file holds what :class:`l2l_helpers.experiments.experiment.Experiment` takes, e.g.::
 
     {"data": {"simulate": {"structure": "actin", "n": 10}}, "method": "l2l", "loss": "l1",
      "profile": "quick", "seed": 0, "test_images": [8, 9]}
@@ -29,7 +29,7 @@ def register(subparsers):
             "train the network, restore the held-out test images and score them against the target "
             "label and, where there is one, the ground truth. Prints the scores; --out writes the whole "
             "result (scores, image names of the split, seconds) as JSON. The same description runs "
-            "unchanged in a notebook (l2l_helpers.experiment.run_experiment) or on a Dask worker."
+            "unchanged in a notebook (l2l_helpers.experiments.experiment.run_experiment) or on a Dask worker."
         ),
     )
     parser.add_argument("file", metavar="EXPERIMENT_JSON", help="the experiment description")
@@ -40,8 +40,8 @@ def register(subparsers):
 
 def run(args):
     """Run the experiment and print its scores."""
-    from ..experiment import Experiment, run_experiment
-    from ..metrics import format_table
+    from l2l_helpers.experiments.experiment import Experiment, run_experiment
+    from l2l_helpers.scoring.metrics import format_table
 
     path = Path(args.file)
     if not path.is_file():
@@ -61,8 +61,10 @@ def run(args):
     if result["scores_ground_truth"]:
         print()
         print(format_table(result["scores_ground_truth"], header="vs truth"))
-    print(f"\n{len(result['train_images'])} training images ({len(result['validation_images'])} of them "
-          f"for validation), {len(result['test_images'])} test images; {result['seconds']['total']:.0f} s")
+    print(
+        f"\n{len(result['train_images'])} training images ({len(result['validation_images'])} of them "
+        f"for validation), {len(result['test_images'])} test images; {result['seconds']['total']:.0f} s"
+    )
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2, allow_nan=True) + "\n", encoding="utf-8")

@@ -49,19 +49,33 @@ def register(subparsers):
     parser.add_argument("out", metavar="OUT.zip", help="the package to write")
     parser.add_argument("--name", default=None, help="human-readable name (default: 'label2label FOLDER')")
     parser.add_argument("--description", default=None, help="one or two sentences (default: from the record)")
-    parser.add_argument("--author", action="append", default=None, metavar="NAME",
-                        help="who trained the network (repeat for several)")
-    parser.add_argument("--cite", nargs=2, action="append", default=[], metavar=("TEXT", "DOI_OR_URL"),
-                        help="a further citation: text and DOI (10.xxx/...) or URL (repeat for several); "
-                             "the label2label paper and CARE are always cited")
+    parser.add_argument(
+        "--author", action="append", default=None, metavar="NAME", help="who trained the network (repeat for several)"
+    )
+    parser.add_argument(
+        "--cite",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("TEXT", "DOI_OR_URL"),
+        help="a further citation: text and DOI (10.xxx/...) or URL (repeat for several); "
+        "the label2label paper and CARE are always cited",
+    )
     parser.add_argument("--license", default="CC-BY-4.0", help="SPDX licence of the weights (default CC-BY-4.0)")
-    parser.add_argument("--test-image", default=None, metavar="TIFF",
-                        help="a 2-D image of the input label: test input and cover (default: a simulated cell)")
+    parser.add_argument(
+        "--test-image",
+        default=None,
+        metavar="TIFF",
+        help="a 2-D image of the input label: test input and cover (default: a simulated cell)",
+    )
     parser.add_argument("--weights", choices=("best", "last"), default="best", help="which weights (default best)")
     parser.add_argument("--no-onnx", action="store_true", help="Keras weights only (no ONNX)")
     parser.add_argument("--overwrite", action="store_true", help="replace OUT.zip if it exists")
-    parser.add_argument("--test", action="store_true",
-                        help="afterwards, run bioimageio.core's test of the package (every weight format)")
+    parser.add_argument(
+        "--test",
+        action="store_true",
+        help="afterwards, run bioimageio.core's test of the package (every weight format)",
+    )
     parser.set_defaults(func=run_export)
 
 
@@ -69,7 +83,7 @@ def _citation(text, ref):
     ref = ref.strip()
     if ref.startswith(("http://", "https://")):
         prefix = "https://doi.org/"
-        return {"text": text, "doi": ref[len(prefix):]} if ref.startswith(prefix) else {"text": text, "url": ref}
+        return {"text": text, "doi": ref[len(prefix) :]} if ref.startswith(prefix) else {"text": text, "url": ref}
     return {"text": text, "doi": ref}
 
 
@@ -101,13 +115,22 @@ def run_export(args):
     >>> main(["export", "--model-dir", "models/actin_l2l", "actin_l2l.zip"])  # doctest: +SKIP
     0
     """
-    from ..export import WEIGHT_FORMATS, export_bioimageio, package_summary, test_package
+    from l2l_helpers.restoring.export import WEIGHT_FORMATS, export_bioimageio, package_summary, test_package
 
     formats = ("keras_v3",) if args.no_onnx else WEIGHT_FORMATS
-    path = export_bioimageio(args.model_dir, args.out, name=args.name, description=args.description,
-                             authors=args.author, cite=[_citation(t, r) for t, r in args.cite], license=args.license,
-                             test_image=args.test_image, weight_formats=formats, weights=args.weights,
-                             overwrite=args.overwrite)
+    path = export_bioimageio(
+        args.model_dir,
+        args.out,
+        name=args.name,
+        description=args.description,
+        authors=args.author,
+        cite=[_citation(t, r) for t, r in args.cite],
+        license=args.license,
+        test_image=args.test_image,
+        weight_formats=formats,
+        weights=args.weights,
+        overwrite=args.overwrite,
+    )
     print(f"wrote {path} (bioimage.io model, weights: {', '.join(formats)})")
     if args.test:
         summary = test_package(path)

@@ -46,14 +46,24 @@ def register(subparsers):
             "written to."
         ),
     )
-    parser.add_argument("--model-dir", required=True, metavar="PATH",
-                        help="model folder (from l2l train, or with l2l_restorer.json) or bioimage.io package (.zip)")
+    parser.add_argument(
+        "--model-dir",
+        required=True,
+        metavar="PATH",
+        help="model folder (from l2l train, or with l2l_restorer.json) or bioimage.io package (.zip)",
+    )
     parser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
     parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace the files of a previous restore run in OUT_DIR")
-    parser.add_argument("--tiles", type=int, nargs=2, metavar=("NY", "NX"),
-                        help="tiles along y and x for a network (default: automatic)")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace the files of a previous restore run in OUT_DIR"
+    )
+    parser.add_argument(
+        "--tiles",
+        type=int,
+        nargs=2,
+        metavar=("NY", "NX"),
+        help="tiles along y and x for a network (default: automatic)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run_restore)
 
@@ -87,10 +97,18 @@ def run_restore(args):
     >>> main(["restore", "--model-dir", "models/l2l", "data/test/input", "results/l2l"])  # doctest: +SKIP
     0
     """
-    from ..restore import restore_folder  # checks the folders and images before TensorFlow is imported
+    from l2l_helpers.restoring.restore import (
+        restore_folder,
+    )  # checks the folders and images before TensorFlow is imported
 
-    written = restore_folder(args.model_dir, args.in_dir, args.out_dir, overwrite=args.overwrite,
-                             n_tiles=args.tiles, progress=not args.no_progress)
+    written = restore_folder(
+        args.model_dir,
+        args.in_dir,
+        args.out_dir,
+        overwrite=args.overwrite,
+        n_tiles=args.tiles,
+        progress=not args.no_progress,
+    )
     print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
     return 0
 

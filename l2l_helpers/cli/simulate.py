@@ -51,16 +51,20 @@ def register(subparsers):
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("structure", choices=_STRUCTURES, metavar="STRUCTURE",
-                   help="structure to simulate: " + ", ".join(_STRUCTURES))
+    p.add_argument(
+        "structure", choices=_STRUCTURES, metavar="STRUCTURE", help="structure to simulate: " + ", ".join(_STRUCTURES)
+    )
     p.add_argument("out_dir", metavar="OUT_DIR", help="output folder (must be empty unless --overwrite)")
     p.add_argument("--n", type=int, default=8, help="number of cells (default: 8)")
     p.add_argument("--size", type=int, default=256, help="image width and height in pixels (default: 256)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="write into a non-empty folder: first remove what the previous 'l2l simulate' "
-                        "wrote there (listed in l2l_manifest.json); other files are kept, and a file "
-                        "it did not write inside its image folders stops the command")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a non-empty folder: first remove what the previous 'l2l simulate' "
+        "wrote there (listed in l2l_manifest.json); other files are kept, and a file "
+        "it did not write inside its image folders stops the command",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run)
 
@@ -84,7 +88,7 @@ def run(args):
     FileExistsError
         If ``out_dir`` is not empty and ``--overwrite`` is not given, or an
         image folder holds a file that the previous run did not write
-        (checked before simulating; see :func:`l2l_helpers.io.open_output`).
+        (checked before simulating; see :func:`l2l_helpers.data.io.open_output`).
     ValueError
         If ``--n`` or ``--size`` is out of range.
 
@@ -95,19 +99,24 @@ def run(args):
     >>> run(args)  # doctest: +SKIP
     0
     """
-    from ..io import check_output
-    from ..simulate import IMAGE_KEYS, simulate_dataset, write_dataset
+    from l2l_helpers.data.io import check_output
+    from l2l_helpers.data.simulate import IMAGE_KEYS, simulate_dataset, write_dataset
 
     if args.n < 1:
         raise ValueError(f"--n must be at least 1, got {args.n}")
     if args.size < 32:
         raise ValueError(f"--size must be at least 32 pixels, got {args.size}")
     # check the folder before spending time on the simulation
-    check_output(args.out_dir, "simulate", overwrite=args.overwrite,
-                 owned=[*IMAGE_KEYS[args.structure], "metadata.json"])
-    data = simulate_dataset(args.structure, n=args.n, size=args.size, seed=args.seed, progress=not getattr(args, "no_progress", False))
+    check_output(
+        args.out_dir, "simulate", overwrite=args.overwrite, owned=[*IMAGE_KEYS[args.structure], "metadata.json"]
+    )
+    data = simulate_dataset(
+        args.structure, n=args.n, size=args.size, seed=args.seed, progress=not getattr(args, "no_progress", False)
+    )
     out = write_dataset(data, args.out_dir, overwrite=args.overwrite)
     folders = ", ".join(f"{k}/" for k in data["metadata"]["keys"])
-    print(f"wrote {args.n} {args.structure} cells ({args.size}x{args.size}, seed {args.seed}) to {out}: "
-          f"{folders} metadata.json")
+    print(
+        f"wrote {args.n} {args.structure} cells ({args.size}x{args.size}, seed {args.seed}) to {out}: "
+        f"{folders} metadata.json"
+    )
     return 0

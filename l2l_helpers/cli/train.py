@@ -6,18 +6,18 @@ Examples::
     l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --resume
     l2l train --method cyclegan --input data/actin/input --target data/other/benchmark --model-dir models/actin_cg
 
-The choices of ``--loss`` and ``--profile`` are :data:`l2l_helpers.losses.LOSSES`
-and the keys of :data:`l2l_helpers.profiles.PROFILES` (neither module imports
-TensorFlow, nor does :mod:`l2l_helpers.cyclegan` on import).
+The choices of ``--loss`` and ``--profile`` are :data:`l2l_helpers.training.losses.LOSSES`
+and the keys of :data:`l2l_helpers.training.profiles.PROFILES` (neither module imports
+TensorFlow, nor does :mod:`l2l_helpers.training.cyclegan` on import).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from ..losses import LOSSES
-from ..prepare import INPUT_NORMALIZATIONS
-from ..profiles import DEFAULT_PROFILE, PROFILES
+from l2l_helpers.training.losses import LOSSES
+from l2l_helpers.training.prepare import INPUT_NORMALIZATIONS
+from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 ORDER = 40
 
@@ -40,8 +40,7 @@ def register(subparsers):
     """
     parser = subparsers.add_parser(
         "train",
-        help="train a CARE network on pairs of images (label2label or noise2noise), or a CycleGAN on "
-             "unpaired images",
+        help="train a CARE network on pairs of images (label2label or noise2noise), or a CycleGAN on unpaired images",
         description=(
             "Train a CARE U-Net (CSBDeep) to turn INPUT images into TARGET images. Images are paired by "
             "file name. label2label: --input is the low-contrast label, --target the high-contrast label "
@@ -52,7 +51,7 @@ def register(subparsers):
             "history.csv, weights_best.h5 and weights_last.h5; an interrupted run continues with --resume. "
             "Profiles: quick (seconds, for tests), workshop (minutes on a laptop CPU), paper (the paper's "
             "settings, for a GPU); any setting can be overridden. "
-            "--method cyclegan trains a CycleGAN instead (l2l_helpers.cyclegan): INPUT and TARGET images need "
+            "--method cyclegan trains a CycleGAN instead (l2l_helpers.training.cyclegan): INPUT and TARGET images need "
             "not be paired (other cells, other names, other numbers of images are fine); one --target folder; "
             "random crops normalised to [-1, 1]; the model folder gets both generators (G_AB: input -> target, "
             "used by l2l restore; G_BA), both discriminators, l2l_restorer.json, l2l_training.json and "
@@ -60,22 +59,39 @@ def register(subparsers):
             "linear decay, --patch-size the crop size, --n-first the generators' first filters."
         ),
     )
-    parser.add_argument("--method", choices=("care", "cyclegan"), default="care",
-                        help="care: a CARE U-Net on image pairs (default); cyclegan: a CycleGAN on unpaired images")
+    parser.add_argument(
+        "--method",
+        choices=("care", "cyclegan"),
+        default="care",
+        help="care: a CARE U-Net on image pairs (default); cyclegan: a CycleGAN on unpaired images",
+    )
     parser.add_argument("--input", required=True, metavar="DIR", help="folder of input images")
-    parser.add_argument("--target", required=True, action="append", metavar="DIR",
-                        help="folder of target images (same file names); repeat for several targets "
-                             "(--method cyclegan: one folder, any file names)")
+    parser.add_argument(
+        "--target",
+        required=True,
+        action="append",
+        metavar="DIR",
+        help="folder of target images (same file names); repeat for several targets "
+        "(--method cyclegan: one folder, any file names)",
+    )
     parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder to create (or resume)")
     parser.add_argument("--loss", choices=LOSSES, default=LOSSES[0], help=f"training loss (default: {LOSSES[0]})")
-    parser.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
-                        help=f"settings profile (default: {DEFAULT_PROFILE})")
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help=f"settings profile (default: {DEFAULT_PROFILE})",
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the interrupted run in --model-dir from its last finished epoch")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="start afresh: replace the model a previous training wrote into --model-dir (a folder "
-                             "holding files that are not a model's is still refused)")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run in --model-dir from its last finished epoch"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh: replace the model a previous training wrote into --model-dir (a folder "
+        "holding files that are not a model's is still refused)",
+    )
     group = parser.add_argument_group("overrides of the profile's settings")
     group.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     group.add_argument("--steps", type=int, metavar="N", help="training steps per epoch")
@@ -86,39 +102,79 @@ def register(subparsers):
     group.add_argument("--depth", type=int, metavar="N", help="U-Net depth (unet_n_depth)")
     group.add_argument("--n-first", type=int, metavar="N", help="filters of the first U-Net layer (unet_n_first)")
     group.add_argument("--kernel-size", type=int, metavar="N", help="convolution kernel size (unet_kern_size)")
-    group.add_argument("--residual", action=argparse.BooleanOptionalAction, default=None,
-                       help="the U-Net predicts a correction added to the input (unet_residual; --no-residual: "
-                            "it predicts the target itself, the workshop profile's default)")
-    group.add_argument("--flip-rotate", action=argparse.BooleanOptionalAction, default=None,
-                       help="flip and turn each patch by a random multiple of 90 degrees as it is drawn "
-                            "(flip_rotate; the workshop profile's default)")
-    group.add_argument("--epochs-decay", type=int, metavar="N",
-                       help="cyclegan: epochs of linear learning-rate decay after --epochs (n_epochs_decay)")
-    group.add_argument("--prefilter", type=float, metavar="SIGMA",
-                       help="cyclegan: smooth the training images (and later the images to restore) with a "
-                            "Gaussian of this standard deviation in pixels")
+    group.add_argument(
+        "--residual",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the U-Net predicts a correction added to the input (unet_residual; --no-residual: "
+        "it predicts the target itself, the workshop profile's default)",
+    )
+    group.add_argument(
+        "--flip-rotate",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="flip and turn each patch by a random multiple of 90 degrees as it is drawn "
+        "(flip_rotate; the workshop profile's default)",
+    )
+    group.add_argument(
+        "--epochs-decay",
+        type=int,
+        metavar="N",
+        help="cyclegan: epochs of linear learning-rate decay after --epochs (n_epochs_decay)",
+    )
+    group.add_argument(
+        "--prefilter",
+        type=float,
+        metavar="SIGMA",
+        help="cyclegan: smooth the training images (and later the images to restore) with a "
+        "Gaussian of this standard deviation in pixels",
+    )
     data = parser.add_argument_group("data preparation")
-    data.add_argument("--zoom-factors", type=float, nargs="+", metavar="Z",
-                      help="zoom factors of the augmentation (default: 0.5 0.75 1.25 1.5; caveolae: 0.8 0.9 1.1 1.2)")
+    data.add_argument(
+        "--zoom-factors",
+        type=float,
+        nargs="+",
+        metavar="Z",
+        help="zoom factors of the augmentation (default: 0.5 0.75 1.25 1.5; caveolae: 0.8 0.9 1.1 1.2)",
+    )
     data.add_argument("--no-augment", action="store_true", help="no zoom / rotation augmentation")
-    data.add_argument("--poisson", type=float, nargs="?", const=True, default=False, metavar="PEAK",
-                      help="add Poisson noise to the targets (broadens nearly binary STED histograms); "
-                           "optional photon count at intensity 1")
-    data.add_argument("--validation-split", type=float, default=0.1, metavar="F",
-                      help="fraction of the images whose patches are kept for validation, at least one image "
-                           "(default: 0.1); the split is by image and recorded in l2l_training.json")
-    data.add_argument("--input-normalization", choices=INPUT_NORMALIZATIONS, default=None,
-                      help="how input images are normalised: percentile (the 2nd and 99.8th percentiles of each "
-                           "image to 0 and 1, as CSBDeep and the paper) or mean_std (zero mean, unit variance per "
-                           "image, as CAREamics; it learned faster on simulated actin but did worse on the course's real "
-                           "images, so compare on your data); default: "
-                           "the profile's (percentile in every profile); targets always by percentiles; recorded, "
-                           "and used again when restoring")
-    data.add_argument("--validation-images", nargs="+", metavar="NAME",
-                      help="file names of the validation images (replaces --validation-split; e.g. the "
-                           "validation_images recorded by an earlier run, to reproduce its split)")
+    data.add_argument(
+        "--poisson",
+        type=float,
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="PEAK",
+        help="add Poisson noise to the targets (broadens nearly binary STED histograms); "
+        "optional photon count at intensity 1",
+    )
+    data.add_argument(
+        "--validation-split",
+        type=float,
+        default=0.1,
+        metavar="F",
+        help="fraction of the images whose patches are kept for validation, at least one image "
+        "(default: 0.1); the split is by image and recorded in l2l_training.json",
+    )
+    data.add_argument(
+        "--input-normalization",
+        choices=INPUT_NORMALIZATIONS,
+        default=None,
+        help="how input images are normalised: percentile (the 2nd and 99.8th percentiles of each "
+        "image to 0 and 1, as CSBDeep and the paper) or mean_std (zero mean, unit variance per "
+        "image, as CAREamics; it learned faster on simulated actin but did worse on the course's real "
+        "images, so compare on your data); default: "
+        "the profile's (percentile in every profile); targets always by percentiles; recorded, "
+        "and used again when restoring",
+    )
+    data.add_argument(
+        "--validation-images",
+        nargs="+",
+        metavar="NAME",
+        help="file names of the validation images (replaces --validation-split; e.g. the "
+        "validation_images recorded by an earlier run, to reproduce its split)",
+    )
     parser.set_defaults(func=run_train)
-
 
 
 def run_train(args):
@@ -158,8 +214,9 @@ def run_train(args):
     if args.resume and overwrite:
         raise ValueError("--resume continues a training, --overwrite replaces it: choose one")
     if not (args.resume or overwrite) and Path(args.model_dir).exists() and any(Path(args.model_dir).iterdir()):
-        raise FileExistsError(f"{args.model_dir}: folder is not empty; choose another --model-dir, --resume it, or "
-                              "--overwrite it")
+        raise FileExistsError(
+            f"{args.model_dir}: folder is not empty; choose another --model-dir, --resume it, or --overwrite it"
+        )
     if args.resume and not Path(args.model_dir).is_dir():
         raise FileNotFoundError(f"{args.model_dir}: model folder does not exist (nothing to resume)")
     if getattr(args, "method", "care") == "cyclegan":
@@ -167,26 +224,45 @@ def run_train(args):
     for option, dest in (("--prefilter", "prefilter"), ("--epochs-decay", "epochs_decay")):
         if getattr(args, dest, None) is not None:
             raise ValueError(f"{option} is an option of --method cyclegan")
-    from ..io import match_pairs
+    from l2l_helpers.data.io import match_pairs
 
     match_pairs(args.input, *args.target)  # clear errors before TensorFlow is imported
-    from ..train import train_from_folders
+    from l2l_helpers.training.train import train_from_folders
 
     result = train_from_folders(
-        args.input, args.target, args.model_dir, loss=args.loss, profile=args.profile, seed=args.seed,
-        resume=args.resume, overwrite=overwrite, zoom_factors=args.zoom_factors, augment=not args.no_augment,
-        poisson=args.poisson, validation_split=args.validation_split,
+        args.input,
+        args.target,
+        args.model_dir,
+        loss=args.loss,
+        profile=args.profile,
+        seed=args.seed,
+        resume=args.resume,
+        overwrite=overwrite,
+        zoom_factors=args.zoom_factors,
+        augment=not args.no_augment,
+        poisson=args.poisson,
+        validation_split=args.validation_split,
         validation_images=getattr(args, "validation_images", None),
         input_normalization=getattr(args, "input_normalization", None),
-        epochs=args.epochs, steps_per_epoch=args.steps, patch_size=args.patch_size, batch_size=args.batch_size,
-        n_patches_per_image=args.patches_per_image, learning_rate=args.learning_rate,
-        unet_n_depth=args.depth, unet_n_first=args.n_first, unet_kern_size=args.kernel_size,
-        unet_residual=args.residual, flip_rotate=args.flip_rotate)
+        epochs=args.epochs,
+        steps_per_epoch=args.steps,
+        patch_size=args.patch_size,
+        batch_size=args.batch_size,
+        n_patches_per_image=args.patches_per_image,
+        learning_rate=args.learning_rate,
+        unet_n_depth=args.depth,
+        unet_n_first=args.n_first,
+        unet_kern_size=args.kernel_size,
+        unet_residual=args.residual,
+        flip_rotate=args.flip_rotate,
+    )
     h = result.history
     if h.get("val_loss"):
         best = min(range(len(h["val_loss"])), key=lambda i: h["val_loss"][i])
-        print(f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; best val_loss "
-              f"{h['val_loss'][best]:.4f} (epoch {h['epoch'][best]})")
+        print(
+            f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; best val_loss "
+            f"{h['val_loss'][best]:.4f} (epoch {h['epoch'][best]})"
+        )
     info = result.model.l2l_info
     if info.get("validation_images"):
         print(f"validation images: {', '.join(map(str, info['validation_images']))}")
@@ -195,13 +271,20 @@ def run_train(args):
 
 
 #: Options of the CARE training that a CycleGAN does not use: (option, attribute, its default).
-_CARE_ONLY = (("--loss", "loss", LOSSES[0]), ("--depth", "depth", None), ("--kernel-size", "kernel_size", None),
-              ("--residual", "residual", None), ("--flip-rotate", "flip_rotate", None),
-              ("--patches-per-image", "patches_per_image", None),
-              ("--zoom-factors", "zoom_factors", None),
-              ("--no-augment", "no_augment", False), ("--poisson", "poisson", False),
-              ("--validation-split", "validation_split", 0.1), ("--validation-images", "validation_images", None),
-              ("--input-normalization", "input_normalization", None))
+_CARE_ONLY = (
+    ("--loss", "loss", LOSSES[0]),
+    ("--depth", "depth", None),
+    ("--kernel-size", "kernel_size", None),
+    ("--residual", "residual", None),
+    ("--flip-rotate", "flip_rotate", None),
+    ("--patches-per-image", "patches_per_image", None),
+    ("--zoom-factors", "zoom_factors", None),
+    ("--no-augment", "no_augment", False),
+    ("--poisson", "poisson", False),
+    ("--validation-split", "validation_split", 0.1),
+    ("--validation-images", "validation_images", None),
+    ("--input-normalization", "input_normalization", None),
+)
 
 
 def _run_cyclegan(args):
@@ -211,20 +294,35 @@ def _run_cyclegan(args):
         raise ValueError(f"{', '.join(given)}: not used by --method cyclegan (options of the CARE training)")
     if len(args.target) != 1:
         raise ValueError(f"--method cyclegan takes one --target folder, got {len(args.target)}")
-    from ..cyclegan import train_from_folders  # reads every image before TensorFlow is imported
+    from l2l_helpers.training.cyclegan import train_from_folders  # reads every image before TensorFlow is imported
 
     result = train_from_folders(
-        args.input, args.target[0], args.model_dir, profile=args.profile, seed=args.seed, resume=args.resume,
-        overwrite=getattr(args, "overwrite", False), prefilter_sigma=args.prefilter, n_epochs=args.epochs,
+        args.input,
+        args.target[0],
+        args.model_dir,
+        profile=args.profile,
+        seed=args.seed,
+        resume=args.resume,
+        overwrite=getattr(args, "overwrite", False),
+        prefilter_sigma=args.prefilter,
+        n_epochs=args.epochs,
         n_epochs_decay=args.epochs_decay,
-        steps_per_epoch=args.steps, crop_size=args.patch_size, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, gen_n_first=args.n_first)
+        steps_per_epoch=args.steps,
+        crop_size=args.patch_size,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        gen_n_first=args.n_first,
+    )
     h = result.history
     if h.get("epoch"):
-        print(f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; last epoch: G {h['G'][-1]:.4f}, "
-              f"D_A {h['D_A'][-1]:.4f}, D_B {h['D_B'][-1]:.4f}, cycle {h['cycle_A'][-1] + h['cycle_B'][-1]:.4f}")
-    print(f"model: {result.model_dir} (G_AB: input -> target, used by l2l restore; G_BA, D_A, D_B weights, "
-          "history.csv, l2l_training.json)")
+        print(
+            f"trained {h['epoch'][-1]} epochs in {result.seconds:.0f} s; last epoch: G {h['G'][-1]:.4f}, "
+            f"D_A {h['D_A'][-1]:.4f}, D_B {h['D_B'][-1]:.4f}, cycle {h['cycle_A'][-1] + h['cycle_B'][-1]:.4f}"
+        )
+    print(
+        f"model: {result.model_dir} (G_AB: input -> target, used by l2l restore; G_BA, D_A, D_B weights, "
+        "history.csv, l2l_training.json)"
+    )
     return 0
 
 

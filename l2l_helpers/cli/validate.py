@@ -15,7 +15,7 @@ trainings): resuming with another one, or after the profile's definition changed
 
 from __future__ import annotations
 
-from ..profiles import DEFAULT_PROFILE, PROFILES
+from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 ORDER = 48
 
@@ -36,8 +36,8 @@ def register(subparsers):
     >>> sorted(sub.choices)
     ['validate']
     """
-    from ..simulate import PAIRED_STRUCTURES
-    from ..validate import METHODS
+    from l2l_helpers.data.simulate import PAIRED_STRUCTURES
+    from l2l_helpers.experiments.validate import METHODS
 
     parser = subparsers.add_parser(
         "validate",
@@ -57,43 +57,65 @@ def register(subparsers):
             "trainings, about 21 minutes on 2 cores), paper (the paper's trainings: a GPU cluster)."
         ),
     )
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="output folder (validation.csv, validation.md, "
-                                                           "validation.json)")
+    parser.add_argument(
+        "out_dir", metavar="OUT_DIR", help="output folder (validation.csv, validation.md, validation.json)"
+    )
     parser.add_argument("--table", action="store_true", help="only print the Markdown table of OUT_DIR/validation.csv")
-    parser.add_argument("--profile", choices=list(PROFILES), default=DEFAULT_PROFILE,
-                        help=f"cells and training settings (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--structures", nargs="+", metavar="S",
-                        help=f"structures (default: all of {', '.join(PAIRED_STRUCTURES)})")
-    parser.add_argument("--methods", nargs="+", metavar="M",
-                        help=f"methods (default: all of {', '.join(METHODS)})")
+    parser.add_argument(
+        "--profile",
+        choices=list(PROFILES),
+        default=DEFAULT_PROFILE,
+        help=f"cells and training settings (default: {DEFAULT_PROFILE})",
+    )
+    parser.add_argument(
+        "--structures", nargs="+", metavar="S", help=f"structures (default: all of {', '.join(PAIRED_STRUCTURES)})"
+    )
+    parser.add_argument("--methods", nargs="+", metavar="M", help=f"methods (default: all of {', '.join(METHODS)})")
     parser.add_argument("--seed", type=int, default=0, help="seed of the cells and trainings (default 0)")
     where = parser.add_argument_group("where the trainings run")
-    where.add_argument("--workers", type=int, metavar="W",
-                       help="local one-thread workers (default: one per CPU core, as many as fit in memory)")
-    where.add_argument("--scheduler", metavar="ADDRESS",
-                       help="address of a running Dask scheduler (tcp://host:8786) instead of a local cluster")
-    where.add_argument("--overwrite", action="store_true",
-                       help="start afresh: remove what the previous validation wrote into OUT_DIR")
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="W",
+        help="local one-thread workers (default: one per CPU core, as many as fit in memory)",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler (tcp://host:8786) instead of a local cluster",
+    )
+    where.add_argument(
+        "--overwrite", action="store_true", help="start afresh: remove what the previous validation wrote into OUT_DIR"
+    )
     where.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
 
 def run(args):
     """Run (or resume) the validation, or with ``--table`` print its Markdown table."""
-    from .. import validate
+    from l2l_helpers.experiments import validate
 
     if args.table:
         print(validate.format_validation(validate.read_validation(args.out_dir)), end="")
         return 0
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    summary = validate.run_validation(args.out_dir, structures=args.structures, profile=args.profile,
-                                      seed=args.seed, scheduler=args.scheduler, workers=args.workers,
-                                      progress=not args.no_progress, methods=args.methods,
-                                      overwrite=args.overwrite)
+    summary = validate.run_validation(
+        args.out_dir,
+        structures=args.structures,
+        profile=args.profile,
+        seed=args.seed,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        progress=not args.no_progress,
+        methods=args.methods,
+        overwrite=args.overwrite,
+    )
     print(summary["table"].read_text(encoding="utf-8"), end="")
-    print(f"{summary['tasks']} tasks: {summary['skipped']} found done, {summary['ran']} run "
-          f"({summary['failed']} failed) in {summary['seconds']:.0f} s; {summary['rows']} rows in {summary['csv']}")
+    print(
+        f"{summary['tasks']} tasks: {summary['skipped']} found done, {summary['ran']} run "
+        f"({summary['failed']} failed) in {summary['seconds']:.0f} s; {summary['rows']} rows in {summary['csv']}"
+    )
     return 1 if summary["failed"] else 0
 
 

@@ -33,12 +33,12 @@ def plot_sample_background(image, fraction=0.1, sigma=2.0, title=None):
 
     Examples
     --------
-    >>> from l2l_helpers.simulate import simulate_cell
+    >>> from l2l_helpers.data.simulate import simulate_cell
     >>> fig = plot_sample_background(simulate_cell("actin", 128, seed=0)["benchmark"])  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 
-    from ..contrast import normalize_percentile, sample_mask
+    from l2l_helpers.pairs.contrast import normalize_percentile, sample_mask
 
     norm = normalize_percentile(image, sigma=sigma)
     sample = sample_mask(norm, fraction)
@@ -79,10 +79,10 @@ def plot_contrast_comparison(measured, paper=None):
     ----------
     measured : dict
         ``measured[structure]["input"]`` and ``measured[structure]["target"]``
-        are outputs of :func:`l2l_helpers.contrast.measure_contrast`.
+        are outputs of :func:`l2l_helpers.pairs.contrast.measure_contrast`.
     paper : dict, optional
         Reference values in the layout of
-        :data:`l2l_helpers.contrast.PAPER_CONTRAST` (the default).
+        :data:`l2l_helpers.pairs.contrast.PAPER_CONTRAST` (the default).
 
     Returns
     -------
@@ -93,15 +93,15 @@ def plot_contrast_comparison(measured, paper=None):
 
     Examples
     --------
-    >>> from l2l_helpers.contrast import measure_contrast
-    >>> from l2l_helpers.simulate import simulate_dataset
+    >>> from l2l_helpers.pairs.contrast import measure_contrast
+    >>> from l2l_helpers.data.simulate import simulate_dataset
     >>> d = simulate_dataset("actin", n=2, size=128, seed=0)
     >>> m = {"actin": {"input": measure_contrast(d["input"]), "target": measure_contrast(d["benchmark"])}}
     >>> fig = plot_contrast_comparison(m)  # doctest: +SKIP
     """
     import matplotlib.pyplot as plt
 
-    from ..contrast import PAPER_CONTRAST
+    from l2l_helpers.pairs.contrast import PAPER_CONTRAST
 
     paper = PAPER_CONTRAST if paper is None else paper
     structures = [s for s in measured]
@@ -114,12 +114,12 @@ def plot_contrast_comparison(measured, paper=None):
             px = [i + offsets[lab] - 0.05 for i, s in enumerate(structures) if s in paper]
             pm = [paper[s][measure][lab][0] for s in structures if s in paper]
             ps = [paper[s][measure][lab][1] for s in structures if s in paper]
-            ax.errorbar(px, pm, yerr=ps, fmt="o", mfc="white", color=colours[lab], capsize=3,
-                        label=f"paper {lab}")
+            ax.errorbar(px, pm, yerr=ps, fmt="o", mfc="white", color=colours[lab], capsize=3, label=f"paper {lab}")
             mm = [measured[s][lab][f"{measure}_mean"] for s in structures]
             ms = [measured[s][lab][f"{measure}_sd"] for s in structures]
-            ax.errorbar(x + offsets[lab] + 0.05, mm, yerr=ms, fmt="s", color=colours[lab], capsize=3,
-                        label=f"measured {lab}")
+            ax.errorbar(
+                x + offsets[lab] + 0.05, mm, yerr=ms, fmt="s", color=colours[lab], capsize=3, label=f"measured {lab}"
+            )
         ax.set_xticks(x, structures)
         ax.set_ylabel(label)
         ax.set_ylim(0, 1.05 if measure == "michelson" else max(0.3, ax.get_ylim()[1]))

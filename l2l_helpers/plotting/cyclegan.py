@@ -22,8 +22,8 @@ def plot_cyclegan_history(history, title=None, size=(11.0, 2.6)):
     ----------
     history : dict of list
         Per-epoch losses, as ``CycleGANResult.history`` or
-        :func:`l2l_helpers.cyclegan.read_history` return them (columns of
-        :data:`l2l_helpers.cyclegan.HISTORY_COLUMNS`; missing ones are
+        :func:`l2l_helpers.training.cyclegan.read_history` return them (columns of
+        :data:`l2l_helpers.training.cyclegan.HISTORY_COLUMNS`; missing ones are
         skipped).
     title : str, optional
         Figure title.

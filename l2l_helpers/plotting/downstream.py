@@ -1,6 +1,6 @@
 """Figures of lesson 08: fibre widths from line profiles, binarisations and distance maps.
 
-They take the results of :mod:`l2l_helpers.downstream` as they are.
+They take the results of :mod:`l2l_helpers.scoring.downstream` as they are.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ def plot_profile_lines(image, lines, width=20, ax=None, title=None, cmap="magma"
     image : 2-D ndarray
         Usually the ground truth the lines were picked from.
     lines : sequence of ((row, col), (row, col))
-        From :func:`l2l_helpers.downstream.find_profile_lines`.
+        From :func:`l2l_helpers.scoring.downstream.find_profile_lines`.
     width : int
         Length of the averaged stretch along the fibre (drawn as a box).
     ax : matplotlib.axes.Axes, optional
@@ -42,7 +42,7 @@ def plot_profile_lines(image, lines, width=20, ax=None, title=None, cmap="magma"
     import matplotlib.pyplot as plt
     from matplotlib.patches import Polygon
 
-    from .images import display_range
+    from l2l_helpers.plotting.images import display_range
 
     if ax is None:
         fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -72,7 +72,7 @@ def plot_widths(widths, line=0, reference=None, spacing_unit="px", title=None, s
     Parameters
     ----------
     widths : dict
-        :func:`l2l_helpers.downstream.measure_widths` output
+        :func:`l2l_helpers.scoring.downstream.measure_widths` output
         (``{name: {"fwhm", "profiles", "fits"}}``); dict order is plot order.
     line : int
         The line whose profiles are drawn on the left.
@@ -95,7 +95,7 @@ def plot_widths(widths, line=0, reference=None, spacing_unit="px", title=None, s
 
     Examples
     --------
-    >>> from l2l_helpers.downstream import measure_widths
+    >>> from l2l_helpers.scoring.downstream import measure_widths
     >>> from scipy.ndimage import gaussian_filter
     >>> img = np.zeros((40, 40)); img[:, 20] = 1
     >>> w = measure_widths({"a": gaussian_filter(img, 1), "b": gaussian_filter(img, 2)}, [((20, 10), (20, 30))])
@@ -118,12 +118,18 @@ def plot_widths(widths, line=0, reference=None, spacing_unit="px", title=None, s
             scaled = (prof - fit["offset"]) / fit["amplitude"]
             xf = np.linspace(0, prof.size - 1, 200)
             curve = np.exp(-0.5 * ((xf - fit["center"]) / fit["sigma"]) ** 2)
-            ax_p.plot(xf, curve, color=color, lw=1.3, ls="--" if name == reference else "-",
-                      label=f"{name}: {fit['fwhm']:.2f} {spacing_unit}")
+            ax_p.plot(
+                xf,
+                curve,
+                color=color,
+                lw=1.3,
+                ls="--" if name == reference else "-",
+                label=f"{name}: {fit['fwhm']:.2f} {spacing_unit}",
+            )
             ax_p.plot(x, scaled, "o", color=color, ms=2.5)
         fw = np.asarray(res["fwhm"], float)
         ok = fw[np.isfinite(fw)]
-        jitter = np.linspace(-0.15, 0.15, max(len(ok), 1))[:len(ok)]
+        jitter = np.linspace(-0.15, 0.15, max(len(ok), 1))[: len(ok)]
         ax_w.plot(np.full(len(ok), i) + jitter, ok, "o", color=color, ms=3.5, alpha=0.8)
         if len(ok):
             ax_w.hlines(ok.mean(), i - 0.3, i + 0.3, color=color, lw=2.5)
@@ -154,12 +160,12 @@ def plot_binarisations(masks, reference, cell_mask=None, zoom=None, size=2.4, su
     Parameters
     ----------
     masks : dict of str to 2-D ndarray of bool
-        Method -> its binarisation (:func:`l2l_helpers.downstream.binarize`).
+        Method -> its binarisation (:func:`l2l_helpers.scoring.downstream.binarize`).
     reference : 2-D ndarray of bool
         The binarised ground truth.
     cell_mask : 2-D ndarray of bool, optional
         Pixels over which the mean distance error is taken (as in
-        :func:`l2l_helpers.downstream.compare_masks`; default: all).
+        :func:`l2l_helpers.scoring.downstream.compare_masks`; default: all).
     zoom : tuple of slice, optional
         ``(rows, cols)``: show only this region.
     size : float
@@ -185,7 +191,7 @@ def plot_binarisations(masks, reference, cell_mask=None, zoom=None, size=2.4, su
     """
     import matplotlib.pyplot as plt
 
-    from ..downstream import dice, distance_map
+    from l2l_helpers.scoring.downstream import dice, distance_map
 
     ref = np.asarray(reference, bool)
     d_ref = distance_map(ref)
@@ -220,8 +226,8 @@ def plot_score_by_structure(scores, metric="background", methods=None, title=Non
     ----------
     scores : dict
         ``{structure: result}``, each result from
-        :func:`l2l_helpers.metrics.score_restorations` (or
-        :func:`l2l_helpers.downstream.binarisation_scores`).
+        :func:`l2l_helpers.scoring.metrics.score_restorations` (or
+        :func:`l2l_helpers.scoring.downstream.binarisation_scores`).
     metric : str
         The score to show (a key of each method's ``"mean"``).
     methods : sequence of str, optional
@@ -236,7 +242,7 @@ def plot_score_by_structure(scores, metric="background", methods=None, title=Non
     -------
     matplotlib.figure.Figure
         Bars are the means over the images; the axis label says whether
-        higher or lower is better (:data:`l2l_helpers.metrics.HIGHER_IS_BETTER`).
+        higher or lower is better (:data:`l2l_helpers.scoring.metrics.HIGHER_IS_BETTER`).
 
     Examples
     --------
@@ -248,7 +254,7 @@ def plot_score_by_structure(scores, metric="background", methods=None, title=Non
     """
     import matplotlib.pyplot as plt
 
-    from ..metrics import HIGHER_IS_BETTER
+    from l2l_helpers.scoring.metrics import HIGHER_IS_BETTER
 
     structures = list(scores)
     methods = list(methods) if methods is not None else list(next(iter(scores.values())))

@@ -1,14 +1,14 @@
 """Figures of the drift-correction lesson (notebook 02).
 
 Shifts are ``(dy, dx)`` in scikit-image's convention (see
-:mod:`l2l_helpers.drift`).
+:mod:`l2l_helpers.pairs.drift`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .images import display_range
+from l2l_helpers.plotting.images import display_range
 
 __all__ = [
     "overlay_rgb",
@@ -148,13 +148,20 @@ def plot_drift_accuracy(results, size=3.6):
         axes[2].text(k, secs.mean(), f"{secs.mean():.3f} s", ha="center", va="bottom", fontsize=9)
     lim = np.ceil(lim + 0.5)
     axes[0].plot([-lim, lim], [-lim, lim], color="0.5", lw=1, ls="--")
-    axes[0].set(xlim=(-lim, lim), ylim=(-lim, lim), xlabel="true shift (px, dy and dx)",
-                ylabel="estimated shift (px)", title="estimated vs true")
+    axes[0].set(
+        xlim=(-lim, lim),
+        ylim=(-lim, lim),
+        xlabel="true shift (px, dy and dx)",
+        ylabel="estimated shift (px)",
+        title="estimated vs true",
+    )
     axes[0].set_aspect("equal")
     axes[0].legend(fontsize=9)
     names = list(results)
-    for ax, title, ylabel in ((axes[1], "error per image pair", "error (px)"),
-                              (axes[2], "time per image pair", "seconds")):
+    for ax, title, ylabel in (
+        (axes[1], "error per image pair", "error (px)"),
+        (axes[2], "time per image pair", "seconds"),
+    ):
         ax.set_xticks(range(len(names)), names)
         ax.set(title=title, ylabel=ylabel)
     fig.tight_layout()
@@ -167,7 +174,7 @@ def plot_ssim_landscape(scores, true_shift=None, size=3.6):
     Parameters
     ----------
     scores : 2-D ndarray
-        Output of :func:`l2l_helpers.drift.ssim_scores`: square, odd side
+        Output of :func:`l2l_helpers.pairs.drift.ssim_scores`: square, odd side
         ``2 * max_shift + 1``, ``scores[dy + max_shift, dx + max_shift]``.
     true_shift : tuple of float, optional
         Known drift, marked with a cross.
@@ -191,8 +198,15 @@ def plot_ssim_landscape(scores, true_shift=None, size=3.6):
     iy, ix = np.unravel_index(int(np.argmax(scores)), scores.shape)
     ax.plot(ix - m, iy - m, "o", mfc="none", mec="red", ms=12, mew=2, label=f"best ({iy - m}, {ix - m})")
     if true_shift is not None:
-        ax.plot(true_shift[1], true_shift[0], "x", color="magenta", ms=11, mew=2.5,
-                label=f"true ({true_shift[0]:.2f}, {true_shift[1]:.2f})")
+        ax.plot(
+            true_shift[1],
+            true_shift[0],
+            "x",
+            color="magenta",
+            ms=11,
+            mew=2.5,
+            label=f"true ({true_shift[0]:.2f}, {true_shift[1]:.2f})",
+        )
     ax.set(xlabel="dx (px)", ylabel="dy (px)", title="mean SSIM per shift")
     ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     fig.colorbar(im, ax=ax, fraction=0.046)
@@ -200,8 +214,9 @@ def plot_ssim_landscape(scores, true_shift=None, size=3.6):
     return fig
 
 
-def plot_misalignment(image, residuals, learnable, similarity, show=(0.0, 0.5, 1.0), zoom=None, size=3.0,
-                      ylabel="similarity to clean"):
+def plot_misalignment(
+    image, residuals, learnable, similarity, show=(0.0, 0.5, 1.0), zoom=None, size=3.0, ylabel="similarity to clean"
+):
     """What a residual misalignment does to the target noise2noise can learn.
 
     Parameters
@@ -211,7 +226,7 @@ def plot_misalignment(image, residuals, learnable, similarity, show=(0.0, 0.5, 1
     residuals : sequence of float
         Residual shifts (px).
     learnable : sequence of 2-D ndarray
-        :func:`l2l_helpers.drift.misalignment_blur` of the image, one per
+        :func:`l2l_helpers.pairs.drift.misalignment_blur` of the image, one per
         residual.
     similarity : sequence of float
         A similarity or error measure (e.g. SSIM, relative error) of each
@@ -247,8 +262,10 @@ def plot_misalignment(image, residuals, learnable, similarity, show=(0.0, 0.5, 1
     learnable = list(learnable)
     similarity = list(similarity)
     if not len(residuals) == len(learnable) == len(similarity):
-        raise ValueError(f"need one learnable image and one similarity per residual; got {len(residuals)} "
-                         f"residuals, {len(learnable)} images, {len(similarity)} similarities")
+        raise ValueError(
+            f"need one learnable image and one similarity per residual; got {len(residuals)} "
+            f"residuals, {len(learnable)} images, {len(similarity)} similarities"
+        )
     picked = [k for k, r in enumerate(residuals) if any(np.isclose(r, s) for s in show)]
     ncols = 2 + len(picked)
     fig, axes = plt.subplots(1, ncols, figsize=(size * ncols, size))

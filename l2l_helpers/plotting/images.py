@@ -58,16 +58,26 @@ def state_display_range(fig, low=1.0, high=99.8):
     >>> state_display_range(plt.figure()).get_text()
     'display: each image scaled to its own 1st-99.8th percentile (intensities not comparable between panels)'
     """
+
     def nth(p):
         p = f"{p:g}"
         return p + ("st" if p.endswith("1") and not p.endswith("11") else "th")
 
-    return fig.text(0.5, 0.0, f"display: each image scaled to its own {nth(low)}-{nth(high)} percentile "
-                    "(intensities not comparable between panels)", ha="center", va="top", fontsize=8, color="0.35")
+    return fig.text(
+        0.5,
+        0.0,
+        f"display: each image scaled to its own {nth(low)}-{nth(high)} percentile "
+        "(intensities not comparable between panels)",
+        ha="center",
+        va="top",
+        fontsize=8,
+        color="0.35",
+    )
 
 
-def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=None,
-                suptitle=None, percentiles=(1.0, 99.8)):
+def show_images(
+    images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=None, suptitle=None, percentiles=(1.0, 99.8)
+):
     """Show images side by side, each scaled to its own percentile range (said under the figure).
 
     Parameters
@@ -109,8 +119,8 @@ def show_images(images, titles=None, ncols=None, size=3.0, cmap="magma", zoom=No
         flat = list(images)
         tflat = list(titles) if titles is not None else [None] * len(flat)
         n = ncols or min(len(flat), 5)
-        rows = [flat[i:i + n] for i in range(0, len(flat), n)]
-        trows = [tflat[i:i + n] for i in range(0, len(tflat), n)]
+        rows = [flat[i : i + n] for i in range(0, len(flat), n)]
+        trows = [tflat[i : i + n] for i in range(0, len(tflat), n)]
     if zoom is not None:
         zrows = [[img[zoom] for img in r] for r in rows]
         zt = [[(f"{t} (zoom)" if t else "zoom") for t in tr] for tr in trows]

@@ -1,7 +1,7 @@
 """Figures comparing restorations by their metrics (notebooks 03 and 04).
 
 ``results_by_method`` is always a dict ``{method name: scores}``: a result
-of :func:`l2l_helpers.metrics.score_restorations` as it is (each entry
+of :func:`l2l_helpers.scoring.metrics.score_restorations` as it is (each entry
 ``{"mean": {...}, "images": [...]}``; the per-image values are then drawn
 too), or plain ``{metric: value}`` dicts.
 """
@@ -12,13 +12,29 @@ import math
 
 import numpy as np
 
-__all__ = ["plot_metric_bars", "plot_metric_table", "plot_line_profiles", "line_across_structure",
-           "plot_history_metric", "flip_viewer", "plot_difference_maps", "plot_hallucination"]
+__all__ = [
+    "plot_metric_bars",
+    "plot_metric_table",
+    "plot_line_profiles",
+    "line_across_structure",
+    "plot_history_metric",
+    "flip_viewer",
+    "plot_difference_maps",
+    "plot_hallucination",
+]
 
-from ..metrics import HIGHER_IS_BETTER, METRICS as _METRICS
+from l2l_helpers.scoring.metrics import HIGHER_IS_BETTER
+from l2l_helpers.scoring.metrics import METRICS as _METRICS
 
-_LABELS = {"psnr": "PSNR (dB)", "nrmse": "NRMSE", "ssim": "SSIM", "ms3": "3S-SSIM", "ms5": "5S-SSIM",
-           "background": "background\n(cytosol / structure)", "hallucination": "hallucination\n(invented / structure)"}
+_LABELS = {
+    "psnr": "PSNR (dB)",
+    "nrmse": "NRMSE",
+    "ssim": "SSIM",
+    "ms3": "3S-SSIM",
+    "ms5": "5S-SSIM",
+    "background": "background\n(cytosol / structure)",
+    "hallucination": "hallucination\n(invented / structure)",
+}
 _HIGHER_IS_BETTER = HIGHER_IS_BETTER
 
 
@@ -133,13 +149,26 @@ def plot_metric_table(results_by_method, metrics=None, digits=3, title=None):
     if not methods:
         raise ValueError("results_by_method is empty")
     metrics = _default_metrics(results_by_method) if metrics is None else tuple(metrics)
-    values = np.array([[_means(results_by_method[m])[k] if _means(results_by_method[m])[k] is not None
-                        else np.nan for k in metrics] for m in methods], dtype=float)
+    values = np.array(
+        [
+            [
+                _means(results_by_method[m])[k] if _means(results_by_method[m])[k] is not None else np.nan
+                for k in metrics
+            ]
+            for m in methods
+        ],
+        dtype=float,
+    )
     cells = [[f"{v:.{digits}f}" for v in row] for row in values]
     fig, ax = plt.subplots(figsize=(1.3 * (len(metrics) + 1) + 0.5, 0.32 * (len(methods) + 1) + 0.5))
     ax.set_axis_off()
-    table = ax.table(cellText=cells, rowLabels=methods, colLabels=[_LABELS.get(k, k) for k in metrics],
-                     loc="center", cellLoc="center")
+    table = ax.table(
+        cellText=cells,
+        rowLabels=methods,
+        colLabels=[_LABELS.get(k, k) for k in metrics],
+        loc="center",
+        cellLoc="center",
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(10)
     table.scale(1.0, 1.4)
@@ -155,8 +184,9 @@ def plot_metric_table(results_by_method, metrics=None, digits=3, title=None):
     return fig
 
 
-def plot_line_profiles(images, titles, start, end, linewidth=1, reference=None, size=(7.0, 3.0), image=None,
-                       cmap="magma"):
+def plot_line_profiles(
+    images, titles, start, end, linewidth=1, reference=None, size=(7.0, 3.0), image=None, cmap="magma"
+):
     """Intensity along a line (e.g. across a fibre) in several images.
 
     Every profile is min-max scaled to [0, 1] along the line, so images of
@@ -207,10 +237,11 @@ def plot_line_profiles(images, titles, start, end, linewidth=1, reference=None, 
     if image is None:
         fig, ax = plt.subplots(figsize=size)
     else:
-        from .images import display_range
+        from l2l_helpers.plotting.images import display_range
 
-        fig, (ax_img, ax) = plt.subplots(1, 2, figsize=(size[0] + size[1], size[1]),
-                                         gridspec_kw={"width_ratios": [size[1], size[0]]})
+        fig, (ax_img, ax) = plt.subplots(
+            1, 2, figsize=(size[0] + size[1], size[1]), gridspec_kw={"width_ratios": [size[1], size[0]]}
+        )
         img = np.asarray(image)
         margin = max(abs(end[0] - start[0]), abs(end[1] - start[1]), 8)
         r0 = int(max(0, min(start[0], end[0]) - margin))
@@ -300,7 +331,7 @@ def plot_history_metric(histories, key="val_mae", title=None, log=True):
     ----------
     histories : dict
         ``{name: history}``; a history is a dict of lists (as
-        ``l2l_helpers.train.read_history`` returns, or keras'
+        ``l2l_helpers.training.train.read_history`` returns, or keras'
         ``History.history``) or an object with a ``history`` attribute.
     key : str
         The column to plot.
@@ -383,7 +414,7 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
     """
     import matplotlib.pyplot as plt
 
-    from .images import display_range, show_images
+    from l2l_helpers.plotting.images import display_range, show_images
 
     if not images:
         raise ValueError("no images to show")
@@ -394,14 +425,21 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
     try:
         import ipywidgets as widgets
     except ImportError:
-        print("The interactive viewer needs ipywidgets (pip install ipywidgets, or pip install 'l2l-helpers[course]'); "
-              "showing the images side by side instead.")
-        return show_images([np.asarray(images[n])[zoom] if zoom is not None else np.asarray(images[n]) for n in names],
-                           names, ncols=min(len(names), 4), size=size / 2)
+        print(
+            "The interactive viewer needs ipywidgets (pip install ipywidgets, or pip install 'l2l-helpers[course]'); "
+            "showing the images side by side instead."
+        )
+        return show_images(
+            [np.asarray(images[n])[zoom] if zoom is not None else np.asarray(images[n]) for n in names],
+            names,
+            ncols=min(len(names), 4),
+            size=size / 2,
+        )
 
     class FlipViewer(widgets.VBox):
         def __repr__(self):  # what static pages show in place of the widget
             return f"[interactive viewer of {', '.join(names)}: run the notebook to flip between them]"
+
     ranges = {n: display_range(np.asarray(images[n])) for n in names}
     buttons = widgets.ToggleButtons(options=names, value=names[0], description="show:")
     out = widgets.Output()
@@ -422,8 +460,7 @@ def flip_viewer(images, zoom=None, size=5.0, cmap="magma"):
     return FlipViewer([buttons, out])
 
 
-def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS difference", suptitle=None,
-                         percentile=99.5):
+def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS difference", suptitle=None, percentile=99.5):
     """Difference maps side by side on one common colour scale.
 
     Parameters
@@ -479,15 +516,14 @@ def plot_difference_maps(maps, size=2.4, cmap="viridis", label="local RMS differ
     return fig
 
 
-def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, cmap="magma", suptitle=None,
-                       **options):
+def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, cmap="magma", suptitle=None, **options):
     """Where each restoration puts signal that is neither in the ground truth nor in the input.
 
     The first row shows the ground truth, the input and the restorations;
     the second row the excess map of each restoration
-    (:func:`l2l_helpers.background.hallucination_map`, in units of the mean
+    (:func:`l2l_helpers.scoring.background.hallucination_map`, in units of the mean
     structure intensity; grey: pixels near structure, not scored), with
-    the hallucination score (:func:`l2l_helpers.background.hallucination`)
+    the hallucination score (:func:`l2l_helpers.scoring.background.hallucination`)
     in the title, on one common colour scale.
 
     Parameters
@@ -498,7 +534,7 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
         ``{title: 2-D ndarray}``, e.g. one restoration per loss.
     zoom : tuple of slice, optional
         ``(rows, cols)`` region to show instead of the whole image (e.g.
-        :func:`l2l_helpers.background.structure_window`); the scores are
+        :func:`l2l_helpers.scoring.background.structure_window`); the scores are
         always of the whole image.
     size : float
         Panel size in inches.
@@ -507,7 +543,7 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
     suptitle : str, optional
         Figure title.
     **options
-        Passed to :func:`~l2l_helpers.background.hallucination_map`.
+        Passed to :func:`~l2l_helpers.scoring.background.hallucination_map`.
 
     Returns
     -------
@@ -520,15 +556,15 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
 
     Examples
     --------
-    >>> from l2l_helpers.simulate import simulate_cell
+    >>> from l2l_helpers.data.simulate import simulate_cell
     >>> cell = simulate_cell("actin", 128, seed=0)
     >>> framed = cell["ground_truth"].copy(); framed[:, :3] = framed.max()
     >>> fig = plot_hallucination(cell["ground_truth"], cell["input"], {"framed": framed})
     """
     import matplotlib.pyplot as plt
 
-    from ..background import empty_mask, hallucination, hallucination_map
-    from .images import display_range, state_display_range
+    from l2l_helpers.plotting.images import display_range, state_display_range
+    from l2l_helpers.scoring.background import empty_mask, hallucination, hallucination_map
 
     if not restorations:
         raise ValueError("no restorations to show")
@@ -540,8 +576,11 @@ def plot_hallucination(ground_truth, input, restorations, zoom=None, size=2.4, c
     free = empty_mask(gt, **{k: options[k] for k in keys if k in options})[view]
     finite = np.concatenate([m[view][np.isfinite(m[view])].ravel() for m in maps.values()] + [np.zeros(1)])
     top = float(np.percentile(finite[finite > 0], 99.5)) if (finite > 0).any() else 1.0
-    panels = {"ground truth": gt, "input": np.asarray(input, dtype=float),
-              **{t: np.asarray(r, dtype=float) for t, r in restorations.items()}}
+    panels = {
+        "ground truth": gt,
+        "input": np.asarray(input, dtype=float),
+        **{t: np.asarray(r, dtype=float) for t, r in restorations.items()},
+    }
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(size * n + 0.8, 2 * size), squeeze=False)
     for j, (title, img) in enumerate(panels.items()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import display_range, state_display_range
+from l2l_helpers.plotting.images import display_range, state_display_range
 
 __all__ = ["plot_separation", "plot_separation_scores"]
 
@@ -22,7 +22,7 @@ def plot_separation(superposed, channels, zoom=None, size=2.2, cmap="magma", sup
     """The superposed input and, per channel, every separation beside its references.
 
     One row per channel (and, with ``zoom``, a second row per channel with
-    the zoomed region, e.g. :func:`l2l_helpers.separation.nuclear_window`);
+    the zoomed region, e.g. :func:`l2l_helpers.scoring.separation.nuclear_window`);
     the first column is the superposed input, repeated on every row. Every
     image is shown with its own percentile range.
 
@@ -68,12 +68,15 @@ def plot_separation(superposed, channels, zoom=None, size=2.2, cmap="magma", sup
     titles = list(channels[names[0]])
     for name in names[1:]:
         if list(channels[name]) != titles:
-            raise ValueError(f"channel {name!r} has the panels {list(channels[name])}, channel {names[0]!r} "
-                             f"has {titles}; give every channel the same panels")
+            raise ValueError(
+                f"channel {name!r} has the panels {list(channels[name])}, channel {names[0]!r} "
+                f"has {titles}; give every channel the same panels"
+            )
     per_channel = 1 + (zoom is not None)
     ncols = 1 + len(titles)
-    fig, axes = plt.subplots(per_channel * len(names), ncols, figsize=(size * ncols, size * per_channel * len(names)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        per_channel * len(names), ncols, figsize=(size * ncols, size * per_channel * len(names)), squeeze=False
+    )
     superposed = np.asarray(superposed)
     for i, name in enumerate(names):
         row = axes[per_channel * i]
@@ -103,7 +106,7 @@ def plot_separation_scores(scores, keys=None, labels=None, size=(3.0, 2.6), titl
     Parameters
     ----------
     scores : dict
-        The result of :func:`l2l_helpers.separation.separation_scores`
+        The result of :func:`l2l_helpers.scoring.separation.separation_scores`
         (``{method: {"mean": {...}, "images": [{...}, ...]}}``).
     keys : sequence of str, optional
         Measures to show (default: all, in the order of the first method).

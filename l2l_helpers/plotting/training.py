@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .images import display_range, state_display_range
+from l2l_helpers.plotting.images import display_range, state_display_range
 
 __all__ = ["plot_history", "plot_histories", "plot_restorations"]
 
@@ -21,8 +21,8 @@ def plot_history(history, ax=None, title=None, log=True):
     Parameters
     ----------
     history : dict of list or TrainingResult
-        ``history`` of :func:`l2l_helpers.train.train_model` (or
-        :func:`~l2l_helpers.train.read_history`): needs ``loss`` and
+        ``history`` of :func:`l2l_helpers.training.train.train_model` (or
+        :func:`~l2l_helpers.training.train.read_history`): needs ``loss`` and
         optionally ``val_loss`` and ``epoch``.
     ax : matplotlib.axes.Axes, optional
         Axes to draw in (default: a new figure).
@@ -107,7 +107,7 @@ def plot_restorations(panels, zoom=None, rms=None, size=2.6, cmap="magma", supti
         ``(rows, cols)``: a second row shows this region enlarged (a box
         marks it in the first row).
     rms : dict of str to 2-D ndarray, optional
-        Panel title -> RMS map (e.g. :func:`l2l_helpers.background.rms_map`
+        Panel title -> RMS map (e.g. :func:`l2l_helpers.scoring.background.rms_map`
         between the input and that restoration), shown in a last row under
         the panel of that title, on a common colour scale.
     size : float

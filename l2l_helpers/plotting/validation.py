@@ -7,16 +7,42 @@ import math
 __all__ = ["METHOD_LABELS", "plot_validation"]
 
 #: Short labels of the validation's methods for axes and legends.
-METHOD_LABELS = {"input": "input", "input_average": "20-frame avg", "gaussian": "Gaussian",
-                 "rolling_ball": "rolling ball", "tophat": "top-hat", "clahe": "CLAHE", "n2n_l1": "N2N L1",
-                 "n2n_ms3": "N2N MS-SSIM-3", "cyclegan": "CycleGAN", "l2l_l1": "L2L L1", "l2l_ssim": "L2L SSIM",
-                 "l2l_ms3": "L2L MS-SSIM-3", "l2l_ms5": "L2L MS-SSIM-5", "target": "target label"}
+METHOD_LABELS = {
+    "input": "input",
+    "input_average": "20-frame avg",
+    "gaussian": "Gaussian",
+    "rolling_ball": "rolling ball",
+    "tophat": "top-hat",
+    "clahe": "CLAHE",
+    "n2n_l1": "N2N L1",
+    "n2n_ms3": "N2N MS-SSIM-3",
+    "cyclegan": "CycleGAN",
+    "l2l_l1": "L2L L1",
+    "l2l_ssim": "L2L SSIM",
+    "l2l_ms3": "L2L MS-SSIM-3",
+    "l2l_ms5": "L2L MS-SSIM-5",
+    "target": "target label",
+}
 
-_METRIC_LABELS = {"psnr_gt": "PSNR vs truth (dB)", "nrmse_gt": "NRMSE vs truth", "ssim_gt": "SSIM vs truth",
-                  "ms5_gt": "5S-SSIM vs truth", "background": "background left", "hallucination": "hallucination",
-                  "contrast": "Michelson contrast", "fwhm_px": "microtubule FWHM (px)"}
-_HIGHER_IS_BETTER = {"psnr_gt": True, "ssim_gt": True, "ms5_gt": True, "nrmse_gt": False, "background": False,
-                     "hallucination": False, "contrast": True}
+_METRIC_LABELS = {
+    "psnr_gt": "PSNR vs truth (dB)",
+    "nrmse_gt": "NRMSE vs truth",
+    "ssim_gt": "SSIM vs truth",
+    "ms5_gt": "5S-SSIM vs truth",
+    "background": "background left",
+    "hallucination": "hallucination",
+    "contrast": "Michelson contrast",
+    "fwhm_px": "microtubule FWHM (px)",
+}
+_HIGHER_IS_BETTER = {
+    "psnr_gt": True,
+    "ssim_gt": True,
+    "ms5_gt": True,
+    "nrmse_gt": False,
+    "background": False,
+    "hallucination": False,
+    "contrast": True,
+}
 
 
 #: A bar more than this many times higher than every other bar of its panel is cut off at the top of the axis
@@ -33,8 +59,16 @@ def _cut_off_scale_bar(ax, bars):
     ax.set_ylim(min(0.0, ax.get_ylim()[0]), top)
     for x, y in bars:
         if y > top:
-            ax.annotate(f"{y:.3g} (off scale)", (x, top), xytext=(3, -2), textcoords="offset points", fontsize=7,
-                        ha="left", va="top", rotation=90)
+            ax.annotate(
+                f"{y:.3g} (off scale)",
+                (x, top),
+                xytext=(3, -2),
+                textcoords="offset points",
+                fontsize=7,
+                ha="left",
+                va="top",
+                rotation=90,
+            )
 
 
 def plot_validation(rows, metrics, methods, structures=None, truth=None, title=None, size=(3.4, 2.8)):
@@ -43,8 +77,8 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
     Parameters
     ----------
     rows : list of dict
-        Rows of ``validation.csv`` (:func:`l2l_helpers.validate.read_validation`)
-        or of :func:`l2l_helpers.semisynthetic.validate_on_image`.
+        Rows of ``validation.csv`` (:func:`l2l_helpers.experiments.validate.read_validation`)
+        or of :func:`l2l_helpers.data.semisynthetic.validate_on_image`.
     metrics : sequence of str
         Numeric columns, e.g. ``("contrast", "background")``; one panel each.
     methods : sequence of str
@@ -76,7 +110,7 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
     """
     import matplotlib.pyplot as plt
 
-    from ..validate import pivot
+    from l2l_helpers.experiments.validate import pivot
 
     metrics, methods = list(metrics), list(methods)
     if structures is None:
@@ -85,8 +119,9 @@ def plot_validation(rows, metrics, methods, structures=None, truth=None, title=N
             if r.get("status", "ok") == "ok" and r["structure"] not in structures:
                 structures.append(r["structure"])
     structures = list(structures)
-    fig, axes = plt.subplots(1, len(metrics), figsize=(size[0] * len(metrics) + 0.4 * len(structures), size[1]),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=(size[0] * len(metrics) + 0.4 * len(structures), size[1]), squeeze=False
+    )
     cmap = plt.get_cmap("tab20" if len(methods) > 10 else "tab10")
     width = 0.8 / max(len(methods), 1)
     for ax, metric in zip(axes[0], metrics):

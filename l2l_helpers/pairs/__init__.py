@@ -1,0 +1,7 @@
+"""The two labels of a pair: which is input and which target, and how well they align.
+
+Lessons 01 (contrast) and 02 (drift).
+
+- :mod:`.contrast`: the paper's contrast protocol, and label roles decided from it;
+- :mod:`.drift`: estimating and correcting the drift between two images of one field.
+"""

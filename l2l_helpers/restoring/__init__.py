@@ -1,0 +1,8 @@
+"""Restoring images with a trained network or a classical filter, and exporting networks.
+
+Lessons 03 (restoring and export) and 08 (classical filters).
+
+- :mod:`.restorers`: one interface for everything that turns an image into a restoration;
+- :mod:`.restore`: restore images and folders with any restorer;
+- :mod:`.export`: BioImage Model Zoo packages of trained networks.
+"""

@@ -1,0 +1,10 @@
+"""Scoring restorations against references and the ground truth.
+
+Lessons 03-09: metrics (03, 04), background and hallucination (04, 05), separation of two labels (06),
+what a biologist measures downstream (08).
+
+- :mod:`.metrics`: PSNR, NRMSE, SSIM and multi-scale SSIM of restorations;
+- :mod:`.background`: what a restoration leaves or invents where the truth has no structure;
+- :mod:`.separation`: superposed labels, and how well two channels were separated;
+- :mod:`.downstream`: fibre widths, binary masks, distance maps.
+"""

@@ -1,0 +1,13 @@
+"""Training networks: profiles, training data, losses, CARE and the CycleGAN.
+
+Lessons 03 (N2N and L2L), 04 (losses) and 05 (CycleGAN).
+
+- :mod:`.profiles`: the profiles ``quick``, ``workshop`` and ``paper`` and where results go;
+- :mod:`.prepare`: normalisation, augmentation and patches (training data split by image);
+- :mod:`.losses`: L1, MSE, SSIM and MS-SSIM losses;
+- :mod:`.seeding`: seeded blocks that leave no global random state behind;
+- :mod:`.record`: the record of a model folder (``l2l_training.json``);
+- :mod:`.care`: CSBDeep's CARE with resumable, recorded training;
+- :mod:`.train`: ``train_model`` and ``train_from_folders``;
+- :mod:`.cyclegan`: the reference CycleGAN for unpaired images.
+"""

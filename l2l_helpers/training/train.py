@@ -1,0 +1,874 @@
+"""Train CARE networks for label2label (L2L) and noise2noise (N2N).
+
+The network is CSBDeep's CARE U-Net; this module adds what the course
+needs around it:
+
+* **profiles** (:data:`l2l_helpers.training.profiles.PROFILES`, also importable from
+  here): ``quick`` (tests, CI), ``workshop`` (a few minutes on a laptop CPU)
+  and ``paper`` (the paper's settings, for a GPU); every setting can be
+  overridden (:func:`profile_settings`);
+* **losses** ``l1``, ``mse`` (CSBDeep's own mae / mse) and ``ssim``, ``ms3``,
+  ``ms5`` (from :mod:`l2l_helpers.training.losses`; names in
+  :data:`l2l_helpers.training.losses.LOSSES`);
+* a **record** of how the model was trained, ``l2l_training.json`` beside
+  CSBDeep's ``config.json`` (loss and its settings, profile, seed, patch
+  size, normalisation percentiles and input normalisation, input and target
+  folder names, and the **split**: ``train_images`` and
+  ``validation_images``), so that
+  :func:`load_model` and :mod:`l2l_helpers.restoring.restore` know it
+  (:mod:`l2l_helpers.training.record` reads and writes the model folder);
+* ``history.csv`` (one row per epoch, counted from 1), best and last weights
+  (``weights_best.h5``, ``weights_last.h5``) and the optimizer state after
+  every epoch, so an interrupted run can **resume** where it stopped;
+* **reproducible** runs: with the same seed, two trainings on the CPU give
+  identical weights.
+
+The training itself is done by :class:`l2l_helpers.training.care.L2LCARE`, a
+subclass of CSBDeep's ``CARE`` (``prepare_for_training`` / ``train``), with
+Keras' own callbacks where they suffice.
+
+Global state: every training runs inside
+:func:`l2l_helpers.training.seeding.seeded` with ``clear_session=True``: Keras'
+session is cleared first (a long-lived process does not grow with every
+training; networks trained before keep working), and on return Python's,
+NumPy's, TensorFlow's and Keras' global random states and TensorFlow's op
+determinism are as they were before the call.
+
+The split is by image (:func:`l2l_helpers.training.prepare.make_training_data`); pass
+it to :func:`train_model` (``split=data.split``) to have it recorded. To
+reproduce the split of a trained model, give its recorded
+``validation_images`` to ``make_training_data`` (or ``train_from_folders``)
+again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from l2l_helpers.data.io import ModelError
+from l2l_helpers.training.losses import LOSSES as LOSS_NAMES
+from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
+from l2l_helpers.training.profiles import PATCH_SETTINGS, PROFILES, profile_settings
+from l2l_helpers.training.record import BEST_WEIGHTS, CONFIG_JSON, LAST_WEIGHTS, TRAINING_JSON, TrainingRecord
+
+__all__ = [
+    "PROFILES",
+    "LOSS_NAMES",
+    "TRAINING_JSON",
+    "TrainingResult",
+    "profile_settings",
+    "care_config",
+    "train_model",
+    "train_from_folders",
+    "load_model",
+    "read_training_info",
+    "read_history",
+]
+
+#: Settings of :data:`PROFILES` used by :func:`train_model` (the others are
+#: used when the patches are made).
+_TRAIN_KEYS = (
+    "unet_n_depth",
+    "unet_n_first",
+    "unet_kern_size",
+    "unet_residual",
+    "epochs",
+    "steps_per_epoch",
+    "batch_size",
+    "learning_rate",
+    "flip_rotate",
+)
+
+
+@dataclass
+class TrainingResult:
+    """What :func:`train_model` returns.
+
+    Attributes
+    ----------
+    model : l2l_helpers.training.care.L2LCARE
+        The trained network (a CSBDeep ``CARE``) with the best weights
+        loaded; ``model.l2l_info`` holds the training record (the content of
+        ``l2l_training.json``).
+    history : dict of list
+        Per-epoch values (``epoch``, ``loss``, ``val_loss``, ``mse``, ``mae``,
+        ``val_mse``, ``val_mae``, ``lr``), including epochs of earlier runs
+        when resumed.
+    model_dir : Path
+        The model folder.
+    paths : dict of Path
+        ``history``, ``best_weights``, ``last_weights``, ``info``.
+    seconds : float
+        Wall time of this call's training.
+
+    Examples
+    --------
+    >>> result = train_model(X, Y, Xv, Yv, "models/actin_l2l", profile="quick")  # doctest: +SKIP
+    >>> result.paths["history"].name, len(result.history["epoch"])  # doctest: +SKIP
+    ('history.csv', 10)
+    """
+
+    model: object
+    history: dict
+    model_dir: Path
+    paths: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _check_arrays(X, Y, X_val, Y_val):
+    for name, a in (("X", X), ("Y", Y), ("X_val", X_val), ("Y_val", Y_val)):
+        if not isinstance(a, np.ndarray) or a.ndim != 4:
+            raise ValueError(
+                f"{name}: expected an array shaped (n, y, x, channels), got {getattr(a, 'shape', type(a).__name__)}"
+            )
+        if len(a) == 0:
+            raise ValueError(f"{name}: no patches")
+    if X.shape != Y.shape or X_val.shape[1:] != X.shape[1:] or Y_val.shape != X_val.shape:
+        raise ValueError(
+            f"patch arrays differ in shape: X {X.shape}, Y {Y.shape}, X_val {X_val.shape}, Y_val {Y_val.shape}"
+        )
+
+
+def _input_normalization(given, split):
+    """The input normalisation named by ``given`` and by a TrainingData ``split`` (None: neither names one)."""
+    from l2l_helpers.training.prepare import _check_input_normalization
+
+    carried = getattr(split, "input_normalization", None)
+    if given is not None and carried is not None and given != carried:
+        raise ValueError(f"input_normalization={given!r}, but the patches (split) were normalised with {carried!r}")
+    value = given if given is not None else carried
+    return None if value is None else _check_input_normalization(value)
+
+
+def _check_split(split):
+    """``{"train_images": list, "validation_images": list}`` or None."""
+    if split is None:
+        return {"train_images": None, "validation_images": None}
+    split = getattr(split, "split", split)  # a TrainingData
+    if not isinstance(split, dict) or set(split) != {"train_images", "validation_images"}:
+        raise ValueError(
+            "split must be a dict with the keys 'train_images' and 'validation_images' "
+            "(TrainingData.split), or a TrainingData"
+        )
+    out = {}
+    for key, images in split.items():
+        images = [x.item() if isinstance(x, np.generic) else x for x in images]
+        if not all(isinstance(x, (str, int)) for x in images):
+            raise ValueError(f"split[{key!r}]: image names or indices expected, got {images!r}")
+        out[key] = images
+    return out
+
+
+def _resolve_loss(loss, patch_size):
+    """Return (keras loss or None for CSBDeep's own, CSBDeep train_loss name, settings dict)."""
+    if loss not in LOSS_NAMES:
+        raise ValueError(f"unknown loss {loss!r}; choose one of {', '.join(LOSS_NAMES)}")
+    from l2l_helpers.training import losses as _losses
+
+    try:
+        settings = dict(_losses.loss_settings(loss, patch_size))
+    except Exception:  # noqa: BLE001 - the record of the settings is optional for l1 / mse
+        if loss not in ("l1", "mse"):
+            raise
+        settings = {}
+    if loss == "l1":
+        return None, "mae", settings
+    if loss == "mse":
+        return None, "mse", settings
+    return _losses.get_loss(loss, patch_size=patch_size), "mae", settings
+
+
+def read_history(model_dir):
+    """Read a model's ``history.csv`` as a dict of lists.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        The model folder.
+
+    Returns
+    -------
+    dict of list
+        One list per column (``epoch`` counted from 1, ``loss``,
+        ``val_loss``, ``mse``, ``mae``, ``val_mse``, ``val_mae``, ``lr``);
+        missing values are NaN; empty if there is no history yet.
+
+    Examples
+    --------
+    >>> h = read_history("models/actin_l2l")  # doctest: +SKIP
+    >>> h["val_loss"][-1]  # doctest: +SKIP
+    0.031
+    """
+    return TrainingRecord(model_dir).read_history()
+
+
+def read_training_info(model_dir):
+    """Read how a model was trained (``l2l_training.json``).
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        The model folder.
+
+    Returns
+    -------
+    dict
+        Loss, loss settings, profile, seed, patch size, percentiles, input
+        and target names, network and training settings, and the split
+        (``train_images``, ``validation_images``: file names for
+        :func:`train_from_folders`, names or indices for arrays; ``None``
+        when unknown, e.g. in folders of earlier versions).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist.
+    l2l_helpers.data.io.ModelError
+        If the folder holds no (readable) ``l2l_training.json``.
+
+    Examples
+    --------
+    >>> read_training_info("models/actin_l2l")["loss"]  # doctest: +SKIP
+    'l1'
+    """
+    return TrainingRecord(model_dir).read_info()
+
+
+def _unique_names(names):
+    out, seen = [], {}
+    for n in names:
+        n = str(n)
+        if n in seen:
+            seen[n] += 1
+            n = f"{n}_{seen[n]}"
+        else:
+            seen[n] = 0
+        out.append(n)
+    return out
+
+
+def train_model(
+    X,
+    Y,
+    X_val,
+    Y_val,
+    model_dir,
+    loss="l1",
+    profile="workshop",
+    seed=0,
+    resume=False,
+    overwrite=False,
+    percentiles=DEFAULT_PERCENTILES,
+    input_name="input",
+    target_names=None,
+    metadata=None,
+    verbose=None,
+    callbacks=None,
+    split=None,
+    reuse=None,
+    input_normalization=None,
+    **overrides,
+):
+    """Train (or resume training) a CARE network on prepared patches.
+
+    Parameters
+    ----------
+    X, Y, X_val, Y_val : ndarray
+        Training and validation patches from
+        :func:`l2l_helpers.training.prepare.make_training_data`, shaped
+        ``(n, y, x, k)``.
+    model_dir : str or Path
+        Folder of the model (created). A folder that already holds a model
+        is refused unless ``resume`` or ``overwrite`` is True; a folder
+        holding any file that is not a model file
+        (:data:`l2l_helpers.training.record.MODEL_FILES`) is refused before anything
+        is written.
+    loss : str
+        ``"l1"``, ``"mse"``, ``"ssim"``, ``"ms3"`` or ``"ms5"``.
+    profile : str
+        ``"quick"``, ``"workshop"`` or ``"paper"`` (see :data:`PROFILES`).
+    seed : int
+        Seed of the weights' initialisation and the batch order; the same
+        seed on the same data gives identical weights on the CPU.
+    resume : bool
+        Continue an interrupted run in ``model_dir`` from its last finished
+        epoch (last weights, optimizer state, history). The settings stored
+        in the folder are used; ``epochs`` may be raised to train longer.
+    overwrite : bool
+        Replace a model already in ``model_dir``: every file of the earlier
+        run is deleted first, so none is left stale. Ignored when resuming.
+        Default False.
+    percentiles : tuple of float
+        Normalisation percentiles used to make the patches (recorded, and
+        used again by :mod:`l2l_helpers.restoring.restore`).
+    input_name : str
+        Name of the input folder (recorded).
+    target_names : sequence of str, optional
+        One name per target channel, e.g. the target folder names; restored
+        multi-channel images are written to sub-folders of these names.
+        Default ``target`` or ``target_0``, ``target_1``, ...
+    metadata : dict, optional
+        Anything else to record (JSON-serialisable), e.g. data settings.
+    verbose : int, optional
+        1: Keras' progress bar per epoch; 2: one short line per epoch
+        (epoch, loss, val_loss, seconds); 0: silent. Default: 1 in a
+        terminal, 2 in Jupyter and when the output goes to a file.
+    callbacks : list of keras.callbacks.Callback, optional
+        Extra callbacks (e.g. a live loss plot); they run after the epoch
+        has been saved, so one that stops the run leaves it resumable.
+    split : dict or TrainingData, optional
+        Which images the patches came from: ``data.split`` of the
+        :class:`~l2l_helpers.training.prepare.TrainingData` (or the TrainingData
+        itself); recorded as ``train_images`` and ``validation_images``
+        in ``l2l_training.json`` (``None`` there when not given). A
+        TrainingData also gives its ``input_normalization``.
+    input_normalization : str, optional
+        How the input patches were normalised (``"percentile"`` or
+        ``"mean_std"``, see :func:`l2l_helpers.training.prepare.normalize_input`);
+        recorded, and used again when the network restores an image.
+        Default: the ``split`` TrainingData's, else ``"percentile"``.
+    reuse : bool, optional
+        Load instead of train when ``model_dir`` already holds a *finished*
+        training of exactly this request: the same patches, loss, profile,
+        settings, seed, split and names, compared by a fingerprint that
+        every training records in ``l2l_training.json``. Anything else
+        trains as usual (``overwrite`` then applies). Default: the
+        environment variable ``L2L_REUSE_MODELS`` (``1`` reuses), so that a
+        workshop can start from the models ``python3 tasks.py precompute``
+        trained; the same seed gives the same weights on the CPU, so a
+        reused network equals the one the call would train.
+    **overrides
+        Settings replacing the profile's: ``epochs``, ``steps_per_epoch``,
+        ``batch_size``, ``learning_rate``, ``unet_n_depth``,
+        ``unet_n_first``, ``unet_kern_size``, ``unet_residual``,
+        ``flip_rotate``.
+
+    Returns
+    -------
+    TrainingResult
+        Model (best weights loaded), history, paths, wall time (0 for a
+        reused model).
+
+    Raises
+    ------
+    ValueError
+        Bad arrays, loss, profile or setting; patch size not divisible by
+        ``2**unet_n_depth``.
+    FileExistsError
+        If ``model_dir`` holds a model and neither ``resume`` nor
+        ``overwrite`` is True, or holds a file that is not a model file
+        (named in the message).
+    FileNotFoundError
+        If ``resume`` is True but ``model_dir`` does not exist or holds no
+        finished epoch.
+    l2l_helpers.data.io.ModelError
+        If ``resume`` is True but ``model_dir`` is not a model folder.
+
+    Examples
+    --------
+    >>> from l2l_helpers.training.prepare import make_training_data
+    >>> data = make_training_data(inputs, targets, patch_size=48, names=names)  # doctest: +SKIP
+    >>> result = train_model(*data, "models/actin_l2l", loss="l1", profile="quick",
+    ...                      split=data.split)  # doctest: +SKIP
+    >>> result.history["val_loss"][-1]  # doctest: +SKIP
+    0.05
+    >>> result.model.l2l_info["validation_images"]  # doctest: +SKIP
+    ['cell_005']
+    """
+    import sys
+    import warnings
+
+    _check_arrays(X, Y, X_val, Y_val)
+    for key in PATCH_SETTINGS:
+        if overrides.get(key) is not None:
+            raise ValueError(f"{key} is set when the patches are made (make_training_data), not by train_model")
+    model_dir = Path(model_dir)
+    record = TrainingRecord(model_dir)
+    patch_size = int(X.shape[1])
+    k = int(Y.shape[-1])
+    if X.shape[-1] != k:
+        raise ValueError(f"X has {X.shape[-1]} channels but Y has {k}; repeat the input on every target channel")
+    input_normalization = _input_normalization(input_normalization, split)
+    split = _check_split(split)
+
+    if resume:
+        info = record.read_info()
+        record.check_resumable()
+        # runs recorded before unet_residual and flip_rotate were settings: residual, no flips
+        settings = {"unet_residual": True, "flip_rotate": False, **info["settings"]}
+        for key, value in overrides.items():
+            if key != "epochs" and value is not None and value != settings.get(key):
+                raise ValueError(
+                    f"cannot change {key!r} when resuming (stored: {settings.get(key)!r}, "
+                    f"given: {value!r}); only epochs may change"
+                )
+        if overrides.get("epochs") is not None:
+            settings["epochs"] = profile_settings(info["profile"], epochs=overrides["epochs"])["epochs"]
+        stored_norm = info.get("input_normalization", "percentile")  # runs recorded before it was a choice
+        if input_normalization is not None and input_normalization != stored_norm:
+            raise ValueError(
+                f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
+                f"given: {input_normalization!r})"
+            )
+        input_normalization = stored_norm
+        loss, seed, profile = info["loss"], int(info["seed"]), info["profile"]
+        if info["patch_size"] != patch_size or info["n_channels"] != k:
+            raise ValueError(
+                f"{model_dir}: patches ({patch_size} px, {k} channels) differ from the stored run "
+                f"({info['patch_size']} px, {info['n_channels']} channels)"
+            )
+        stored = {key: info.get(key) for key in split}
+        if split["validation_images"] is not None and stored["validation_images"] is not None and split != stored:
+            raise ValueError(
+                f"cannot change the split when resuming (stored validation images: "
+                f"{stored['validation_images']}, given: {split['validation_images']})"
+            )
+    else:
+        settings = {key: v for key, v in profile_settings(profile, **overrides).items() if key in _TRAIN_KEYS}
+        input_normalization = input_normalization or "percentile"
+        foreign = record.foreign_files()
+        if foreign:
+            raise FileExistsError(
+                f"{model_dir}: holds {', '.join(foreign)}, which no training writes; a model "
+                "folder holds only its model's files: move it, or choose another folder"
+            )
+    div = 2 ** settings["unet_n_depth"]
+    if patch_size % div:
+        raise ValueError(f"patch size {patch_size} is not divisible by 2**unet_n_depth = {div}")
+    custom_loss, csb_loss, loss_info = _resolve_loss(loss, patch_size)
+
+    if target_names is None:
+        target_names = ["target"] if k == 1 else [f"target_{i}" for i in range(k)]
+    target_names = _unique_names(target_names)
+    if len(target_names) != k:
+        raise ValueError(f"{len(target_names)} target names for {k} target channels")
+    if not resume:
+        fingerprint = _fingerprint(
+            (X, Y, X_val, Y_val),
+            loss=loss,
+            profile=profile,
+            seed=int(seed),
+            settings=settings,
+            percentiles=[float(p) for p in percentiles],
+            input_name=str(input_name),
+            target_names=list(target_names),
+            split=split,
+            metadata=metadata or {},
+            # only when not the default: the fingerprints of earlier runs stay valid
+            **({} if input_normalization == "percentile" else {"input_normalization": input_normalization}),
+        )
+        if _reuse_wanted(reuse) and record.holds_model():
+            reused = _reuse(record, fingerprint, settings["epochs"])
+            if reused is not None:
+                return reused
+        if record.holds_model() and not overwrite:
+            raise FileExistsError(
+                f"{model_dir}: already holds a model; choose another folder, continue it "
+                "(resume=True, l2l train --resume) or replace it (overwrite=True)"
+            )
+
+    if not resume:
+        info = {
+            "l2l_version": _version(),
+            "loss": loss,
+            "loss_settings": loss_info,
+            "profile": profile,
+            "seed": int(seed),
+            "patch_size": patch_size,
+            "n_channels": k,
+            "percentiles": [float(p) for p in percentiles],
+            "input_normalization": input_normalization,
+            "input_name": str(input_name),
+            "target_names": list(target_names),
+            "settings": settings,
+            "n_train": int(len(X)),
+            "n_val": int(len(X_val)),
+            "train_images": split["train_images"],
+            "validation_images": split["validation_images"],
+            "metadata": metadata or {},
+            "fingerprint": fingerprint,
+        }
+
+    if verbose is None:
+        interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+        verbose = 1 if interactive and "ipykernel" not in sys.modules else 2
+
+    from l2l_helpers.training.care import L2LCARE
+    from l2l_helpers.training.seeding import seeded
+
+    if not resume:
+        record.clear()  # nothing of an earlier run is left stale (overwrite=True)
+    t0 = time.perf_counter()
+    with seeded(seed, deterministic=True, clear_session=True):
+        config = care_config(
+            settings,
+            k,
+            train_loss=csb_loss,
+            train_epochs=settings["epochs"],
+            train_steps_per_epoch=settings["steps_per_epoch"],
+            train_batch_size=settings["batch_size"],
+            train_learning_rate=settings["learning_rate"],
+        )
+        model_dir.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="output path for model already exists")
+            model = L2LCARE(config, name=model_dir.name, basedir=str(model_dir.parent))
+        if not resume:
+            record.write_info(info)
+        model.prepare_for_training(loss=custom_loss, resume=resume)
+        model.train(
+            X,
+            Y,
+            (X_val, Y_val),
+            epochs=settings["epochs"],
+            steps_per_epoch=settings["steps_per_epoch"],
+            seed=seed,
+            callbacks=callbacks,
+            verbose=verbose,
+            flip_rotate=settings["flip_rotate"],
+        )
+        if resume and info["settings"]["epochs"] != settings["epochs"]:
+            info["settings"]["epochs"] = settings["epochs"]
+            record.write_info(info)
+    seconds = time.perf_counter() - t0
+
+    model.l2l_info = info
+    return TrainingResult(
+        model=model, history=record.read_history(), model_dir=model_dir, paths=record.paths, seconds=seconds
+    )
+
+
+def care_config(settings, n_channels=1, **config):
+    """CSBDeep's ``Config`` of the CARE U-Net that a profile's settings describe.
+
+    The one place where the settings ``unet_n_depth``, ``unet_n_first``,
+    ``unet_kern_size`` and ``unet_residual`` become a network (training and
+    the benchmarks use it). TensorBoard is off: it is not installed with
+    TensorFlow.
+
+    Parameters
+    ----------
+    settings : dict
+        Settings of :func:`profile_settings` (other keys are ignored).
+    n_channels : int
+        Input and output channels.
+    **config
+        Further ``Config`` arguments, e.g. ``train_loss`` or ``train_epochs``.
+
+    Returns
+    -------
+    csbdeep.models.Config
+
+    Examples
+    --------
+    >>> care_config(profile_settings("workshop")).unet_n_first  # doctest: +SKIP
+    16
+    """
+    from csbdeep.models import Config
+
+    return Config(
+        "YX",
+        n_channel_in=n_channels,
+        n_channel_out=n_channels,
+        probabilistic=False,
+        unet_n_depth=settings["unet_n_depth"],
+        unet_n_first=settings["unet_n_first"],
+        unet_kern_size=settings["unet_kern_size"],
+        unet_residual=settings["unet_residual"],
+        train_tensorboard=False,
+        **config,
+    )
+
+
+def _fingerprint(arrays, **request):
+    """SHA-256 of the patches and of everything else that decides a training (its JSON, sorted)."""
+    import hashlib
+    import json
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    h.update(json.dumps({"l2l_version": _version(), **request}, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def _reuse_wanted(reuse):
+    import os
+
+    if reuse is None:
+        return os.environ.get("L2L_REUSE_MODELS", "").strip().lower() in ("1", "true", "yes")
+    return bool(reuse)
+
+
+def _reuse(record, fingerprint, epochs):
+    """The finished training in ``record`` as a TrainingResult if it is this request's, else None."""
+    try:
+        info = record.read_info()
+        history = record.read_history()
+    except Exception:  # noqa: BLE001 - an unreadable record is simply not reused
+        return None
+    if info.get("fingerprint") != fingerprint or len(history.get("epoch", [])) < epochs:
+        return None
+    try:
+        model = load_model(record.model_dir)
+    except ModelError:
+        return None
+    print(
+        f"{record.model_dir.name}: reusing the finished training in {record.model_dir} "
+        "(L2L_REUSE_MODELS; the same request trains the same network)"
+    )
+    return TrainingResult(model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0)
+
+
+_DATA_KEYS = (
+    "patch_size",
+    "n_patches_per_image",
+    "zoom_factors",
+    "augment",
+    "poisson",
+    "validation_split",
+    "percentiles",
+    "input_normalization",
+)
+
+
+def train_from_folders(
+    input_dir,
+    target_dirs,
+    model_dir,
+    loss="l1",
+    profile="workshop",
+    seed=0,
+    resume=False,
+    zoom_factors=None,
+    augment=True,
+    poisson=False,
+    validation_split=0.1,
+    percentiles=DEFAULT_PERCENTILES,
+    verbose=None,
+    validation_images=None,
+    overwrite=False,
+    input_normalization=None,
+    **overrides,
+):
+    """Train a network on folders of image pairs (what ``l2l train`` runs).
+
+    Images are paired by file name (:func:`l2l_helpers.data.io.load_pairs`),
+    turned into patches by :func:`l2l_helpers.training.prepare.make_training_data`
+    and trained on by :func:`train_model`. The data settings and the split
+    (``train_images``, ``validation_images``: file names) are recorded, so
+    ``resume=True`` rebuilds exactly the same patches; to reproduce the
+    split of a model in a new run, pass its recorded ``validation_images``.
+
+    Parameters
+    ----------
+    input_dir : str or Path
+        Folder of input images.
+    target_dirs : str or Path or sequence of them
+        One target folder (one-channel network) or several (one output
+        channel each).
+    model_dir : str or Path
+        Model folder.
+    loss, profile, seed, resume, overwrite, verbose
+        See :func:`train_model`.
+    zoom_factors : sequence of float, optional
+        Zoom factors (default :data:`l2l_helpers.training.prepare.ZOOM_FACTORS`).
+    augment, poisson, validation_split, percentiles, validation_images, input_normalization
+        See :func:`l2l_helpers.training.prepare.make_training_data`
+        (``validation_images``: file names; ``input_normalization``: by
+        default the profile's). A resumed run uses the stored ones.
+    **overrides
+        Profile settings to replace, including ``patch_size`` and
+        ``n_patches_per_image``; ``None`` values are ignored.
+
+    Returns
+    -------
+    TrainingResult
+
+    Raises
+    ------
+    ImageError
+        Missing folders, unpaired files, bad images (named in the message).
+    FileExistsError, FileNotFoundError, ValueError
+        See :func:`train_model`.
+
+    Examples
+    --------
+    >>> result = train_from_folders("data/actin/input", "data/actin/benchmark",
+    ...                             "models/actin_l2l", profile="quick")  # doctest: +SKIP
+    """
+    from l2l_helpers.data.io import load_pairs
+    from l2l_helpers.training.prepare import ZOOM_FACTORS, make_training_data
+
+    if isinstance(target_dirs, (str, Path)):
+        target_dirs = [target_dirs]
+    target_dirs = [Path(t) for t in target_dirs]
+    if not target_dirs:
+        raise ValueError("give at least one target folder")
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    if resume:
+        info = read_training_info(model_dir)
+        data = dict(info.get("metadata", {}).get("data", {}))
+        if not data:
+            raise ValueError(f"{model_dir}: the stored run has no data settings; resume it with train_model")
+        for key in ("patch_size", "n_patches_per_image"):
+            if key in overrides and overrides[key] != data[key]:
+                raise ValueError(f"cannot change {key} when resuming (stored: {data[key]}, given: {overrides[key]})")
+            overrides.pop(key, None)
+        zoom_factors, augment, poisson = data["zoom_factors"], data["augment"], data["poisson"]
+        validation_split, percentiles = data["validation_split"], tuple(data["percentiles"])
+        stored_norm = data.get("input_normalization", "percentile")  # recorded when not the default
+        if input_normalization is not None and input_normalization != stored_norm:
+            raise ValueError(
+                f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
+                f"given: {input_normalization!r})"
+            )
+        input_normalization = stored_norm
+        stored = info.get("validation_images")
+        if validation_images is not None and stored is not None and list(validation_images) != list(stored):
+            raise ValueError(
+                f"cannot change the validation images when resuming (stored: {stored}, "
+                f"given: {list(validation_images)})"
+            )
+        validation_images = stored  # None for runs of earlier versions: the seed gives the same split
+        patch_size, n_per_image = data["patch_size"], data["n_patches_per_image"]
+        seed = int(info["seed"])
+    else:
+        settings = profile_settings(profile, input_normalization=input_normalization, **overrides)
+        patch_size, n_per_image = settings["patch_size"], settings["n_patches_per_image"]
+        input_normalization = settings["input_normalization"]
+        overrides.pop("patch_size", None)
+        overrides.pop("n_patches_per_image", None)
+        zoom_factors = tuple(ZOOM_FACTORS if zoom_factors is None else zoom_factors)
+    names, stacks = load_pairs(input_dir, *target_dirs)
+    inputs, targets = stacks[0], stacks[1:]
+    patches = make_training_data(
+        inputs,
+        targets if len(targets) > 1 else targets[0],
+        patch_size=patch_size,
+        n_patches_per_image=n_per_image,
+        zoom_factors=zoom_factors,
+        augment=augment,
+        poisson=poisson,
+        validation_split=validation_split,
+        percentiles=percentiles,
+        names=names,
+        seed=seed,
+        validation_images=validation_images,
+        input_normalization=input_normalization,
+    )
+    data = {
+        "patch_size": int(patch_size),
+        "n_patches_per_image": int(n_per_image),
+        "zoom_factors": [float(z) for z in zoom_factors],
+        "augment": bool(augment),
+        "poisson": poisson if isinstance(poisson, bool) else float(poisson),
+        "validation_split": float(validation_split),
+        "percentiles": [float(p) for p in percentiles],
+        "input_dir": str(input_dir),
+        "target_dirs": [str(t) for t in target_dirs],
+        "images": names,
+    }
+    if input_normalization != "percentile":  # only then: the fingerprints of earlier runs stay valid
+        data["input_normalization"] = input_normalization
+    return train_model(
+        *patches,
+        model_dir,
+        loss=loss,
+        profile=profile,
+        seed=seed,
+        resume=resume,
+        overwrite=overwrite,
+        percentiles=percentiles,
+        input_name=Path(input_dir).name,
+        target_names=[t.name for t in target_dirs],
+        metadata={"data": data},
+        verbose=verbose,
+        split=patches.split,
+        input_normalization=input_normalization,
+        **overrides,
+    )
+
+
+def _version():
+    from l2l_helpers import __version__
+
+    return __version__
+
+
+def load_model(model_dir, weights="best"):
+    """Load a trained network and how it was trained.
+
+    Parameters
+    ----------
+    model_dir : str or Path
+        Folder written by :func:`train_model` (or ``l2l train``), also by
+        earlier versions.
+    weights : {"best", "last"}
+        Which weights to load (the last ones if there are no best ones).
+
+    Returns
+    -------
+    l2l_helpers.training.care.L2LCARE
+        The network (a CSBDeep ``CARE``); ``model.l2l_info`` is the
+        training record (``l2l_training.json``: loss, profile, seed,
+        percentiles, target names, split, ...).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder does not exist.
+    l2l_helpers.data.io.ModelError
+        If the folder is not a usable model: no training record, no or a
+        broken ``config.json``, no weights (training interrupted before its
+        first epoch), or weights that do not fit the network.
+    ValueError
+        If ``weights`` is neither ``"best"`` nor ``"last"``.
+
+    Examples
+    --------
+    >>> model = load_model("models/actin_l2l")  # doctest: +SKIP
+    >>> model.l2l_info["loss"]  # doctest: +SKIP
+    'l1'
+    """
+    import contextlib
+    import io as _io
+    import warnings
+
+    if weights not in ("best", "last"):
+        raise ValueError(f"weights must be 'best' or 'last', got {weights!r}")
+    model_dir = Path(model_dir)
+    record = TrainingRecord(model_dir)
+    info = record.read_info()
+    if not record.path("config").is_file():
+        raise ModelError(f"{model_dir}: not a model folder (no {CONFIG_JSON})")
+    wfile = model_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
+    if not wfile.is_file():
+        wfile = model_dir / LAST_WEIGHTS
+    if not wfile.is_file():
+        raise ModelError(
+            f"{model_dir}: no weights ({BEST_WEIGHTS} / {LAST_WEIGHTS}); was the training "
+            "interrupted before its first epoch?"
+        )
+    from l2l_helpers.training.care import L2LCARE
+
+    with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
+        warnings.simplefilter("ignore")
+        try:
+            model = L2LCARE(None, name=model_dir.name, basedir=str(model_dir.parent))
+        except Exception as exc:  # noqa: BLE001 - corrupt config
+            raise ModelError(
+                f"{model_dir}: cannot load the network from {CONFIG_JSON} ({type(exc).__name__}: {exc})"
+            ) from exc
+    try:
+        model.keras_model.load_weights(str(wfile))
+    except Exception as exc:  # noqa: BLE001 - truncated file, other network
+        raise ModelError(f"{wfile}: cannot load the weights ({type(exc).__name__}: {exc})") from exc
+    model.l2l_info = info
+    return model
