@@ -395,9 +395,8 @@ def cmd_bench(args):
         return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="task", required=True)
+def _add_course_commands(sub):
+    """The commands that run or open the course: course, precompute, lab, setup."""
     p = sub.add_parser("course", help="run every notebook headless; results in course_output/")
     p.add_argument("--profile", choices=("quick", "workshop", "paper"), default="workshop")
     p.add_argument("--out", default="course_output")
@@ -412,6 +411,20 @@ def main(argv=None):
     p.add_argument("--profile", choices=("quick", "workshop", "paper"), default="workshop")
     p.add_argument("--only", nargs="+", metavar="PREFIX", help="notebook name prefixes, e.g. 03 04")
     p.set_defaults(func=cmd_precompute)
+    p = sub.add_parser("lab", help="open JupyterLab on notebooks/")
+    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
+    p.set_defaults(func=cmd_lab)
+    p = sub.add_parser("setup", help="only create/refresh the environment")
+    p.add_argument(
+        "--browser",
+        action="store_true",
+        help="also install Debian's chromium for tests/test_browser.py (apt-get, as root or through sudo)",
+    )
+    p.set_defaults(func=cmd_setup)
+
+
+def _add_maintainer_commands(sub):
+    """The commands that check or maintain the course: test, badges, test-colab, bench."""
     p = sub.add_parser(
         "test",
         help="run pytest on tests/, the doctests of l2l_helpers/ and nbval on notebooks/ "
@@ -425,16 +438,6 @@ def main(argv=None):
     )
     p.add_argument("--pytest-args", nargs=argparse.REMAINDER, default=[], help="passed on to pytest")
     p.set_defaults(func=cmd_test)
-    p = sub.add_parser("lab", help="open JupyterLab on notebooks/")
-    p.add_argument("lab_args", nargs=argparse.REMAINDER, help="passed on to jupyter lab")
-    p.set_defaults(func=cmd_lab)
-    p = sub.add_parser("setup", help="only create/refresh the environment")
-    p.add_argument(
-        "--browser",
-        action="store_true",
-        help="also install Debian's chromium for tests/test_browser.py (apt-get, as root or through sudo)",
-    )
-    p.set_defaults(func=cmd_setup)
     p = sub.add_parser(
         "badges",
         help="write the Binder/Colab badges and the Colab set-up cell into every notebook "
@@ -463,6 +466,13 @@ def main(argv=None):
         help="first install CAREamics into .venv-peers for the quality section (PyTorch: a large download)",
     )
     p.set_defaults(func=cmd_bench, suite_args=[])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="task", required=True)
+    _add_course_commands(sub)
+    _add_maintainer_commands(sub)
     args, extra = parser.parse_known_args(argv)
     if extra:  # only bench passes its other options on (to benchmarks/suite.py, e.g. --sections quality drift)
         if args.task != "bench":

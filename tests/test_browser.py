@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("L2L_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
 INLINE = "module://matplotlib_inline.backend_inline"
 REQUIRED = os.environ.get("L2L_REQUIRE_BROWSER", "") == "1" or bool(os.environ.get("CI"))
-RUN_TIMEOUT_S = {"00_the_data.ipynb": 600, "04_loss_functions.ipynb": 1500}  # quick profile: ~1 and ~3 min here
+# seconds allowed for Run All: several times what the quick profile needs (benchmarks/results.md, notebooks_quick)
+RUN_TIMEOUT_S = {"00_the_data.ipynb": 600, "04_loss_functions.ipynb": 1500}
 
 # JupyterLab user settings for the test server only: no news or update pop-ups over the notebook.
 SETTINGS = {

@@ -81,7 +81,7 @@ def perturbed_copy(tmp_path, monkeypatch):
     executed, error = execute_notebook(path, profile="quick", results_root=tmp_path / "results")
     assert error is None, error
     nbformat.write(executed, path)
-    simulate = package / "simulate.py"
+    simulate = package / "data" / "simulate.py"
     source = simulate.read_text()
     old = '"input": {"structure": 225.0, "cytosol": 70.0,'
     assert source.count(old) == 1, "the actin input parameters moved: update this test"
