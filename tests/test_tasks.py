@@ -33,6 +33,13 @@ def _pytest_command(tasks):
     return cmd, env
 
 
+def _without_chromium(tasks, monkeypatch, uid):
+    """A Debian machine without chromium, apt-get and sudo on the path, the user ``uid`` (0: root)."""
+    monkeypatch.setattr(tasks, "_has_chromium", lambda: False)
+    monkeypatch.setattr(tasks.os, "geteuid", lambda: uid, raising=False)
+    monkeypatch.setattr(tasks.shutil, "which", lambda name: f"/usr/bin/{name}")
+
+
 def test_fast_runs_the_tests_and_doctests_that_train_no_network(tasks):
     assert tasks.main(["test", "--fast"]) == 0
     cmd, _ = _pytest_command(tasks)
@@ -65,34 +72,26 @@ def test_setup_alone_installs_no_browser(tasks, monkeypatch):
 
 
 def test_setup_browser_as_root_installs_chromium_with_apt_get(tasks, monkeypatch):
-    monkeypatch.setattr(tasks, "_has_chromium", lambda: False)
-    monkeypatch.setattr(tasks.os, "geteuid", lambda: 0, raising=False)
-    monkeypatch.setattr(tasks.shutil, "which", lambda name: f"/usr/bin/{name}")
+    _without_chromium(tasks, monkeypatch, uid=0)
     assert tasks.main(["setup", "--browser"]) == 0
     assert [cmd for cmd, _ in tasks.calls] == [["apt-get", "install", "-y", "-q", "chromium"]]
 
 
 def test_setup_browser_updates_the_package_lists_once_when_the_install_fails(tasks, monkeypatch):
-    monkeypatch.setattr(tasks, "_has_chromium", lambda: False)
-    monkeypatch.setattr(tasks.os, "geteuid", lambda: 0, raising=False)
-    monkeypatch.setattr(tasks.shutil, "which", lambda name: f"/usr/bin/{name}")
+    _without_chromium(tasks, monkeypatch, uid=0)
     tasks.codes = [100, 0, 0]
     assert tasks.main(["setup", "--browser"]) == 0
     assert [cmd[1] for cmd, _ in tasks.calls] == ["install", "update", "install"]
 
 
 def test_setup_browser_as_a_user_goes_through_sudo(tasks, monkeypatch):
-    monkeypatch.setattr(tasks, "_has_chromium", lambda: False)
-    monkeypatch.setattr(tasks.os, "geteuid", lambda: 1000, raising=False)
-    monkeypatch.setattr(tasks.shutil, "which", lambda name: f"/usr/bin/{name}")
+    _without_chromium(tasks, monkeypatch, uid=1000)
     assert tasks.main(["setup", "--browser"]) == 0
     assert [cmd for cmd, _ in tasks.calls] == [["sudo", "apt-get", "install", "-y", "-q", "chromium"]]
 
 
 def test_setup_browser_fails_when_chromium_cannot_be_installed(tasks, monkeypatch):
-    monkeypatch.setattr(tasks, "_has_chromium", lambda: False)
-    monkeypatch.setattr(tasks.os, "geteuid", lambda: 0, raising=False)
-    monkeypatch.setattr(tasks.shutil, "which", lambda name: f"/usr/bin/{name}")
+    _without_chromium(tasks, monkeypatch, uid=0)
     tasks.codes = [100, 0, 100]
     assert tasks.main(["setup", "--browser"]) == 1
 
