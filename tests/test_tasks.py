@@ -108,6 +108,12 @@ def test_ci_lints_and_checks_the_format_before_the_tests():
     assert order == sorted(order)
 
 
+def test_ci_requires_the_browser_test_it_installed_chromium_for():
+    script = (ROOT / ".ci" / "run").read_text()
+    order = [script.index(part) for part in ("setup --browser", "export L2L_REQUIRE_BROWSER=1", "tasks.py test\n")]
+    assert order == sorted(order)
+
+
 def test_ruff_is_pinned_for_ci():
     pins = (ROOT / "requirements.txt").read_text().splitlines()
     assert [p for p in pins if p.startswith("ruff==")]
