@@ -124,3 +124,16 @@ def test_notebooks_import_the_front_door_names_from_the_package(path):
     ]
     assert behind == [], f"{path.name}: import these from l2l_helpers"
     assert re.search(r"^from l2l_helpers import .*\bcurrent_profile\b", source, re.M)
+
+
+def test_only_the_subpackages_that_quiet_tensorflow_import_it():
+    # training, restoring and experiments install the filter of TensorFlow's start-up notices at their import
+    # (l2l_helpers.course._quiet_tf); the modules of the other subpackages must not import TensorFlow first
+    others = [
+        f"l2l_helpers.{package}.{path.stem}"
+        for package in ("data", "pairs", "scoring", "plotting", "course")
+        for path in sorted((ROOT / "l2l_helpers" / package).glob("[a-z]*.py"))
+    ]
+    run = _python(f"import importlib, sys; [importlib.import_module(m) for m in {others!r}]; print(*sys.modules)")
+    assert run.returncode == 0, run.stderr
+    assert {"tensorflow", "keras"} & set(run.stdout.split()) == set()
