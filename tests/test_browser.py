@@ -9,10 +9,10 @@ the page shows: figures that load, no error output, and a viewer that changes
 its image when a button is clicked.
 
 Needs the pip package ``playwright`` (requirements.txt) and Debian's
-``chromium`` (``apt-get install -y chromium``; ``python3 tasks.py test``
-installs it when run as root). Without them the tests skip, except where
-``L2L_REQUIRE_BROWSER=1`` or ``CI`` is set (``tasks.py test`` sets the first
-in CI and as root), where they fail and say what is missing.
+``chromium`` (``python3 tasks.py setup --browser`` installs it; CI's
+``.ci/run`` does). Without them the tests skip, except where
+``L2L_REQUIRE_BROWSER=1`` or ``CI`` is set, where they fail and say what is
+missing.
 """
 
 import json
@@ -36,7 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("L2L_TEST_ARTIFACTS", ROOT / "test-artifacts")) / "browser"
 INLINE = "module://matplotlib_inline.backend_inline"
 REQUIRED = os.environ.get("L2L_REQUIRE_BROWSER", "") == "1" or bool(os.environ.get("CI"))
-RUN_TIMEOUT_S = {"00_the_data.ipynb": 600, "04_loss_functions.ipynb": 1500}  # quick profile: ~1 and ~3 min here
+# seconds allowed for Run All: several times what the quick profile needs (benchmarks/results.md, notebooks_quick)
+RUN_TIMEOUT_S = {"00_the_data.ipynb": 600, "04_loss_functions.ipynb": 1500}
 
 # JupyterLab user settings for the test server only: no news or update pop-ups over the notebook.
 SETTINGS = {
@@ -68,7 +69,7 @@ def _chromium():
         _missing("the pip package playwright is missing: pip install -r requirements.txt (python3 tasks.py test does)")
     exe = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
     if exe is None:
-        _missing("Debian's chromium is missing: apt-get install -y chromium (as root; python3 tasks.py test does it)")
+        _missing("Debian's chromium is missing: python3 tasks.py setup --browser installs it")
     return exe
 
 

@@ -216,19 +216,32 @@ def test_colab_cell_shows_pips_error_when_the_install_fails(fake_colab, monkeypa
     assert fake_colab["widgets"] == 0
 
 
+def test_the_checkout_has_the_course_notebooks():
+    assert [p.name[:2] for p in NOTEBOOKS] == [f"{k:02d}" for k in range(len(NOTEBOOKS))]
+    assert len(NOTEBOOKS) >= 10
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_notebooks_open_with_the_badges_then_the_colab_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    assert cl._is_badges(nb.cells[0]) and cl._is_setup(nb.cells[1]), f"{path.name}: run python3 tasks.py badges"
+    assert sum(cl._is_badges(c) or cl._is_setup(c) for c in nb.cells) == 2
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_notebook_links_name_the_repository_in_pyproject(path):
-    # the notebooks carry badges once `python3 tasks.py badges` ran; after that they must follow pyproject.toml
-    nb = nbformat.read(path, as_version=4)
-    if any(cl._is_badges(c) or cl._is_setup(c) for c in nb.cells):
-        assert not cl.update_notebook(path, write=False), f"{path.name}: stale links; run python3 tasks.py badges"
+    assert not cl.update_notebook(path, write=False), f"{path.name}: stale links; run python3 tasks.py badges"
+
+
+def test_committed_readme_has_one_badge_block():
+    text = (ROOT / "README.md").read_text()
+    assert (text.count(cl.README_START), text.count(cl.README_END)) == (1, 1)
 
 
 def test_committed_readme_links_name_the_repository_in_pyproject():
-    if cl.README_START in (ROOT / "README.md").read_text():
-        assert not cl.update_readme(ROOT / "README.md", [p.name for p in NOTEBOOKS], write=False), (
-            "README.md: stale links; run python3 tasks.py badges"
-        )
+    assert not cl.update_readme(ROOT / "README.md", [p.name for p in NOTEBOOKS], write=False), (
+        "README.md: stale links; run python3 tasks.py badges"
+    )
 
 
 def test_the_module_needs_only_the_standard_library_so_tasks_py_can_load_it():

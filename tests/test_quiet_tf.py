@@ -109,16 +109,25 @@ def test_filtered_stderr_reemits_what_was_written_before_an_exception(capfd):
     assert "written before the failure" in capfd.readouterr().err
 
 
-def test_first_tensorflow_import_hides_the_notices_but_not_a_real_error(fake_tensorflow):
-    run = _run("import l2l_helpers, tensorflow", fake_tensorflow)
+@pytest.mark.parametrize("subpackage", ["training", "restoring", "experiments"])
+def test_first_tensorflow_import_after_a_subpackage_that_uses_it_hides_the_notices_but_not_a_real_error(
+    fake_tensorflow, subpackage
+):
+    run = _run(f"import l2l_helpers.{subpackage}, tensorflow", fake_tensorflow)
     assert run.returncode == 0, run.stderr
     assert "a genuine error during the import" in run.stderr
     assert not [m for m in NOISE_MARKS if m in run.stderr], run.stderr
 
 
+def test_importing_the_package_alone_leaves_tensorflows_output_alone(fake_tensorflow):
+    run = _run("import l2l_helpers, l2l_helpers.data, l2l_helpers.scoring, tensorflow", fake_tensorflow)
+    assert run.returncode == 0, run.stderr
+    assert "absl::InitializeLog" in run.stderr and "cpu_feature_guard" in run.stderr
+
+
 def test_tensorflow_imported_by_another_module_is_quiet_too(fake_tensorflow):
     (fake_tensorflow / "uses_tf.py").write_text("import tensorflow\n")
-    run = _run("import l2l_helpers, uses_tf", fake_tensorflow)
+    run = _run("import l2l_helpers.training, uses_tf", fake_tensorflow)
     assert run.returncode == 0, run.stderr
     assert not [m for m in NOISE_MARKS if m in run.stderr], run.stderr
 
@@ -126,7 +135,7 @@ def test_tensorflow_imported_by_another_module_is_quiet_too(fake_tensorflow):
 def test_quiet_import_keeps_tensorflows_own_loader_and_removes_the_hook(fake_tensorflow):
     run = _run(
         """
-        import sys, l2l_helpers, tensorflow
+        import sys, l2l_helpers.training, tensorflow
         from l2l_helpers.course._quiet_tf import _TensorFlowFinder, _QuietLoader
         print(type(tensorflow.__loader__).__name__, type(tensorflow.__spec__.loader).__name__,
               any(isinstance(f, _TensorFlowFinder) for f in sys.meta_path))
@@ -138,13 +147,17 @@ def test_quiet_import_keeps_tensorflows_own_loader_and_removes_the_hook(fake_ten
 
 
 def test_l2l_tf_logs_all_shows_every_line(fake_tensorflow):
-    run = _run("import l2l_helpers, tensorflow", fake_tensorflow, L2L_TF_LOGS="all")
+    run = _run("import l2l_helpers.training, tensorflow", fake_tensorflow, L2L_TF_LOGS="all")
     assert "cpu_feature_guard" in run.stderr
 
 
-def test_real_tensorflow_import_prints_no_notices(tmp_path):
+def test_real_tensorflow_imported_as_a_notebook_does_prints_no_notices(tmp_path):
     pytest.importorskip("tensorflow")
-    run = _run("import l2l_helpers, tensorflow as tf; print(len(tf.config.list_physical_devices()) > 0)", tmp_path)
+    run = _run(
+        "from l2l_helpers.training import train; import tensorflow as tf; "
+        "print(len(tf.config.list_physical_devices()) > 0)",
+        tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "True"
     assert not [m for m in NOISE_MARKS if m in run.stderr], run.stderr

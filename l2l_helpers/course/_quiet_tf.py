@@ -9,8 +9,11 @@ redirects descriptor 2 into a temporary file and afterwards writes back every
 line that is not one of the known notices (:data:`NOTICES`), so real errors
 still show. :func:`install` arranges for the first ``import tensorflow``,
 whichever module does it (``l2l_helpers``, csbdeep or keras), to run under
-that filter; ``import l2l_helpers`` calls it. Set ``L2L_TF_LOGS=all`` to see
-every line.
+that filter. The subpackages whose modules import TensorFlow
+(:mod:`l2l_helpers.training`, :mod:`~l2l_helpers.restoring`,
+:mod:`~l2l_helpers.experiments`) call it when they are imported;
+``import l2l_helpers`` alone does not. Set ``L2L_TF_LOGS=all`` to see every
+line.
 """
 
 from __future__ import annotations

@@ -3,18 +3,19 @@
 A notebook's memory is its kernel's and that of every process the kernel
 starts (Dask workers, ``!l2l`` commands): a Binder container is killed when
 their sum passes its limit (2 GB). The container's limit (a memory cgroup)
-counts every page once, however many processes map it; TensorFlow's
-libraries alone are about 360 MB of pages that the kernel and each Dask
-worker share. Summing each process's resident memory (RSS) would count them
-once per process, so :func:`tree_memory` sums the *proportional* set size
-(PSS: each shared page divided among the processes that map it) where the
-system reports it (Linux), and RSS elsewhere (an overestimate).
+counts every page once, however many processes map it; TensorFlow's libraries
+are pages that the kernel and each Dask worker share (their size:
+``benchmarks/results.md``, section notebooks). Summing each process's resident
+memory (RSS) would count them once per process, so :func:`tree_memory` sums
+the *proportional* set size (PSS: each shared page divided among the processes
+that map it) where the system reports it (Linux), and RSS elsewhere (an
+overestimate).
 
 :class:`PeakMemory` samples that sum in a background thread and keeps the
-highest: the cheap RSS every ``interval`` seconds, the PSS (about 10 ms per
-TensorFlow process to read) at most every ``pss_interval`` seconds and only
-while the summed RSS, its upper bound, is above the peak so far. A peak
-shorter than that can be missed.
+highest: the cheap RSS every ``interval`` seconds, the PSS (slower to read:
+the system walks each process's page tables) at most every ``pss_interval``
+seconds and only while the summed RSS, its upper bound, is above the peak so
+far. A peak shorter than that can be missed.
 
 Uses :mod:`psutil` (a dependency of Jupyter's kernel and of Dask).
 """
@@ -33,7 +34,7 @@ def _tree_sums(pid, include_self, pss=True):
 
     PSS falls back to RSS where it is not reported; with ``pss=False`` only
     the RSS is read (cheap: reading PSS walks the page tables of every
-    process, about 10 ms for a TensorFlow process) and PSS is returned as None.
+    process, which takes long for a large process such as TensorFlow's) and PSS is returned as None.
     """
     import psutil
 
@@ -106,7 +107,7 @@ class PeakMemory:
     interval : float
         Seconds between samples of the RSS.
     pss_interval : float
-        Reading the PSS costs about 10 ms per TensorFlow process, so between
+        Reading the PSS is slow for large processes, so between
         the first and the last sample it is read at most every
         ``pss_interval`` seconds, and only when the summed RSS (never below
         the PSS) is above the highest PSS so far. A PSS peak shorter than

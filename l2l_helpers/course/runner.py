@@ -7,9 +7,8 @@ how long it took are written into one output folder.
 
 Figures are stored as JPEG (quality :data:`FIGURE_QUALITY`) instead of the
 inline backend's PNG: most of the course's figures are noisy microscopy
-images, which PNG compresses poorly (a grid of 16 such panels is about
-1.1 MB as PNG and 0.2 MB as JPEG at the same resolution), so the executed
-and committed notebooks stay small. Notebooks run by hand (JupyterLab,
+images, which PNG compresses poorly and JPEG several times smaller at the
+same resolution, so the executed and committed notebooks stay small. Notebooks run by hand (JupyterLab,
 Binder, Colab) keep the default PNG.
 """
 

@@ -6,3 +6,7 @@ Lessons 03 (restoring and export) and 08 (classical filters).
 - :mod:`.restore`: restore images and folders with any restorer;
 - :mod:`.export`: BioImage Model Zoo packages of trained networks.
 """
+
+from l2l_helpers.course._quiet_tf import install as _quiet_tensorflow
+
+_quiet_tensorflow()  # its modules import TensorFlow: hide its start-up notices (CONTRIBUTING, "No side effects")

@@ -11,3 +11,7 @@ Lessons 03 (N2N and L2L), 04 (losses) and 05 (CycleGAN).
 - :mod:`.train`: ``train_model`` and ``train_from_folders``;
 - :mod:`.cyclegan`: the reference CycleGAN for unpaired images.
 """
+
+from l2l_helpers.course._quiet_tf import install as _quiet_tensorflow
+
+_quiet_tensorflow()  # its modules import TensorFlow: hide its start-up notices (CONTRIBUTING, "No side effects")
