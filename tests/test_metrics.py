@@ -12,7 +12,6 @@ from l2l_helpers.data.io import ImageError
 from l2l_helpers.scoring.metrics import (
     METRICS,
     evaluate_folders,
-    evaluate_images,
     evaluate_pair,
     format_table,
     normalize_to_target,
@@ -123,14 +122,6 @@ def test_score_restorations_error_names_the_method_and_the_image():
     t = [structure(seed=i) for i in range(2)]
     with pytest.raises(ValueError, match="^cut, b: "):
         score_restorations({"cut": [t[0], t[1][:50]]}, t, names=["a", "b"])
-
-
-def test_evaluate_images_is_a_deprecated_wrapper_of_score_restorations():
-    t = [structure(seed=i) for i in range(2)]
-    p = [noisy(x, 0.2) for x in t]
-    with pytest.warns(DeprecationWarning, match="score_restorations"):
-        old = evaluate_images(p, t, names=["a", "b"])
-    assert old == score_restorations({"x": p}, t, names=["a", "b"])["x"]
 
 
 def test_evaluate_folders_writes_json_in_the_documented_layout(tmp_path):

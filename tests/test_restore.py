@@ -174,18 +174,6 @@ def test_saved_care_restorer_loads_from_its_new_folder_and_restores_alike(datase
     np.testing.assert_allclose(load_restorer(tmp_path / "copy").restore(img), restorer.restore(img), atol=1e-6)
 
 
-def test_deprecated_score_restorations_returns_the_means_of_the_one_scoring_function(dataset):
-    from l2l_helpers.restoring import restore
-    from l2l_helpers.scoring import metrics
-
-    root, names = dataset
-    imgs = [tifffile.imread(root / "input" / n) for n in names]
-    truths = [tifffile.imread(root / "actin" / n) for n in names]
-    with pytest.warns(DeprecationWarning):
-        old = restore.score_restorations({"input": imgs}, truths)
-    assert old == {"input": metrics.score_restorations({"input": imgs}, truths)["input"]["mean"]}
-
-
 @pytest.mark.slow
 def test_restore_refuses_a_non_empty_output_folder(dataset, single_model, tmp_path):
     root, _ = dataset

@@ -18,6 +18,7 @@ from l2l_helpers.restoring.restorers import (
     RollingBallRestorer,
     TopHatRestorer,
     load_restorer,
+    read_restorer_record,
 )
 
 CLASSICAL = [
@@ -108,6 +109,31 @@ def test_a_new_kind_of_restorer_only_implements_restore():
 
     out = Negate(name="neg").restore_many([np.eye(4)], progress=False)
     assert out[0][0, 0] == -1 and Negate().name == "negate_test"
+
+
+def test_the_cyclegan_kind_is_found_through_the_registry_without_importing_it_by_name():
+    from l2l_helpers.restoring.restorers import restorer_class
+    from l2l_helpers.training.cyclegan import CycleGANRestorer
+
+    assert restorer_class("cyclegan") is CycleGANRestorer
+
+
+def test_a_record_of_a_deferred_kind_is_read_without_loading_a_network(tmp_path):
+    (tmp_path / RESTORER_JSON).write_text(json.dumps({"kind": "cyclegan", "name": "cg", "params": {"seed": 1}}))
+    assert read_restorer_record(tmp_path) == {"kind": "cyclegan", "name": "cg", "params": {"seed": 1}}
+
+
+def test_a_bioimageio_package_folder_is_read_as_the_bioimageio_kind(tmp_path):
+    (tmp_path / "rdf.yaml").write_text("type: model")
+    assert read_restorer_record(tmp_path) == {"kind": "bioimageio", "name": None, "params": {"source": str(tmp_path)}}
+
+
+def test_restorers_keeps_every_public_name_of_its_modules():
+    from l2l_helpers.restoring import restorers
+    from l2l_helpers.restoring.restorers import base, bioimageio, care, classical, loading
+
+    for module in (base, bioimageio, care, classical, loading):
+        assert set(module.__all__) <= set(restorers.__all__), module.__name__
 
 
 def test_missing_folder_is_a_model_error_naming_it(tmp_path):

@@ -28,7 +28,6 @@ __all__ = [
     "restore_images",
     "restore_folder",
     "output_names",
-    "score_restorations",
     "MAX_TILE_PIXELS",
 ]
 
@@ -201,54 +200,3 @@ def restore_folder(model_dir, in_dir, out_dir, overwrite=False, n_tiles=None, pr
                 written.append(out.write_image(path.name, res))
         out.close(restorer=restorer.to_dict(), input=str(in_dir), n_images=len(files))
     return written
-
-
-def score_restorations(restorations, ground_truths, cell_masks=None, per_image=False):
-    """Mean scores against the ground truth (deprecated: use :func:`l2l_helpers.scoring.metrics.score_restorations`).
-
-    Calls ``metrics.score_restorations(restorations, ground_truths,
-    cell_masks=cell_masks)`` and keeps only the means (the layout of the
-    first lessons).
-
-    Parameters
-    ----------
-    restorations : dict of str to sequence of 2-D ndarray
-        Method name -> one image per cell.
-    ground_truths : sequence of 2-D ndarray
-        Ground truth per cell.
-    cell_masks : sequence of 2-D ndarray of bool, optional
-        Cell mask per cell (adds ``background``).
-    per_image : bool
-        Also return the values of every image.
-
-    Returns
-    -------
-    dict
-        Method -> {metric: mean over images}; with ``per_image`` a second
-        dict method -> {metric: list of values}.
-
-    Raises
-    ------
-    ValueError
-        If a method has not one image per ground truth.
-
-    Examples
-    --------
-    >>> scores = score_restorations({"input": inputs, "L2L": restored}, truths, masks)  # doctest: +SKIP
-    """
-    import warnings
-
-    from l2l_helpers.scoring.metrics import score_restorations as _score
-
-    warnings.warn(
-        "restore.score_restorations is deprecated; use l2l_helpers.scoring.metrics.score_restorations "
-        "(means under result[method]['mean'])",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    scores = _score(restorations, ground_truths, cell_masks=cell_masks)
-    means = {m: dict(v["mean"]) for m, v in scores.items()}
-    if not per_image:
-        return means
-    lists = {m: {k: [r[k] for r in v["images"]] for k in v["mean"]} for m, v in scores.items()}
-    return means, lists

@@ -5,6 +5,7 @@ what a biologist measures downstream (08).
 
 - :mod:`.metrics`: PSNR, NRMSE, SSIM and multi-scale SSIM of restorations;
 - :mod:`.background`: what a restoration leaves or invents where the truth has no structure;
-- :mod:`.separation`: superposed labels, and how well two channels were separated;
+- :mod:`.separation`: superposed labels, and how well two channels were separated (:mod:`.separation_measures`:
+  the regions and measures it uses);
 - :mod:`.downstream`: fibre widths, binary masks, distance maps.
 """

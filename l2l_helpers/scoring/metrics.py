@@ -64,7 +64,6 @@ __all__ = [
     "normalize_to_target",
     "evaluate_pair",
     "score_restorations",
-    "evaluate_images",
     "evaluate_folders",
     "format_table",
     "save_json",
@@ -357,51 +356,6 @@ def score_restorations(
     for method in methods:
         results[method] = {"mean": _mean_scores(rows[method]), "images": rows[method]}
     return results
-
-
-def evaluate_images(predictions, targets, names=None, progress=False):
-    """Score several restorations of one method (deprecated: use :func:`score_restorations`).
-
-    ``evaluate_images(p, t, names)`` is
-    ``score_restorations({"restored": p}, t, names=names)["restored"]``.
-
-    Parameters
-    ----------
-    predictions, targets : sequence of array_like, 2-D
-        Images in matching order (pairs of equal shape).
-    names : sequence of str, optional
-        One name per pair (default ``image_000``, ``image_001``, ...).
-    progress : bool
-        Show a progress bar.
-
-    Returns
-    -------
-    dict
-        ``{"images": [{"name", "psnr", "nrmse", "ssim", "ms3", "ms5"}, ...],
-        "mean": {"psnr", "nrmse", "ssim", "ms3", "ms5"}}``.
-
-    Raises
-    ------
-    ValueError
-        If the numbers of predictions, targets and names differ, or a pair
-        is unusable (the message names the image).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> t = [rng.random((64, 64)) for _ in range(2)]
-    >>> res = evaluate_images(t, t, names=["a", "b"])  # doctest: +SKIP
-    >>> [r["name"] for r in res["images"]], res["mean"]["nrmse"]  # doctest: +SKIP
-    (['a', 'b'], 0.0)
-    """
-    import warnings
-
-    warnings.warn(
-        "evaluate_images is deprecated; use score_restorations({name: predictions}, targets)[name]",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    return _score_one(predictions, targets, names=names, progress=progress)
 
 
 def _score_one(predictions, targets, names=None, progress=False):
