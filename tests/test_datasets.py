@@ -107,7 +107,7 @@ def test_package_registry_is_found_with_importlib_resources():
 
 def test_package_registry_loads_in_plain_pooch():
     pup = pooch.create(path="unused", base_url="", registry={})
-    pup.load_registry(Path(datasets.__file__).with_name("data_registry.txt"))
+    pup.load_registry(Path(datasets.__file__).parents[1] / "data_registry.txt")
     assert datasets.PAPER_DATASET in pup.registry
 
 

@@ -53,18 +53,21 @@ class ImageError(ValueError):
     """
 
 
-def list_images(folder):
+def list_images(folder, recursive=False):
     """List the TIFF images in a folder, sorted by name.
 
     Parameters
     ----------
     folder : str or Path
-        Folder to list (not recursive).
+        Folder to list.
+    recursive : bool
+        Also list the images in its sub-folders (default False). Files and
+        folders whose names start with ``.`` are skipped.
 
     Returns
     -------
     list of Path
-        Files ending in ``.tif`` or ``.tiff`` (any case), sorted by name.
+        Files ending in ``.tif`` or ``.tiff`` (any case), sorted by path.
 
     Raises
     ------
@@ -80,11 +83,17 @@ def list_images(folder):
         raise ImageError(f"{folder}: folder does not exist")
     if not folder.is_dir():
         raise ImageError(f"{folder}: not a folder")
+    found = folder.rglob("*") if recursive else folder.iterdir()
     files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+        p
+        for p in found
+        if p.is_file()
+        and p.suffix.lower() in IMAGE_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
     if not files:
-        raise ImageError(f"{folder}: no TIFF images (*.tif, *.tiff) in this folder")
+        where = "this folder or below it" if recursive else "this folder"
+        raise ImageError(f"{folder}: no TIFF images (*.tif, *.tiff) in {where}")
     return files
 
 
