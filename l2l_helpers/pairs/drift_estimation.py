@@ -409,7 +409,7 @@ def phase_shift(
             break
         if min(sl.stop - sl.start for sl in area) < 8:
             break
-        # shrink the area (centred) to FFT-friendly lengths: a prime length is several times slower
+        # shrink the area (centred) to FFT-friendly lengths: an FFT of a prime length is slow
         area = tuple(_fast_slice(sl) for sl in area)
         src = tuple(slice(sl.start - k, sl.stop - k) for sl, k in zip(area, shift_int))
         residual, _, _ = phase_cross_correlation(
