@@ -447,11 +447,18 @@ def simulate_dataset(structure, n=8, size=256, seed=0, progress=False):
             data["drift"].append(cell["drift"])
             entry["drift"] = [cell["drift"][0], cell["drift"][1]]
         cells_meta.append(entry)
-    data["metadata"] = {
+    data["metadata"] = _metadata(structure, seed, size, cells_meta)
+    return data
+
+
+def _metadata(structure, seed, size, cells):
+    """The dataset's ``metadata.json``: settings, parameters and, per cell, its name, seed and drift."""
+    paired = structure != "nucleus_membrane"
+    return {
         "structure": structure,
         "seed": seed,
         "size": size,
-        "n": n,
+        "n": len(cells),
         "n_average": N_AVERAGE if paired else None,
         "max_drift": MAX_DRIFT if paired else None,
         "drift_convention": (
@@ -460,12 +467,11 @@ def simulate_dataset(structure, n=8, size=256, seed=0, progress=False):
         )
         if paired
         else None,
-        "keys": list(keys),
+        "keys": list(IMAGE_KEYS[structure]),
         "parameters": json.loads(json.dumps(PARAMETERS[structure])),
-        "drift": {c["name"]: c["drift"] for c in cells_meta} if paired else {},
-        "cells": cells_meta,
+        "drift": {c["name"]: c["drift"] for c in cells} if paired else {},
+        "cells": cells,
     }
-    return data
 
 
 def write_dataset(data, out_dir, overwrite=False):
