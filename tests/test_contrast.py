@@ -250,9 +250,8 @@ def hazy_label(image, seed=0):
       ``bg + 0.02 * top``, holes filled, opened by 3 px;
     * cytosolic haze: that cell mask smoothed (sigma 6 px), with a smooth
       texture of +-20 % (Gaussian-filtered white noise, sigma 25 px),
-      scaled to 1.5 times the median signal inside the cells (BPAE_actin.tif:
-      about 7400 counts over a background of 190): brighter than a typical
-      filament, as with an antibody that also stains the cytosol;
+      scaled to 1.5 times the median signal inside the cells: brighter than a
+      typical filament, as with an antibody that also stains the cytosol;
     * 400 puncta at random positions inside the cells, Gaussian spots
       (sigma 1.5 px) with gamma-distributed brightness, peak ``top``;
     * Gaussian noise with s.d. ``0.02 * top``.

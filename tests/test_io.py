@@ -37,6 +37,23 @@ def _snapshot(*folders):
 # --------------------------------------------------------------------- good input
 
 
+def test_list_images_lists_only_the_folder_itself_unless_recursive(tmp_path):
+    for rel in ("a.tif", "sub/b.TIFF", ".hidden/c.tif", "sub/.d.tif", "notes.txt"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        tifffile.imwrite(tmp_path / rel, _image())
+    assert [p.name for p in io.list_images(tmp_path)] == ["a.tif"]
+    assert [p.relative_to(tmp_path).as_posix() for p in io.list_images(tmp_path, recursive=True)] == [
+        "a.tif",
+        "sub/b.TIFF",
+    ]
+
+
+def test_list_images_recursive_names_an_image_free_tree(tmp_path):
+    (tmp_path / "sub").mkdir()
+    with pytest.raises(io.ImageError, match="no TIFF images .* in this folder or below it"):
+        io.list_images(tmp_path, recursive=True)
+
+
 def test_load_pairs_reads_images_paired_by_name_as_float32(tmp_path):
     inp, tgt = _pair_folders(tmp_path)
     names, (inputs, targets) = io.load_pairs(inp, tgt)

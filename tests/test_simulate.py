@@ -284,13 +284,12 @@ def test_single_scale_ssim_is_low_but_ms_ssim_several_times_higher(calibration_s
 
 def _main_cell(structure, seed):
     """Structure map (before blurring) and geometry of the main cell of a simulated scene."""
-    from l2l_helpers.data import simulate
+    from l2l_helpers.data import simulate, structures
 
     rng = np.random.default_rng(seed)
     p = simulate.PARAMETERS[structure]
-    cells = simulate._tissue(rng, 256, p["cell_radius"], p["neighbours"], p["packing"])
-    builder = {"actin": simulate._actin, "pxn": simulate._pxn}[structure]
-    return builder(rng, 256, cells[0], p)[0], cells[0]
+    cells = structures.tissue(rng, 256, p["cell_radius"], p["neighbours"], p["packing"])
+    return structures.BUILDERS[structure](rng, 256, cells[0], p)[0], cells[0]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -400,7 +400,27 @@ def suggest_pairing(stats_a, stats_b, labels=("A", "B")):
     sign = 1.0 if b_is_target else -1.0
     ranked_higher = {m: (b_name if diff[m] > 0 else a_name) if diff[m] != 0 else None for m in _MEASURES}
     agree = bool(ranked_higher["michelson"] is not None and ranked_higher["michelson"] == ranked_higher["rms"])
+    wins, n_pairs = _paired_wins(stats_a, stats_b, b_is_target)
+    stats_target, stats_input = (stats_b, stats_a) if b_is_target else (stats_a, stats_b)
+    return {
+        "input": inp,
+        "target": target,
+        "target_index": 1 if b_is_target else 0,
+        "decided_by": decided_by,
+        "agree": agree,
+        "ranked_higher": ranked_higher,
+        "differences": {m: sign * diff[m] for m in _MEASURES},
+        "standardised": {m: None if score[m] is None else sign * score[m] for m in _MEASURES},
+        "paired_wins": wins,
+        "n_pairs": n_pairs,
+        "message": _pairing_message(
+            (target, stats_target), (inp, stats_input), decided_by, agree, ranked_higher["rms"], wins, n_pairs
+        ),
+    }
 
+
+def _paired_wins(stats_a, stats_b, b_is_target):
+    """Per measure, in how many image pairs the target has the higher value (None without per-image values)."""
     wins, n_pairs = {}, None
     for m in _MEASURES:
         values = _per_image(stats_a, stats_b, m)
@@ -410,12 +430,18 @@ def suggest_pairing(stats_a, stats_b, labels=("A", "B")):
         v_input, v_target = values[::-1] if not b_is_target else values
         n_pairs = int(v_input.size)
         wins[m] = int(np.sum(v_target > v_input))
+    return wins, n_pairs
 
-    m_t = stats_b if b_is_target else stats_a
-    m_i = stats_a if b_is_target else stats_b
+
+def _pairing_message(target, inp, decided_by, agree, rms_ranked_higher, wins, n_pairs):
+    """One sentence: the two labels' contrasts, the deciding measure and any disagreement.
+
+    ``target`` and ``inp`` are ``(label name, stats)``.
+    """
+    (t_name, m_t), (i_name, m_i) = target, inp
     parts = [
-        f"target: {target} (Michelson {float(m_t['michelson_mean']):.2f}, RMS {float(m_t['rms_mean']):.2f}); "
-        f"input: {inp} (Michelson {float(m_i['michelson_mean']):.2f}, RMS {float(m_i['rms_mean']):.2f}); "
+        f"target: {t_name} (Michelson {float(m_t['michelson_mean']):.2f}, RMS {float(m_t['rms_mean']):.2f}); "
+        f"input: {i_name} (Michelson {float(m_i['michelson_mean']):.2f}, RMS {float(m_i['rms_mean']):.2f}); "
     ]
     if decided_by == "michelson":
         parts.append("decided by the Michelson contrast (the contrast of the structure)")
@@ -428,26 +454,14 @@ def suggest_pairing(stats_a, stats_b, labels=("A", "B")):
         parts.append("the RMS contrast agrees.")
     elif decided_by == "rms":
         parts.append("the choice is uncertain: look at the images.")
-    elif ranked_higher["rms"] is None:
+    elif rms_ranked_higher is None:
         parts.append("the RMS contrast is the same for both labels, so the measures disagree: look at the images.")
     else:
         parts.append(
-            f"the two measures disagree: the RMS contrast is higher for the input ({inp}); a cytosolic haze or an"
+            f"the two measures disagree: the RMS contrast is higher for the input ({i_name}); a cytosolic haze or an"
             " uneven background raises the RMS contrast without showing the structure better, so look at the images."
         )
-    return {
-        "input": inp,
-        "target": target,
-        "target_index": 1 if b_is_target else 0,
-        "decided_by": decided_by,
-        "agree": agree,
-        "ranked_higher": ranked_higher,
-        "differences": {m: sign * diff[m] for m in _MEASURES},
-        "standardised": {m: None if score[m] is None else sign * score[m] for m in _MEASURES},
-        "paired_wins": wins,
-        "n_pairs": n_pairs,
-        "message": "".join(parts),
-    }
+    return "".join(parts)
 
 
 def contrast_folders(dir_a, dir_b, fraction=0.1, sigma=2.0):
