@@ -44,8 +44,8 @@ Modules:
 - :mod:`.data`: images in [-1, 1], random crops, the image pool;
 - :mod:`.model_folder`: the files of a model folder (:class:`CycleGANRecord`);
 - :mod:`.model`: the four networks, two optimizers and two training steps as one object;
-- :mod:`.training`: :func:`train_cyclegan` (lists of images), :func:`train_from_folders`
-  (two folders; ``l2l train --method cyclegan``);
+- :mod:`.training`: :func:`train_cyclegan` (two lists of images);
+- :mod:`.folders`: :func:`train_from_folders` (two folders; ``l2l train --method cyclegan``);
 - :mod:`.restorer`: :class:`CycleGANRestorer`, ``G_AB`` as a restorer (in tiles for large
   images, :func:`l2l_helpers.restoring.tiling.predict_tiled`).
 
@@ -58,6 +58,7 @@ TensorFlow is imported only when a network is built, trained or loaded;
 """
 
 from l2l_helpers.training.cyclegan.data import ImagePool, from_model_range, to_model_range
+from l2l_helpers.training.cyclegan.folders import train_from_folders
 from l2l_helpers.training.cyclegan.model_folder import (
     CYCLEGAN_FILES,
     HISTORY_COLUMNS,
@@ -85,7 +86,6 @@ from l2l_helpers.training.cyclegan.training import (
     CycleGANResult,
     learning_rate_factor,
     train_cyclegan,
-    train_from_folders,
 )
 
 __all__ = [

@@ -9,7 +9,14 @@ from dataclasses import dataclass
 
 from l2l_helpers.settings import Settings, SettingsError
 
-__all__ = ["MIN_SIZE", "CycleGANSettings", "CYCLEGAN_PROFILES", "cyclegan_settings"]
+__all__ = [
+    "MIN_SIZE",
+    "CycleGANSettings",
+    "CYCLEGAN_PROFILES",
+    "profile_cyclegan_settings",
+    "profile_name",
+    "cyclegan_settings",
+]
 
 #: Smallest image size fed to a generator (reflection padding at 1/4 resolution).
 MIN_SIZE = 16
@@ -194,12 +201,9 @@ def cyclegan_settings(profile="workshop", **overrides):
 
     Parameters
     ----------
-    profile : str or CycleGANSettings
-        ``"quick"``, ``"workshop"`` or ``"paper"`` (a key of
-        :data:`CYCLEGAN_PROFILES`), or settings.
-    **overrides
-        Settings to replace; ``None`` values are ignored. Whole numbers are
-        required for integer settings.
+    profile, **overrides
+        As for :func:`profile_cyclegan_settings`; whole numbers are required
+        for integer settings.
 
     Returns
     -------
