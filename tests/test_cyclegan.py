@@ -15,7 +15,7 @@ from l2l_helpers.data.simulate import simulate_dataset
 from l2l_helpers.training import cyclegan as cg
 from l2l_helpers.training.profiles import PROFILES
 
-#: the smallest training that still shows each behaviour (about 10 s on 2 CPU cores, most of it graph building)
+#: the smallest training that still shows each behaviour (most of its time is graph building)
 TINY = dict(profile="quick", n_epochs=1, n_epochs_decay=1, steps_per_epoch=3, progress=False)
 
 
@@ -28,7 +28,7 @@ def cells():
 
 @pytest.fixture(scope="module")
 def trained(cells, tmp_path_factory):
-    """One tiny training, shared by several tests."""
+    """One tiny training, shared by several tests (each marked slow)."""
     model_dir = tmp_path_factory.mktemp("models") / "tiny_cyclegan"
     return cg.train_cyclegan(*cells, model_dir, seed=3, **TINY)
 
@@ -40,6 +40,25 @@ def _h5_values(path):
     with h5py.File(path, "r") as fh:
         fh.visititems(lambda name, obj: values.__setitem__(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
     return values
+
+
+def _made_up_model(model_dir, cells):
+    """A model folder as a tiny training of ``cells`` leaves it after one epoch (empty weights), without training."""
+    inputs, targets = cells
+    info = {
+        "method": "cyclegan",
+        "profile": "quick",
+        "seed": 3,
+        "settings": cg.CYCLEGAN_PROFILES["quick"].replace(n_epochs=1, n_epochs_decay=1, steps_per_epoch=3).to_dict(),
+        "percentiles": [2.0, 99.8],
+        "prefilter_sigma": None,
+        "data": {"input_shapes": [list(i.shape) for i in inputs], "target_shapes": [list(t.shape) for t in targets]},
+    }
+    model_dir.mkdir()
+    (model_dir / "l2l_training.json").write_text(json.dumps(info))
+    (model_dir / "l2l_state.json").write_text(json.dumps({"epochs_done": 1}))
+    (model_dir / "G_AB.weights.h5").write_bytes(b"")
+    return model_dir
 
 
 def _same_weights(dir_a, dir_b):
@@ -55,29 +74,69 @@ def _same_weights(dir_a, dir_b):
 # --- profiles and settings (fast, no TensorFlow) ----------------------------------------------------
 
 
-def test_profiles_have_the_profile_names_and_the_same_settings():
+def test_profiles_are_cyclegan_settings_named_as_the_profiles():
     assert list(cg.CYCLEGAN_PROFILES) == list(PROFILES)
-    keys = set(cg.CYCLEGAN_PROFILES["paper"])
-    assert all(set(p) == keys for p in cg.CYCLEGAN_PROFILES.values())
+    assert all(isinstance(p, cg.CycleGANSettings) for p in cg.CYCLEGAN_PROFILES.values())
+
+
+def test_profiles_record_the_settings_of_earlier_versions_in_the_same_order():
+    # what l2l_training.json and validation.json record: the dicts of l2l 0.1.0, key for key
+    common = dict(batch_size=4, disc_n_layers=3, learning_rate=0.0002, beta_1=0.5, lambda_cycle=10.0)
+    common.update(lambda_identity=0.5, pool_size=50, init_gain=0.0005)
+    sizes = {
+        "quick": dict(crop_size=32, gen_n_blocks=2, gen_n_first=8, disc_n_first=8, n_epochs=2, n_epochs_decay=1),
+        "workshop": dict(crop_size=48, gen_n_blocks=4, gen_n_first=16, disc_n_first=16, n_epochs=3, n_epochs_decay=3),
+        "paper": dict(crop_size=256, gen_n_blocks=9, gen_n_first=64, disc_n_first=64, n_epochs=1, n_epochs_decay=9),
+    }
+    steps = {"quick": 8, "workshop": 50, "paper": 0}
+    order = ["crop_size", "batch_size", "gen_n_blocks", "gen_n_first", "disc_n_first", "disc_n_layers", "n_epochs"]
+    order += ["n_epochs_decay", "steps_per_epoch", "learning_rate", "beta_1", "lambda_cycle", "lambda_identity"]
+    order += ["pool_size", "init_gain"]
+    for name, settings in cg.CYCLEGAN_PROFILES.items():
+        recorded = {**sizes[name], **common, "steps_per_epoch": steps[name]}
+        assert list(settings.to_dict()) == order
+        assert json.dumps(settings.to_dict()) == json.dumps({key: recorded[key] for key in order}), name
+
+
+def test_the_committed_validation_records_the_workshop_profile():
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "notebooks" / "data" / "09_validation_workshop" / "validation.json"
+    recorded = json.loads(path.read_text())["profile_settings"]["cyclegan"]
+    assert cg.CycleGANSettings.from_dict(recorded) == cg.CYCLEGAN_PROFILES["workshop"]
 
 
 def test_paper_profile_uses_the_reference_networks_and_the_papers_changes():
     p = cg.CYCLEGAN_PROFILES["paper"]
-    assert (p["gen_n_blocks"], p["gen_n_first"], p["disc_n_first"], p["disc_n_layers"]) == (9, 64, 64, 3)
-    assert (p["crop_size"], p["batch_size"], p["init_gain"], p["pool_size"]) == (256, 4, 0.0005, 50)
-    assert (p["learning_rate"], p["beta_1"], p["lambda_cycle"], p["lambda_identity"]) == (0.0002, 0.5, 10.0, 0.5)
-    assert (p["n_epochs"] + p["n_epochs_decay"], p["n_epochs_decay"]) == (10, 9)
+    assert (p.gen_n_blocks, p.gen_n_first, p.disc_n_first, p.disc_n_layers) == (9, 64, 64, 3)
+    assert (p.crop_size, p.batch_size, p.init_gain, p.pool_size) == (256, 4, 0.0005, 50)
+    assert (p.learning_rate, p.beta_1, p.lambda_cycle, p.lambda_identity) == (0.0002, 0.5, 10.0, 0.5)
+    assert (p.n_epochs + p.n_epochs_decay, p.n_epochs_decay) == (10, 9)
 
 
 def test_settings_can_be_overridden_like_profile_settings():
     s = cg.cyclegan_settings("paper", n_epochs=1, n_epochs_decay=3, batch_size=None)
     assert (s["n_epochs"], s["n_epochs_decay"], s["batch_size"]) == (1, 3, 4)
-    with pytest.raises(ValueError, match="unknown CycleGAN setting 'epochs'"):
+    # the message is the Settings base's (l2l 0.1.0: "unknown CycleGAN setting 'epochs'")
+    with pytest.raises(ValueError, match="unknown CycleGANSettings setting 'epochs'; known: crop_size, batch_size"):
         cg.cyclegan_settings("quick", epochs=3)
     with pytest.raises(ValueError, match="n_epochs must be a whole number"):
         cg.cyclegan_settings("quick", n_epochs=2.5)
     with pytest.raises(ValueError, match="multiple of 4"):
         cg.cyclegan_settings("quick", crop_size=34)
+
+
+def test_a_wrong_typed_setting_or_an_unknown_profile_is_named():
+    with pytest.raises(ValueError, match="learning_rate must be a number, got 'fast'"):
+        cg.cyclegan_settings("quick", learning_rate="fast")
+    with pytest.raises(ValueError, match="unknown profile 'huge'; choose one of quick, workshop, paper"):
+        cg.cyclegan_settings("huge")
+
+
+def test_settings_objects_are_accepted_where_a_profile_name_is():
+    mine = cg.CYCLEGAN_PROFILES["quick"].replace(gen_n_first=4)
+    assert cg.cyclegan_settings(mine, n_epochs=5) == {**mine.to_dict(), "n_epochs": 5}
+    assert cg.profile_cyclegan_settings("quick", gen_n_first=4) == mine
 
 
 def test_importing_the_module_does_not_import_tensorflow():
@@ -226,6 +285,7 @@ def test_reflection_padding_reflects_without_repeating_the_edge():
 # --- training -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_training_writes_every_file_of_the_model_folder(trained):
     names = {p.name for p in trained.model_dir.iterdir()}
     assert names == {
@@ -243,6 +303,7 @@ def test_training_writes_every_file_of_the_model_folder(trained):
     assert json.loads((trained.model_dir / "l2l_restorer.json").read_text())["kind"] == "cyclegan"
 
 
+@pytest.mark.slow
 def test_history_has_every_loss_term_and_the_schedules_learning_rate(trained):
     h = cg.read_history(trained.model_dir)
     assert set(cg.HISTORY_COLUMNS) <= set(h) and h["epoch"] == [1, 2]
@@ -253,6 +314,7 @@ def test_history_has_every_loss_term_and_the_schedules_learning_rate(trained):
     assert h["lr"] == pytest.approx([0.0002, 0.0001])  # n_epochs=1, n_epochs_decay=1
 
 
+@pytest.mark.slow
 def test_the_record_says_how_the_model_was_trained(trained):
     info = json.loads((trained.model_dir / "l2l_training.json").read_text())
     assert (info["method"], info["profile"], info["seed"], info["epochs_done"]) == ("cyclegan", "quick", 3, 2)
@@ -261,6 +323,7 @@ def test_the_record_says_how_the_model_was_trained(trained):
     assert (info["data"]["n_inputs"], info["data"]["n_targets"]) == (3, 2)
 
 
+@pytest.mark.slow
 def test_trained_model_restores_an_odd_sized_image_through_load_restorer(trained):
     from l2l_helpers.restoring.restorers import load_restorer
 
@@ -272,30 +335,32 @@ def test_trained_model_restores_an_odd_sized_image_through_load_restorer(trained
     assert np.array_equal(out, trained.restorer.restore(image))  # the saved generator is the trained one
 
 
-def test_large_images_are_restored_in_tiles_of_the_same_result_size(trained, monkeypatch):
+def test_large_images_are_restored_in_tiles_of_the_same_result_size(monkeypatch):
     image = simulate_dataset("actin", n=1, size=130, seed=9)["input"][0][:100]
-    restorer = cg.CycleGANRestorer.load(trained.model_dir)
+    restorer = cg.CycleGANRestorer(cg.build_generator(n_blocks=1, n_first=4, seed=2), {"percentiles": [2, 99.8]})
     tiles = []
     predict = restorer._predict
     monkeypatch.setattr(restorer, "_predict", lambda x: tiles.append(x.shape) or predict(x))
-    monkeypatch.setattr(cg, "MAX_TILE_PIXELS", 100 * 130 // 3)  # as if the image were large
+    monkeypatch.setattr(cg.restorer, "MAX_TILE_PIXELS", 100 * 130 // 3)  # as if the image were large
     out = restorer.restore(image)
     assert out.shape == (100, 130) and np.all(np.isfinite(out)) and 0 <= out.min() and out.max() <= 1
     assert len(tiles) == 4 and all(h < 100 and w < 130 for h, w in tiles)
 
 
-def test_tiles_overlap_and_are_blended_without_seams():
-    x = np.random.default_rng(0).random((101, 131)).astype(np.float32)
-    areas = []
+def test_tiles_are_blended_by_the_shared_tiling_function(monkeypatch):
+    from l2l_helpers.restoring.tiling import predict_tiled
 
-    def predict(tile):  # a pixel-wise "network": blending must give back exactly its result
-        areas.append(tile.size)
-        return 2 * tile - 1
+    restorer = cg.CycleGANRestorer(cg.build_generator(n_blocks=1, n_first=4, seed=2), {"percentiles": [2, 99.8]})
+    image = np.random.default_rng(0).random((40, 52))
+    calls = []
+    monkeypatch.setattr(cg.restorer, "predict_tiled", lambda *args: calls.append(args[2]) or predict_tiled(*args))
+    tiled = cg.CycleGANRestorer(restorer.network, restorer.params, n_tiles=(2, 2)).restore(image)
+    x = cg.to_model_range(image, (2, 99.8))
+    assert calls == [(2, 2)]
+    assert np.array_equal(tiled, cg.from_model_range(predict_tiled(restorer._predict, x, (2, 2))))
 
-    assert np.allclose(cg._tiled(predict, x, 2, 3), 2 * x - 1, atol=1e-6)
-    assert len(areas) == 6 and sum(areas) > 1.3 * x.size  # the tiles overlap
 
-
+@pytest.mark.slow
 def test_same_seed_gives_identical_weights_and_leaves_no_global_state(cells, trained, tmp_path):
     from l2l_helpers.training.seeding import global_random_state
 
@@ -320,17 +385,20 @@ def test_an_interrupted_run_resumes_to_the_same_weights(cells, trained, tmp_path
     assert _same_weights(trained.model_dir, tmp_path / "m")
 
 
-def test_resume_refuses_other_images_or_settings(cells, trained):
+def test_resume_refuses_other_images_or_settings(cells, tmp_path):
     inputs, targets = cells
+    model_dir = _made_up_model(tmp_path / "m", cells)
     with pytest.raises(ValueError, match="input images differ"):
-        cg.train_cyclegan(inputs[:2], targets, trained.model_dir, resume=True)
+        cg.train_cyclegan(inputs[:2], targets, model_dir, resume=True)
     with pytest.raises(ValueError, match="cannot change 'crop_size'"):
-        cg.train_cyclegan(inputs, targets, trained.model_dir, resume=True, crop_size=48)
+        cg.train_cyclegan(inputs, targets, model_dir, resume=True, crop_size=48)
+    with pytest.raises(ValueError, match="unknown CycleGANSettings setting 'epochs'"):
+        cg.train_cyclegan(inputs, targets, model_dir, resume=True, epochs=4)
 
 
-def test_existing_model_folder_is_not_overwritten(cells, trained):
+def test_existing_model_folder_is_not_overwritten(cells, tmp_path):
     with pytest.raises(FileExistsError, match="already holds a model"):
-        cg.train_cyclegan(*cells, trained.model_dir, **TINY)
+        cg.train_cyclegan(*cells, _made_up_model(tmp_path / "m", cells), **TINY)
 
 
 def test_a_folder_with_other_files_or_a_care_model_is_refused_before_anything_is_written(cells, tmp_path):
@@ -419,6 +487,7 @@ def cli_model(cells, tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_cli_trains_on_unpaired_folders_of_different_counts(cli_model):
     info = json.loads((cli_model / "model" / "l2l_training.json").read_text())
     assert (info["method"], info["prefilter_sigma"], info["seed"], info["epochs_done"]) == ("cyclegan", 1.0, 4, 1)
@@ -427,6 +496,7 @@ def test_cli_trains_on_unpaired_folders_of_different_counts(cli_model):
     assert (info["data"]["n_inputs"], info["data"]["n_targets"]) == (3, 2)
 
 
+@pytest.mark.slow
 def test_cli_restore_uses_the_cyclegan_generator(cli_model, tmp_path):
     from l2l_helpers.cli import main
 
@@ -440,6 +510,7 @@ def test_cli_restore_uses_the_cyclegan_generator(cli_model, tmp_path):
     assert manifest["info"]["restorer"]["kind"] == "cyclegan"
 
 
+@pytest.mark.slow
 def test_cli_resume_trains_the_further_epochs(cli_model, tmp_path, capsys):
     import shutil
 

@@ -34,10 +34,10 @@ def plot_cyclegan_history(history, title=None, size=(11.0, 2.6)):
     -------
     matplotlib.figure.Figure
         One panel per entry of :data:`LOSS_PANELS`; the learning rate is a
-        dashed grey line on the right axis of the last panel. Least-squares
-        GAN losses settle near 0.25 (discriminator, halved) and 0.25-1
-        (generators) when neither side wins; cycle and identity losses
-        should fall.
+        dashed grey line on the right axis of the last panel. When neither
+        side wins, a discriminator scores every image 0.5: its (halved)
+        least-squares loss and each generator's adversarial loss are then
+        0.25. Cycle and identity losses should fall.
 
     Examples
     --------
