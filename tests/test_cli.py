@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from l2l_helpers.cli import build_parser, main
@@ -181,3 +182,68 @@ def test_train_writes_its_model_to_out_and_restore_reads_it_from_model():
     assert args.out == "m"
     args = build_parser().parse_args(["restore", "in", "--model", "m", "--out", "o"])
     assert (args.in_dir, args.model, args.out) == ("in", "m", "o")
+
+
+# --------------------------------------------------------------------------- options reach the package functions
+
+
+class _Called(Exception):
+    """Raised by a stand-in for a package function, carrying the keyword arguments it got."""
+
+
+def _stand_in(*args, **kwargs):
+    raise _Called(kwargs)
+
+
+def _pairs(tmp_path):
+    from l2l_helpers.data.io import write_image
+
+    for folder in ("input", "target"):
+        write_image(tmp_path / folder / "cell_000.tif", np.eye(16, dtype=np.float32))
+    return ["--input", str(tmp_path / "input"), "--target", str(tmp_path / "target"), "--out", str(tmp_path / "m")]
+
+
+@pytest.mark.parametrize(("extra", "verbose"), [([], None), (["--no-progress"], 0)])
+def test_train_no_progress_silences_the_care_epochs(tmp_path, monkeypatch, extra, verbose):
+    import l2l_helpers.training.train
+
+    monkeypatch.setattr(l2l_helpers.training.train, "train_from_folders", _stand_in)
+    with pytest.raises(_Called) as called:
+        main(["train", *_pairs(tmp_path), *extra])
+    assert called.value.args[0]["verbose"] == verbose
+
+
+def test_train_no_progress_silences_the_cyclegan_epochs(tmp_path, monkeypatch):
+    import l2l_helpers.training.cyclegan
+
+    monkeypatch.setattr(l2l_helpers.training.cyclegan, "train_from_folders", _stand_in)
+    with pytest.raises(_Called) as called:
+        main(["train", "--method", "cyclegan", *_pairs(tmp_path), "--prefilter", "1.5", "--no-progress"])
+    assert called.value.args[0]["progress"] is False
+    assert called.value.args[0]["prefilter_sigma"] == 1.5
+
+
+def test_crossval_score_sigma_smooths_before_scoring(tmp_path, monkeypatch):
+    import l2l_helpers.experiments.crossval
+
+    monkeypatch.setattr(l2l_helpers.experiments.crossval, "run_crossval", _stand_in)
+    args = ["crossval", "run", "--structure", "actin", "--n-images", "6", "--pairs", "4", "--folds", "2"]
+    with pytest.raises(_Called) as called:
+        main([*args, "--score-sigma", "1.5", "--no-progress", "--out", str(tmp_path / "sweep")])
+    assert called.value.args[0]["prefilter"] == 1.5
+    assert called.value.args[0]["progress"] is False
+
+
+def test_crossval_structure_simulates_the_cells(monkeypatch):
+    import l2l_helpers.experiments.crossval
+
+    monkeypatch.setattr(l2l_helpers.experiments.crossval, "run_crossval", lambda out, data, *a, **k: _stand_in(**data))
+    with pytest.raises(_Called) as called:
+        main(["crossval", "run", "--structure", "pxn", "--n-images", "6", "--pairs", "4", "--folds", "2", "--out", "x"])
+    assert called.value.args[0]["simulate"] == {"structure": "pxn", "n": 6, "size": 256, "seed": 0}
+
+
+def test_crossval_structure_and_folders_together_are_refused(capsys):
+    args = ["crossval", "run", "--structure", "pxn", "--n-images", "6", "--input", "a", "--target", "b"]
+    assert main([*args, "--pairs", "4", "--folds", "2", "--out", "x"]) == 2
+    assert "either --structure" in capsys.readouterr().err
