@@ -21,11 +21,9 @@ def test_help_lists_every_subcommand(capsys):
 
 
 def test_every_subcommand_has_its_own_help():
-    parser = build_parser()
-    sub = next(a for a in parser._actions if a.dest == "command")
-    for name, p in sub.choices.items():
-        assert p.description, f"l2l {name} has no description"
-        p.format_help()
+    for command, parser in _commands().items():
+        assert parser.description, f"{command} has no description"
+        parser.format_help()
 
 
 def test_no_command_prints_help_and_fails(capsys):
