@@ -30,12 +30,17 @@ def inputs(tmp_path):
 
 @pytest.mark.parametrize("kind", ["gaussian", "rolling_ball", "tophat", "clahe"])
 def test_every_filter_writes_one_image_per_input_with_the_same_name(kind, inputs, tmp_path):
-    assert main(["classical", kind, str(inputs), str(tmp_path / "out"), "--structure", "pxn", "--no-progress"]) == 0
+    assert (
+        main(["classical", kind, str(inputs), "--out", str(tmp_path / "out"), "--structure", "pxn", "--no-progress"])
+        == 0
+    )
     assert sorted(p.name for p in (tmp_path / "out").glob("*.tif")) == ["cell_0.tif", "cell_1.tif"]
 
 
 def test_structure_applies_the_papers_parameters(inputs, tmp_path):
-    main(["classical", "tophat", str(inputs), str(tmp_path / "out"), "--structure", "caveolae", "--no-progress"])
+    main(
+        ["classical", "tophat", str(inputs), "--out", str(tmp_path / "out"), "--structure", "caveolae", "--no-progress"]
+    )
     np.testing.assert_array_equal(
         tifffile.imread(tmp_path / "out" / "cell_1.tif"), classical_restorer("tophat", "caveolae").restore(image(1))
     )
@@ -47,6 +52,7 @@ def test_an_option_overrides_the_structures_parameter(inputs, tmp_path, capsys):
             "classical",
             "gaussian",
             str(inputs),
+            "--out",
             str(tmp_path / "out"),
             "--structure",
             "caveolae",
@@ -62,14 +68,14 @@ def test_an_option_overrides_the_structures_parameter(inputs, tmp_path, capsys):
 
 
 def test_the_manifest_records_the_filter_and_its_parameters(inputs, tmp_path):
-    main(["classical", "clahe", str(inputs), str(tmp_path / "out"), "--structure", "actin", "--no-progress"])
+    main(["classical", "clahe", str(inputs), "--out", str(tmp_path / "out"), "--structure", "actin", "--no-progress"])
     manifest = json.loads((tmp_path / "out" / "l2l_manifest.json").read_text())
     assert manifest["info"]["restorer"]["kind"] == "clahe"
     assert manifest["info"]["restorer"]["params"]["grid"] == 11
 
 
 def test_a_filled_output_folder_is_refused_without_overwrite(inputs, tmp_path, capsys):
-    args = ["classical", "tophat", str(inputs), str(tmp_path / "out"), "--size", "3", "--no-progress"]
+    args = ["classical", "tophat", str(inputs), "--out", str(tmp_path / "out"), "--size", "3", "--no-progress"]
     assert main(args) == 0
     assert main(args) == 2
     assert "l2l classical: error:" in capsys.readouterr().err
@@ -77,12 +83,15 @@ def test_a_filled_output_folder_is_refused_without_overwrite(inputs, tmp_path, c
 
 
 def test_contradictory_parameters_are_a_user_error(inputs, tmp_path, capsys):
-    assert main(["classical", "clahe", str(inputs), str(tmp_path / "out"), "--grid", "4", "--kernel-size", "8"]) == 2
+    assert (
+        main(["classical", "clahe", str(inputs), "--out", str(tmp_path / "out"), "--grid", "4", "--kernel-size", "8"])
+        == 2
+    )
     assert "either kernel_size" in capsys.readouterr().err
 
 
 def test_a_missing_input_folder_is_a_user_error_naming_it(tmp_path, capsys):
-    assert main(["classical", "gaussian", str(tmp_path / "nowhere"), str(tmp_path / "out")]) == 2
+    assert main(["classical", "gaussian", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")]) == 2
     assert "nowhere" in capsys.readouterr().err
 
 
@@ -94,4 +103,4 @@ def test_help_lists_the_papers_parameters(capsys):
 
 def test_an_unknown_structure_is_refused_by_the_parser(inputs, tmp_path):
     with pytest.raises(SystemExit):
-        main(["classical", "gaussian", str(inputs), str(tmp_path / "out"), "--structure", "nucleus_membrane"])
+        main(["classical", "gaussian", str(inputs), "--out", str(tmp_path / "out"), "--structure", "nucleus_membrane"])

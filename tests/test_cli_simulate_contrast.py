@@ -20,7 +20,10 @@ def test_simulate_help_explains_the_folders(capsys):
 
 def test_cli_simulate_writes_the_layout_and_metadata(tmp_path):
     out = tmp_path / "actin"
-    assert main(["simulate", "actin", str(out), "--n", "2", "--size", "64", "--seed", "3"]) == 0
+    assert (
+        main(["simulate", "--structure", "actin", "--out", str(out), "--n-images", "2", "--size", "64", "--seed", "3"])
+        == 0
+    )
     for folder in ("input", "input_repeat", "input_average", "benchmark", "ground_truth", "cell_mask"):
         assert sorted(p.name for p in (out / folder).iterdir()) == ["cell_000.tif", "cell_001.tif"], folder
     meta = json.loads((out / "metadata.json").read_text())
@@ -31,8 +34,36 @@ def test_cli_simulate_writes_the_layout_and_metadata(tmp_path):
 
 
 def test_cli_simulate_is_reproducible_with_the_seed(tmp_path):
-    main(["simulate", "pxn", str(tmp_path / "a"), "--n", "1", "--size", "64", "--seed", "5"])
-    main(["simulate", "pxn", str(tmp_path / "b"), "--n", "1", "--size", "64", "--seed", "5"])
+    main(
+        [
+            "simulate",
+            "--structure",
+            "pxn",
+            "--out",
+            str(tmp_path / "a"),
+            "--n-images",
+            "1",
+            "--size",
+            "64",
+            "--seed",
+            "5",
+        ]
+    )
+    main(
+        [
+            "simulate",
+            "--structure",
+            "pxn",
+            "--out",
+            str(tmp_path / "b"),
+            "--n-images",
+            "1",
+            "--size",
+            "64",
+            "--seed",
+            "5",
+        ]
+    )
     np.testing.assert_array_equal(
         read_image(tmp_path / "a" / "input" / "cell_000.tif"), read_image(tmp_path / "b" / "input" / "cell_000.tif")
     )
@@ -40,37 +71,71 @@ def test_cli_simulate_is_reproducible_with_the_seed(tmp_path):
 
 def test_cli_simulate_no_progress_draws_no_bar(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("L2L_PROGRESS", "text")  # a text bar would go to stderr
-    assert main(["simulate", "pxn", str(tmp_path / "out"), "--n", "2", "--size", "64", "--no-progress"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "pxn",
+                "--out",
+                str(tmp_path / "out"),
+                "--n-images",
+                "2",
+                "--size",
+                "64",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
     assert "simulating" not in capsys.readouterr().err
 
 
 def test_cli_simulate_nucleus_membrane_writes_its_folders(tmp_path):
     out = tmp_path / "nm"
-    assert main(["simulate", "nucleus_membrane", str(out), "--n", "1", "--size", "64"]) == 0
+    assert (
+        main(["simulate", "--structure", "nucleus_membrane", "--out", str(out), "--n-images", "1", "--size", "64"]) == 0
+    )
     for folder in ("superposed", "nucleus", "membrane", "ground_truth_nucleus", "ground_truth_membrane", "cell_mask"):
         assert (out / folder / "cell_000.tif").is_file(), folder
 
 
 def test_cli_simulate_refuses_a_non_empty_folder_without_overwrite(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("keep me")
-    assert main(["simulate", "actin", str(tmp_path), "--n", "1", "--size", "64"]) == 2
+    assert main(["simulate", "--structure", "actin", "--out", str(tmp_path), "--n-images", "1", "--size", "64"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert not (tmp_path / "input").exists()
-    assert main(["simulate", "actin", str(tmp_path), "--n", "1", "--size", "64", "--overwrite"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--structure",
+                "actin",
+                "--out",
+                str(tmp_path),
+                "--n-images",
+                "1",
+                "--size",
+                "64",
+                "--overwrite",
+            ]
+        )
+        == 0
+    )
     assert (tmp_path / "notes.txt").read_text() == "keep me"
 
 
 def test_cli_simulate_rejects_unknown_structure(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
-        main(["simulate", "mitochondria", str(tmp_path / "x")])
+        main(["simulate", "--structure", "mitochondria", "--out", str(tmp_path / "x")])
     assert exc.value.code == 2
 
 
 def test_cli_contrast_writes_json_with_suggested_input_and_target(tmp_path, capsys):
     data = tmp_path / "actin"
-    main(["simulate", "actin", str(data), "--n", "2", "--size", "128", "--seed", "0"])
+    main(["simulate", "--structure", "actin", "--out", str(data), "--n-images", "2", "--size", "128", "--seed", "0"])
     report = tmp_path / "report" / "contrast.json"
-    assert main(["contrast", str(data / "input"), str(data / "benchmark"), "--json", str(report)]) == 0
+    assert main(["contrast", str(data / "input"), str(data / "benchmark"), "--out", str(report)]) == 0
     result = json.loads(report.read_text())
     assert result["suggested_target"] == str(data / "benchmark")
     assert result["suggested_input"] == str(data / "input")
@@ -88,14 +153,12 @@ def caveolae_contrast(tmp_path_factory):
     import io
 
     data = tmp_path_factory.mktemp("caveolae")
-    assert main(["simulate", "caveolae", str(data), "--n", "4", "--seed", "0"]) == 0
+    assert main(["simulate", "--structure", "caveolae", "--out", str(data), "--n-images", "4", "--seed", "0"]) == 0
     report = data.parent / (data.name + "_report") / "contrast.json"
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert (
-            main(
-                ["contrast", str(data / "input"), str(data / "benchmark"), "--fraction", "0.01", "--json", str(report)]
-            )
+            main(["contrast", str(data / "input"), str(data / "benchmark"), "--fraction", "0.01", "--out", str(report)])
             == 0
         )
     return data, json.loads(report.read_text()), out.getvalue()

@@ -2,12 +2,14 @@
 
 Examples::
 
-    l2l classical tophat data/tubulin/input results/tubulin_tophat --structure tubulin
-    l2l classical gaussian data/actin/input results/actin_gauss --sigma 1.5
-    l2l classical clahe data/pxn/input results/pxn_clahe --structure pxn --clip-limit 0.02
+    l2l classical tophat data/tubulin/input --out results/tubulin_tophat --structure tubulin
+    l2l classical gaussian data/actin/input --out results/actin_gauss --sigma 1.5
+    l2l classical clahe data/pxn/input --out results/pxn_clahe --structure pxn --clip-limit 0.02
 """
 
 from __future__ import annotations
+
+from l2l_helpers.cli._options import add_no_progress, add_out
 
 ORDER = 42
 
@@ -55,9 +57,9 @@ def register(subparsers):
         help="apply a classical filter (Gaussian, rolling ball, top-hat, CLAHE) to a folder of images",
         description=(
             "Apply one of the label2label paper's classical baselines to every TIFF image of IN_DIR and write "
-            "the results to OUT_DIR with the same file names (float32). --structure takes the paper's "
+            "the results to the folder --out with the same file names (float32). --structure takes the paper's "
             "parameters for a structure; an option such as --sigma overrides one of them (without "
-            "--structure, the filter's defaults). OUT_DIR gets l2l_manifest.json (what was written, with the "
+            "--structure, the filter's defaults). The output folder gets l2l_manifest.json (what was written, with the "
             "filter and its parameters); --overwrite replaces exactly the files of the previous run. IN_DIR "
             "is never written to."
         ),
@@ -71,12 +73,12 @@ def register(subparsers):
             kind, help=_WHAT[kind], description=f"{_WHAT[kind]}. The paper's parameters: {presets}."
         )
         sub.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
-        sub.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
+        add_out(sub, "new (or empty) output folder")
         sub.add_argument("--structure", choices=structures, help="start from the paper's parameters for it")
         for option, dest, typ, text in _OPTIONS[kind]:
             sub.add_argument(option, dest=dest, type=typ, default=None, help=text)
-        sub.add_argument("--overwrite", action="store_true", help="replace the files of a previous run in OUT_DIR")
-        sub.add_argument("--no-progress", action="store_true", help="no progress bar")
+        sub.add_argument("--overwrite", action="store_true", help="replace the files of a previous run in --out")
+        add_no_progress(sub)
         sub.set_defaults(func=run_classical)
 
 
@@ -105,7 +107,7 @@ def run_classical(args):
     Examples
     --------
     >>> from l2l_helpers.cli import main
-    >>> args = ["classical", "tophat", "data/tubulin/input", "results/tophat", "--structure", "tubulin"]
+    >>> args = ["classical", "tophat", "data/tubulin/input", "--out", "results/tophat", "--structure", "tubulin"]
     >>> main(args)  # doctest: +SKIP
     tophat: size=25
     wrote 8 images to results/tophat
@@ -117,10 +119,8 @@ def run_classical(args):
     params = {dest: getattr(args, dest) for _, dest, _, _ in _OPTIONS[args.filter]}
     restorer = classical_restorer(args.filter, args.structure, **params)
     print(f"{args.filter}: {' '.join(f'{k}={v}' for k, v in restorer.params.items() if v is not None)}")
-    written = restore_folder(
-        restorer, args.in_dir, args.out_dir, overwrite=args.overwrite, progress=not args.no_progress
-    )
-    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
+    written = restore_folder(restorer, args.in_dir, args.out, overwrite=args.overwrite, progress=not args.no_progress)
+    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out}")
     return 0
 
 

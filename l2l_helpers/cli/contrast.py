@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from l2l_helpers.cli._options import add_out
+
 ORDER = 20
 
 _DESCRIPTION = """\
@@ -29,7 +31,7 @@ def register(subparsers):
     Examples
     --------
     >>> from l2l_helpers.cli import main
-    >>> main(["contrast", "data/actin/input", "data/actin/benchmark", "--json", "contrast.json"])  # doctest: +SKIP
+    >>> main(["contrast", "data/actin/input", "data/actin/benchmark", "--out", "contrast.json"])  # doctest: +SKIP
     0
     """
     p = subparsers.add_parser(
@@ -46,12 +48,12 @@ def register(subparsers):
         help="fraction of brightest pixels taken as the sample (default 0.1; 0.01 for sparse "
         "structures such as caveolae)",
     )
-    p.add_argument(
-        "--json",
-        metavar="FILE",
-        default=None,
-        help="also write the per-image values, means, s.d. and the suggestion (with the deciding "
+    add_out(
+        p,
+        "also write the per-image values, means, s.d. and the suggestion (with the deciding "
         "measure and whether the measures agree) to this JSON file",
+        metavar="FILE",
+        required=False,
     )
     p.set_defaults(func=run)
 
@@ -74,7 +76,7 @@ def run(args):
     Parameters
     ----------
     args : argparse.Namespace
-        Parsed arguments: ``dir_a``, ``dir_b``, ``fraction``, ``json``.
+        Parsed arguments: ``dir_a``, ``dir_b``, ``fraction``, ``out`` (a JSON file or None).
 
     Returns
     -------
@@ -91,7 +93,7 @@ def run(args):
     Examples
     --------
     >>> import argparse
-    >>> args = argparse.Namespace(dir_a="data/a", dir_b="data/b", fraction=0.1, json=None)
+    >>> args = argparse.Namespace(dir_a="data/a", dir_b="data/b", fraction=0.1, out=None)
     >>> run(args)  # doctest: +SKIP
     0
     """
@@ -108,8 +110,8 @@ def run(args):
     print(f"decided by:       {decided} contrast")
     print(f"measures agree:   {'yes' if result['measures_agree'] else 'no (look at the images)'}")
     print(result["pairing"]["message"])
-    if args.json:
-        path = Path(args.json)
+    if args.out:
+        path = Path(args.out)
         for folder in result["folders"]:
             src = Path(folder).resolve()
             if src == path.resolve().parent or src in path.resolve().parents:

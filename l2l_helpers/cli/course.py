@@ -2,23 +2,46 @@
 
 from __future__ import annotations
 
+from l2l_helpers.cli._options import add_out
 from l2l_helpers.training.profiles import PROFILES
 
 ORDER = 90
 
 
 def register(sub):
+    """Add the ``course`` command to the ``l2l`` parser.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-command parsers of ``l2l``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="l2l")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["course", "--only", "00"])
+    >>> args.notebooks, args.out
+    ('notebooks', 'course_output')
+    """
     p = sub.add_parser(
         "course",
         help="execute the course notebooks headless (HTML + summary)",
         description=(
-            "Execute every course notebook (NN_name.ipynb) in a fresh kernel with the chosen profile and "
+            "Execute every course notebook (NN_name.ipynb of NOTEBOOKS) in a fresh kernel with the chosen profile and "
             "write the executed notebooks, an HTML copy of each, the notebooks' results and a summary "
             "(summary.md, summary.json: what ran and how long it took) into OUT."
         ),
     )
-    p.add_argument("--notebooks", default="notebooks", help="folder with the notebooks (default: notebooks)")
-    p.add_argument("--out", default="course_output", help="output folder (default: course_output)")
+    p.add_argument(
+        "notebooks",
+        nargs="?",
+        default="notebooks",
+        metavar="NOTEBOOKS",
+        help="folder with the notebooks (default: notebooks)",
+    )
+    add_out(p, "output folder (default: course_output)", required=False, default="course_output")
     p.add_argument(
         "--profile",
         choices=PROFILES,
@@ -45,6 +68,19 @@ def register(sub):
 
 
 def run(args):
+    """Execute the notebooks; print where the outputs went and which notebooks failed (``l2l course``).
+
+    Returns
+    -------
+    int
+        0 when every notebook ran, 1 otherwise.
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["course", "--profile", "quick", "--only", "00"])  # doctest: +SKIP
+    0
+    """
     from l2l_helpers.course.runner import run_course
 
     summary = run_course(

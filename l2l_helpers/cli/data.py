@@ -5,17 +5,35 @@ Examples::
     l2l data list
     l2l data fetch example.zip
     l2l data register ~/Downloads/l2l_data.zip --url https://example.org/l2l_data.zip
-    l2l data pairs ~/Downloads/l2l_data data/actin --input-token AC15 --target-token phalloidin
-    l2l data pairs hela-cells.tif data/hela --input-channel 1 --target-channel 0
+    l2l data pairs ~/Downloads/l2l_data --out data/actin --input-token AC15 --target-token phalloidin
+    l2l data pairs hela-cells.tif --out data/hela --input-channel 1 --target-channel 0
 """
 
 from __future__ import annotations
 
+from l2l_helpers.cli._options import add_no_progress, add_out, add_overwrite
+
 ORDER = 15
+
+_EXTRA_REGISTRY = "extra registry file to read (may be repeated)"
 
 
 def register(subparsers):
-    """Add the ``data`` command group to the ``l2l`` parser."""
+    """Add the ``data`` command group (list, fetch, register, pairs) to the ``l2l`` parser.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The sub-command parsers of ``l2l``.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="l2l")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["data", "pairs", "downloads", "--out", "data/x", "--input-channel", "1"]).out
+    'data/x'
+    """
     parser = subparsers.add_parser(
         "data",
         help="list, fetch and register course data; make input/target pairs from downloaded data",
@@ -28,16 +46,24 @@ def register(subparsers):
     )
     parser.set_defaults(func=lambda args: (parser.print_help(), 1)[1])
     sub = parser.add_subparsers(dest="data_command", metavar="SUBCOMMAND")
+    _add_list(sub)
+    _add_fetch(sub)
+    _add_register(sub)
+    _add_pairs(sub)
 
+
+def _add_list(sub):
     p = sub.add_parser(
         "list",
         help="show the registered files, the cache folder and the registries read",
         description="Show every registry entry (name, whether its hash is known, whether it "
         "is in the cache, its URL), the cache folder and the registries read.",
     )
-    p.add_argument("--registry", action="append", metavar="PATH", help="extra registry file to read (may be repeated)")
+    p.add_argument("--registry", action="append", metavar="PATH", help=_EXTRA_REGISTRY)
     p.set_defaults(func=run_list)
 
+
+def _add_fetch(sub):
     p = sub.add_parser(
         "fetch",
         help="download (or find in the cache), check and unpack registered files",
@@ -45,10 +71,12 @@ def register(subparsers):
         "its sha256 and unpack zip/tar archives; prints the resulting path.",
     )
     p.add_argument("names", nargs="+", metavar="NAME", help="registry name(s), see 'l2l data list'")
-    p.add_argument("--registry", action="append", metavar="PATH", help="extra registry file to read (may be repeated)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--registry", action="append", metavar="PATH", help=_EXTRA_REGISTRY)
+    add_no_progress(p)
     p.set_defaults(func=run_fetch)
 
+
+def _add_register(sub):
     p = sub.add_parser(
         "register",
         help="record the sha256 (and URL) of downloaded files in a registry",
@@ -73,28 +101,25 @@ def register(subparsers):
     )
     p.set_defaults(func=run_register)
 
+
+def _add_pairs(sub):
     p = sub.add_parser(
         "pairs",
         help="write input/ + target/ pair folders from a folder tree or channel stacks",
         description="Map downloaded data onto input/target pairs written as float32 TIFFs "
-        "into OUTPUT/input and OUTPUT/target (the layout 'l2l simulate' writes), "
+        "into OUT/input and OUT/target (the layout 'l2l simulate' writes), "
         "either by a label token in file or folder names (--input-token, "
         "--target-token) or by splitting multi-channel stacks (--input-channel, "
         "--target-channel). The source is never written to.",
     )
-    p.add_argument("source", help="folder tree (tokens), or a stack / folder of stacks (channels)")
-    p.add_argument("output", help="new output folder")
+    p.add_argument("source", metavar="SOURCE", help="folder tree (tokens), or a stack / folder of stacks (channels)")
+    add_out(p, "new output folder")
     p.add_argument("--input-token", help="label name marking input files, e.g. AC15")
     p.add_argument("--target-token", help="label name marking target files, e.g. phalloidin")
     p.add_argument("--input-channel", type=int, help="channel index of the input label")
     p.add_argument("--target-channel", type=int, help="channel index of the target label")
     p.add_argument("--channel-axis", type=int, help="axis holding the channels (default: guessed)")
-    p.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="allow a non-empty output folder: first remove what the previous 'l2l data pairs' "
-        "wrote there (listed in l2l_manifest.json); other files are kept",
-    )
+    add_overwrite(p, "l2l data pairs")
     p.set_defaults(func=run_pairs)
 
 
@@ -157,14 +182,14 @@ def run_pairs(args):
         if None in tokens:
             raise ValueError("give both --input-token and --target-token")
         result = datasets.pairs_by_token(
-            args.source, args.output, args.input_token, args.target_token, overwrite=args.overwrite
+            args.source, args.out, args.input_token, args.target_token, overwrite=args.overwrite
         )
     else:
         if None in channels:
             raise ValueError("give both --input-channel and --target-channel")
         result = datasets.pairs_from_channels(
             args.source,
-            args.output,
+            args.out,
             args.input_channel,
             args.target_channel,
             channel_axis=args.channel_axis,

@@ -2,11 +2,13 @@
 
 Examples::
 
-    l2l drift data/actin/input data/actin/input_repeat results/aligned
-    l2l drift data/actin/input data/actin/input_repeat results/aligned_ssim --method ssim --seed 1
+    l2l drift data/actin/input data/actin/input_repeat --out results/aligned
+    l2l drift data/actin/input data/actin/input_repeat --out results/aligned_ssim --method ssim --seed 1
 """
 
 from __future__ import annotations
+
+from l2l_helpers.cli._options import add_no_progress, add_out, add_overwrite
 
 ORDER = 30
 
@@ -24,7 +26,7 @@ def register(subparsers):
     >>> import argparse
     >>> parser = argparse.ArgumentParser(prog="l2l")
     >>> register(parser.add_subparsers(dest="command"))
-    >>> parser.parse_args(["drift", "ref", "mov", "out", "--method", "ssim"]).method
+    >>> parser.parse_args(["drift", "ref", "mov", "--out", "out", "--method", "ssim"]).method
     'ssim'
     """
     parser = subparsers.add_parser(
@@ -33,8 +35,8 @@ def register(subparsers):
         description=(
             "For every pair of images with the same file name in REF_DIR and MOVING_DIR, estimate the "
             "shift that registers the moving image onto the reference, shift it, crop both images to "
-            "their common area and write them to OUT_DIR/reference/ and OUT_DIR/moving/ (same file "
-            "names), plus OUT_DIR/shifts.csv (name,dy,dx: the shift that registers the moving image "
+            "their common area and write them to OUT/reference/ and OUT/moving/ (same file "
+            "names), plus OUT/shifts.csv (name,dy,dx: the shift that registers the moving image "
             "onto the reference, scikit-image's convention, as in the simulator's metadata). "
             "--method phase: sub-pixel cross-correlation (fast, accurate); --method ssim: the "
             "label2label paper's integer search maximising the SSIM of random foreground patches "
@@ -43,7 +45,7 @@ def register(subparsers):
     )
     parser.add_argument("ref_dir", metavar="REF_DIR", help="folder of reference images")
     parser.add_argument("moving_dir", metavar="MOVING_DIR", help="folder of moving images (same file names)")
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
+    add_out(parser, "new (or empty) output folder")
     parser.add_argument(
         "--method", choices=("phase", "ssim"), default="phase", help="drift estimation method (default: phase)"
     )
@@ -55,13 +57,8 @@ def register(subparsers):
         metavar="PX",
         help="ssim search range in pixels along each axis (default: 5)",
     )
-    parser.add_argument(
-        "--overwrite",
-        action="store_true",
-        help="allow a non-empty output folder: first remove what the previous 'l2l drift' "
-        "wrote there (listed in l2l_manifest.json); other files are kept",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_overwrite(parser, "l2l drift")
+    add_no_progress(parser)
     parser.set_defaults(func=run_drift)
 
 
@@ -87,7 +84,7 @@ def run_drift(args):
     Examples
     --------
     >>> from l2l_helpers.cli import main
-    >>> main(["drift", "data/input", "data/input_repeat", "results/aligned"])  # doctest: +SKIP
+    >>> main(["drift", "data/input", "data/input_repeat", "--out", "results/aligned"])  # doctest: +SKIP
     0
     """
     from l2l_helpers.pairs.drift import correct_folders
@@ -95,7 +92,7 @@ def run_drift(args):
     rows = correct_folders(
         args.ref_dir,
         args.moving_dir,
-        args.out_dir,
+        args.out,
         method=args.method,
         overwrite=args.overwrite,
         seed=args.seed,
@@ -107,7 +104,7 @@ def run_drift(args):
         f"registered {len(rows)} pair{'s' if len(rows) != 1 else ''} ({args.method}); "
         f"largest shift {largest['name']}: dy={largest['dy']:.2f} dx={largest['dx']:.2f}"
     )
-    print(f"wrote {args.out_dir}/reference/, {args.out_dir}/moving/ and {args.out_dir}/shifts.csv")
+    print(f"wrote {args.out}/reference/, {args.out}/moving/ and {args.out}/shifts.csv")
     return 0
 
 

@@ -3,12 +3,14 @@
 Examples::
 
     l2l evaluate results/restored data/actin/test/target
-    l2l evaluate results/restored data/actin/test/ground_truth --json results/eval_gt.json
+    l2l evaluate results/restored data/actin/test/ground_truth --out results/eval_gt.json
     l2l evaluate results/restored data/actin/test/ground_truth --cell-masks data/actin/test/cell_mask \
-        --inputs data/actin/test/input
+        --input data/actin/test/input
 """
 
 from __future__ import annotations
+
+from l2l_helpers.cli._options import add_no_progress, add_out
 
 ORDER = 60
 
@@ -26,9 +28,9 @@ def register(subparsers):
             "11 px), and MS-SSIM with 3 and 5 scales (tf.image.ssim_multiscale; filter 11 px for "
             "3 scales, 7 px for 5 scales, smaller on images under 97 px). Data range 1. With a ground "
             "truth (TARGET_DIR or --ground-truth), --cell-masks adds the cytosolic background left "
-            "(background: cytosol / structure) and --inputs the hallucination score (signal put where the "
+            "(background: cytosol / structure) and --input the hallucination score (signal put where the "
             "ground truth has no structure, in excess of the input, relative to the structure). Prints one "
-            "row per image and the mean; --json also writes "
+            "row per image and the mean; --out also writes the JSON file "
             '{"images": [{"name", "psnr", "nrmse", "ssim", "ms3", "ms5"}], "mean": {...}} '
             "(plus background / hallucination when asked; an infinite value as null). The folders are only "
             "read. The scores are those of l2l_helpers.scoring.metrics.score_restorations."
@@ -45,17 +47,17 @@ def register(subparsers):
         metavar="DIR",
         default=None,
         help="ground truths (same file names) that say where the structure is, for "
-        "--cell-masks and --inputs (default: TARGET_DIR)",
+        "--cell-masks and --input (default: TARGET_DIR)",
     )
     parser.add_argument(
         "--cell-masks", metavar="DIR", default=None, help="cell masks (same file names): adds the background score"
     )
     parser.add_argument(
-        "--inputs", metavar="DIR", default=None, help="raw inputs (same file names): adds the hallucination score"
+        "--input", metavar="DIR", default=None, help="raw inputs (same file names): adds the hallucination score"
     )
-    parser.add_argument("--json", metavar="FILE", default=None, help="also write the results to this JSON file")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing JSON file")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_out(parser, "also write the results to this JSON file", metavar="FILE", required=False)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    add_no_progress(parser)
     parser.set_defaults(func=run_evaluate)
 
 
@@ -66,18 +68,18 @@ def run_evaluate(args):
     results = evaluate_folders(
         args.pred_dir,
         args.target_dir,
-        json_path=args.json,
+        json_path=args.out,
         overwrite=args.overwrite,
         progress=not args.no_progress,
         ground_truth_dir=args.ground_truth,
         mask_dir=args.cell_masks,
-        input_dir=args.inputs,
+        input_dir=args.input,
     )
     table = format_table(results["images"] + [{"name": "mean", **results["mean"]}], header="image")
     lines = table.splitlines()
     print("\n".join(lines[:-1] + ["-" * len(lines[0]), lines[-1]]))
-    if args.json:
-        print(f"wrote {args.json}")
+    if args.out:
+        print(f"wrote {args.out}")
     return 0
 
 

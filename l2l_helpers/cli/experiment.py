@@ -15,6 +15,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from l2l_helpers.cli._options import add_no_progress, add_out
+
 ORDER = 45
 
 
@@ -33,8 +35,9 @@ def register(subparsers):
         ),
     )
     parser.add_argument("file", metavar="EXPERIMENT_JSON", help="the experiment description")
-    parser.add_argument("--out", metavar="FILE", default=None, help="write the result to this JSON file")
+    add_out(parser, "write the result to this JSON file", metavar="FILE", required=False)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    add_no_progress(parser, help="no line per training epoch")
     parser.set_defaults(func=run)
 
 
@@ -56,7 +59,7 @@ def run(args):
     out = Path(args.out) if args.out else None
     if out is not None and out.exists() and not args.overwrite:
         raise FileExistsError(f"{out}: exists (use --overwrite to replace it)")
-    result = run_experiment(experiment, progress=True)
+    result = run_experiment(experiment, progress=not args.no_progress)
     print(format_table(result["scores"], header="vs target"))
     if result["scores_ground_truth"]:
         print()

@@ -2,15 +2,17 @@
 
 Examples::
 
-    l2l export --model-dir models/actin_l2l actin_l2l.zip --author "Ada Lovelace"
-    l2l export --model-dir models/actin_l2l actin_l2l.zip --test-image data/actin/test/input/cell_007.tif \
+    l2l export --model models/actin_l2l --out actin_l2l.zip --author "Ada Lovelace"
+    l2l export --model models/actin_l2l --out actin_l2l.zip --test-image data/actin/test/input/cell_007.tif \
         --name "actin L2L (phalloidin -> anti-actin)" --cite "My paper, 2027" https://doi.org/10.1234/x
 
-The package opens in Fiji (deepImageJ), napari, ilastik and QuPath, and in ``l2l restore --model-dir``.
+The package opens in Fiji (deepImageJ), napari, ilastik and QuPath, and in ``l2l restore --model``.
 Needs the optional extra: ``pip install 'l2l-helpers[export]'``.
 """
 
 from __future__ import annotations
+
+from l2l_helpers.cli._options import add_out
 
 ORDER = 43
 
@@ -35,18 +37,18 @@ def register(subparsers):
         "export",
         help="write a trained network as a bioimage.io model package (Fiji/deepImageJ, napari, ilastik)",
         description=(
-            "Write the CARE network of --model-dir (a model folder from l2l train, one or more targets) as a "
-            "bioimage.io model package (BioImage Model Zoo, spec 0.5) OUT.zip: Keras 3 and ONNX weights, the "
+            "Write the CARE network of --model (a model folder from l2l train, one or more targets) as a "
+            "bioimage.io model package (BioImage Model Zoo, spec 0.5) --out FILE.zip: Keras 3 and ONNX weights, the "
             "percentile normalisation of training as the package's preprocessing (scale_range), a test input "
             "and its restoration, a cover (input | restoration), a README model card (labels, loss, training "
             "record, what to cite, limitations) and l2l_training.json and history.csv attached. The network "
             "takes a one-channel image of the input label; its output is in the normalised target scale, as "
-            "l2l restore writes it. Fiji (deepImageJ), napari, ilastik, QuPath and l2l restore --model-dir "
-            "OUT.zip apply it. Needs the optional extra: pip install 'l2l-helpers[export]'."
+            "l2l restore writes it. Fiji (deepImageJ), napari, ilastik, QuPath and l2l restore --model "
+            "FILE.zip apply it. Needs the optional extra: pip install 'l2l-helpers[export]'."
         ),
     )
-    parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder from l2l train")
-    parser.add_argument("out", metavar="OUT.zip", help="the package to write")
+    parser.add_argument("--model", required=True, metavar="DIR", help="model folder from l2l train")
+    add_out(parser, "the package to write", metavar="FILE.zip")
     parser.add_argument("--name", default=None, help="human-readable name (default: 'label2label FOLDER')")
     parser.add_argument("--description", default=None, help="one or two sentences (default: from the record)")
     parser.add_argument(
@@ -70,7 +72,7 @@ def register(subparsers):
     )
     parser.add_argument("--weights", choices=("best", "last"), default="best", help="which weights (default best)")
     parser.add_argument("--no-onnx", action="store_true", help="Keras weights only (no ONNX)")
-    parser.add_argument("--overwrite", action="store_true", help="replace OUT.zip if it exists")
+    parser.add_argument("--overwrite", action="store_true", help="replace the --out package if it exists")
     parser.add_argument(
         "--test",
         action="store_true",
@@ -103,23 +105,23 @@ def run_export(args):
     Raises
     ------
     ModelError
-        If ``--model-dir`` is not a trained model folder.
+        If ``--model`` is not a trained model folder.
     FileExistsError
-        If OUT.zip exists and ``--overwrite`` is not given.
+        If the ``--out`` package exists and ``--overwrite`` is not given.
     ImportError
         Without the ``export`` extra.
 
     Examples
     --------
     >>> from l2l_helpers.cli import main
-    >>> main(["export", "--model-dir", "models/actin_l2l", "actin_l2l.zip"])  # doctest: +SKIP
+    >>> main(["export", "--model", "models/actin_l2l", "--out", "actin_l2l.zip"])  # doctest: +SKIP
     0
     """
     from l2l_helpers.restoring.export import WEIGHT_FORMATS, export_bioimageio, package_summary, test_package
 
     formats = ("keras_v3",) if args.no_onnx else WEIGHT_FORMATS
     path = export_bioimageio(
-        args.model_dir,
+        args.model,
         args.out,
         name=args.name,
         description=args.description,

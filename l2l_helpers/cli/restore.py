@@ -3,12 +3,14 @@ bioimage.io model package).
 
 Examples::
 
-    l2l restore --model-dir models/actin_l2l data/actin_test/input results/actin_l2l
-    l2l restore --model-dir models/gaussian_1.5 data/actin_test/input results/gaussian
-    l2l restore --model-dir actin_l2l.zip data/actin_test/input results/actin_zoo   # a bioimage.io package
+    l2l restore data/actin_test/input --model models/actin_l2l --out results/actin_l2l
+    l2l restore data/actin_test/input --model models/gaussian_1.5 --out results/gaussian
+    l2l restore data/actin_test/input --model actin_l2l.zip --out results/actin_zoo   # a bioimage.io package
 """
 
 from __future__ import annotations
+
+from l2l_helpers.cli._options import add_no_progress, add_out
 
 ORDER = 41
 
@@ -33,30 +35,28 @@ def register(subparsers):
         "restore",
         help="restore a folder of images with a trained network or a classical filter",
         description=(
-            "Apply the restorer in --model-dir to every TIFF image of IN_DIR and write the restorations to "
-            "OUT_DIR with the same file names (float32). --model-dir is a CARE model folder from l2l train "
+            "Apply the restorer --model to every TIFF image of IN_DIR and write the restorations to the "
+            "folder --out with the same file names (float32). --model is a CARE model folder from l2l train "
             "(restorations in the normalised target scale; large images are predicted in tiles; a "
             "multi-channel network writes one sub-folder per target, named after the target folders used in "
             "training) or any folder with l2l_restorer.json (a classical filter saved with Restorer.save: "
             "gaussian, rolling_ball, tophat, clahe) or a bioimage.io model package (a .zip from l2l export or "
             "the BioImage Model Zoo, its rdf.yaml, or an unzipped package folder; one 2-D input; the package's "
-            "own pre- and postprocessing are applied; needs pip install 'l2l-helpers[export]'). OUT_DIR gets "
+            "own pre- and postprocessing are applied; needs pip install 'l2l-helpers[export]'). The output folder gets "
             "l2l_manifest.json, the record of what was "
             "written; --overwrite replaces exactly the files of the previous restore run. IN_DIR is never "
             "written to."
         ),
     )
+    parser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
     parser.add_argument(
-        "--model-dir",
+        "--model",
         required=True,
         metavar="PATH",
         help="model folder (from l2l train, or with l2l_restorer.json) or bioimage.io package (.zip)",
     )
-    parser.add_argument("in_dir", metavar="IN_DIR", help="folder of input images")
-    parser.add_argument("out_dir", metavar="OUT_DIR", help="new (or empty) output folder")
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace the files of a previous restore run in OUT_DIR"
-    )
+    add_out(parser, "new (or empty) output folder")
+    parser.add_argument("--overwrite", action="store_true", help="replace the files of a previous restore run in --out")
     parser.add_argument(
         "--tiles",
         type=int,
@@ -64,7 +64,7 @@ def register(subparsers):
         metavar=("NY", "NX"),
         help="tiles along y and x for a network (default: automatic)",
     )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_no_progress(parser)
     parser.set_defaults(func=run_restore)
 
 
@@ -94,22 +94,21 @@ def run_restore(args):
     Examples
     --------
     >>> from l2l_helpers.cli import main
-    >>> main(["restore", "--model-dir", "models/l2l", "data/test/input", "results/l2l"])  # doctest: +SKIP
+    >>> main(["restore", "data/test/input", "--model", "models/l2l", "--out", "results/l2l"])  # doctest: +SKIP
     0
     """
-    from l2l_helpers.restoring.restore import (
-        restore_folder,
-    )  # checks the folders and images before TensorFlow is imported
+    # restore_folder checks the folders and images before TensorFlow is imported
+    from l2l_helpers.restoring.restore import restore_folder
 
     written = restore_folder(
-        args.model_dir,
+        args.model,
         args.in_dir,
-        args.out_dir,
+        args.out,
         overwrite=args.overwrite,
         n_tiles=args.tiles,
         progress=not args.no_progress,
     )
-    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out_dir}")
+    print(f"wrote {len(written)} image{'s' if len(written) != 1 else ''} to {args.out}")
     return 0
 
 

@@ -2,9 +2,9 @@
 
 Examples::
 
-    l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --profile quick
-    l2l train --input data/actin/input --target data/actin/benchmark --model-dir models/actin_l2l --resume
-    l2l train --method cyclegan --input data/actin/input --target data/other/benchmark --model-dir models/actin_cg
+    l2l train --input data/actin/input --target data/actin/benchmark --out models/actin_l2l --profile quick
+    l2l train --input data/actin/input --target data/actin/benchmark --out models/actin_l2l --resume
+    l2l train --method cyclegan --input data/actin/input --target data/other/benchmark --out models/actin_cg
 
 The choices of ``--loss`` and ``--profile`` are :data:`l2l_helpers.training.losses.LOSSES`
 and the keys of :data:`l2l_helpers.training.profiles.PROFILES` (neither module imports
@@ -15,11 +15,30 @@ from __future__ import annotations
 
 import argparse
 
+from l2l_helpers.cli._options import add_no_progress, add_out
 from l2l_helpers.training.losses import LOSSES
 from l2l_helpers.training.prepare import INPUT_NORMALIZATIONS
 from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 ORDER = 40
+
+_DESCRIPTION = (
+    "Train a CARE U-Net (CSBDeep) to turn INPUT images into TARGET images. Images are paired by "
+    "file name. label2label: --input is the low-contrast label, --target the high-contrast label "
+    "of the same structure; noise2noise: --target is a drift-corrected second image of the same "
+    "label. Several --target folders give a multi-channel network (one output per target). "
+    "Patches are normalised by percentiles and augmented by zoom and 90-degree rotations, as in "
+    "the paper. The model folder (--out) gets config.json, l2l_training.json (how it was trained), "
+    "history.csv, weights_best.h5 and weights_last.h5; an interrupted run continues with --resume. "
+    "Profiles: quick (seconds, for tests), workshop (minutes on a laptop CPU), paper (the paper's "
+    "settings, for a GPU); any setting can be overridden. "
+    "--method cyclegan trains a CycleGAN instead (l2l_helpers.training.cyclegan): INPUT and TARGET images need "
+    "not be paired (other cells, other names, other numbers of images are fine); one --target folder; "
+    "random crops normalised to [-1, 1]; the model folder gets both generators (G_AB: input -> target, "
+    "used by l2l restore; G_BA), both discriminators, l2l_restorer.json, l2l_training.json and "
+    "history.csv; --epochs sets the epochs at the initial learning rate, --epochs-decay those of its "
+    "linear decay, --patch-size the crop size, --n-first the generators' first filters."
+)
 
 
 def register(subparsers):
@@ -41,24 +60,16 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "train",
         help="train a CARE network on pairs of images (label2label or noise2noise), or a CycleGAN on unpaired images",
-        description=(
-            "Train a CARE U-Net (CSBDeep) to turn INPUT images into TARGET images. Images are paired by "
-            "file name. label2label: --input is the low-contrast label, --target the high-contrast label "
-            "of the same structure; noise2noise: --target is a drift-corrected second image of the same "
-            "label. Several --target folders give a multi-channel network (one output per target). "
-            "Patches are normalised by percentiles and augmented by zoom and 90-degree rotations, as in "
-            "the paper. The model folder gets config.json, l2l_training.json (how it was trained), "
-            "history.csv, weights_best.h5 and weights_last.h5; an interrupted run continues with --resume. "
-            "Profiles: quick (seconds, for tests), workshop (minutes on a laptop CPU), paper (the paper's "
-            "settings, for a GPU); any setting can be overridden. "
-            "--method cyclegan trains a CycleGAN instead (l2l_helpers.training.cyclegan): INPUT and TARGET images need "
-            "not be paired (other cells, other names, other numbers of images are fine); one --target folder; "
-            "random crops normalised to [-1, 1]; the model folder gets both generators (G_AB: input -> target, "
-            "used by l2l restore; G_BA), both discriminators, l2l_restorer.json, l2l_training.json and "
-            "history.csv; --epochs sets the epochs at the initial learning rate, --epochs-decay those of its "
-            "linear decay, --patch-size the crop size, --n-first the generators' first filters."
-        ),
+        description=_DESCRIPTION,
     )
+    _add_data(parser)
+    _add_training(parser)
+    _add_overrides(parser.add_argument_group("overrides of the profile's settings"))
+    _add_preparation(parser.add_argument_group("data preparation"))
+    parser.set_defaults(func=run_train)
+
+
+def _add_data(parser):
     parser.add_argument(
         "--method",
         choices=("care", "cyclegan"),
@@ -74,7 +85,10 @@ def register(subparsers):
         help="folder of target images (same file names); repeat for several targets "
         "(--method cyclegan: one folder, any file names)",
     )
-    parser.add_argument("--model-dir", required=True, metavar="PATH", help="model folder to create (or resume)")
+    add_out(parser, "model folder to create (or resume)")
+
+
+def _add_training(parser):
     parser.add_argument("--loss", choices=LOSSES, default=LOSSES[0], help=f"training loss (default: {LOSSES[0]})")
     parser.add_argument(
         "--profile",
@@ -84,15 +98,18 @@ def register(subparsers):
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument(
-        "--resume", action="store_true", help="continue the interrupted run in --model-dir from its last finished epoch"
+        "--resume", action="store_true", help="continue the interrupted run in --out from its last finished epoch"
     )
     parser.add_argument(
         "--overwrite",
         action="store_true",
-        help="start afresh: replace the model a previous training wrote into --model-dir (a folder "
+        help="start afresh: replace the model a previous training wrote into --out (a folder "
         "holding files that are not a model's is still refused)",
     )
-    group = parser.add_argument_group("overrides of the profile's settings")
+    add_no_progress(parser, help="no line or bar per epoch")
+
+
+def _add_overrides(group):
     group.add_argument("--epochs", type=int, metavar="N", help="number of epochs")
     group.add_argument("--steps", type=int, metavar="N", help="training steps per epoch")
     group.add_argument("--patch-size", type=int, metavar="N", help="patch height and width in pixels")
@@ -129,7 +146,9 @@ def register(subparsers):
         help="cyclegan: smooth the training images (and later the images to restore) with a "
         "Gaussian of this standard deviation in pixels",
     )
-    data = parser.add_argument_group("data preparation")
+
+
+def _add_preparation(data):
     data.add_argument(
         "--zoom-factors",
         type=float,
@@ -174,7 +193,6 @@ def register(subparsers):
         help="file names of the validation images (replaces --validation-split; e.g. the "
         "validation_images recorded by an earlier run, to reproduce its split)",
     )
-    parser.set_defaults(func=run_train)
 
 
 def run_train(args):
@@ -195,7 +213,7 @@ def run_train(args):
     ImageError
         Missing or unpaired folders, bad images (named in the message).
     FileExistsError
-        A non-empty ``--model-dir`` without ``--resume`` or ``--overwrite``.
+        A non-empty ``--out`` without ``--resume`` or ``--overwrite``.
     FileNotFoundError
         ``--resume`` without a model folder.
     ValueError
@@ -205,25 +223,32 @@ def run_train(args):
     --------
     >>> from l2l_helpers.cli import main
     >>> main(["train", "--input", "data/input", "--target", "data/benchmark",
-    ...       "--model-dir", "models/l2l", "--profile", "quick"])  # doctest: +SKIP
+    ...       "--out", "models/l2l", "--profile", "quick"])  # doctest: +SKIP
     0
     """
-    from pathlib import Path
-
-    overwrite = getattr(args, "overwrite", False)
-    if args.resume and overwrite:
-        raise ValueError("--resume continues a training, --overwrite replaces it: choose one")
-    if not (args.resume or overwrite) and Path(args.model_dir).exists() and any(Path(args.model_dir).iterdir()):
-        raise FileExistsError(
-            f"{args.model_dir}: folder is not empty; choose another --model-dir, --resume it, or --overwrite it"
-        )
-    if args.resume and not Path(args.model_dir).is_dir():
-        raise FileNotFoundError(f"{args.model_dir}: model folder does not exist (nothing to resume)")
-    if getattr(args, "method", "care") == "cyclegan":
+    _check_model_folder(args.out, args.resume, args.overwrite)
+    if args.method == "cyclegan":
         return _run_cyclegan(args)
     for option, dest in (("--prefilter", "prefilter"), ("--epochs-decay", "epochs_decay")):
-        if getattr(args, dest, None) is not None:
+        if getattr(args, dest) is not None:
             raise ValueError(f"{option} is an option of --method cyclegan")
+    return _run_care(args)
+
+
+def _check_model_folder(model_dir, resume, overwrite):
+    """Refuse what cannot work before anything is read: a filled folder, nothing to resume, both choices."""
+    from pathlib import Path
+
+    if resume and overwrite:
+        raise ValueError("--resume continues a training, --overwrite replaces it: choose one")
+    if not (resume or overwrite) and Path(model_dir).exists() and any(Path(model_dir).iterdir()):
+        raise FileExistsError(f"{model_dir}: folder is not empty; choose another --out, --resume it, or --overwrite it")
+    if resume and not Path(model_dir).is_dir():
+        raise FileNotFoundError(f"{model_dir}: model folder does not exist (nothing to resume)")
+
+
+def _run_care(args):
+    """``l2l train`` (``--method care``): train a CARE network on folders of image pairs."""
     from l2l_helpers.data.io import match_pairs
 
     match_pairs(args.input, *args.target)  # clear errors before TensorFlow is imported
@@ -232,18 +257,19 @@ def run_train(args):
     result = train_from_folders(
         args.input,
         args.target,
-        args.model_dir,
+        args.out,
         loss=args.loss,
         profile=args.profile,
         seed=args.seed,
         resume=args.resume,
-        overwrite=overwrite,
+        overwrite=args.overwrite,
         zoom_factors=args.zoom_factors,
         augment=not args.no_augment,
         poisson=args.poisson,
         validation_split=args.validation_split,
-        validation_images=getattr(args, "validation_images", None),
-        input_normalization=getattr(args, "input_normalization", None),
+        validation_images=args.validation_images,
+        input_normalization=args.input_normalization,
+        verbose=0 if args.no_progress else None,
         epochs=args.epochs,
         steps_per_epoch=args.steps,
         patch_size=args.patch_size,
@@ -289,7 +315,7 @@ _CARE_ONLY = (
 
 def _run_cyclegan(args):
     """``l2l train --method cyclegan``: train a CycleGAN on two folders of unpaired images."""
-    given = [option for option, dest, default in _CARE_ONLY if getattr(args, dest, default) != default]
+    given = [option for option, dest, default in _CARE_ONLY if getattr(args, dest) != default]
     if given:
         raise ValueError(f"{', '.join(given)}: not used by --method cyclegan (options of the CARE training)")
     if len(args.target) != 1:
@@ -299,12 +325,13 @@ def _run_cyclegan(args):
     result = train_from_folders(
         args.input,
         args.target[0],
-        args.model_dir,
+        args.out,
         profile=args.profile,
         seed=args.seed,
         resume=args.resume,
-        overwrite=getattr(args, "overwrite", False),
+        overwrite=args.overwrite,
         prefilter_sigma=args.prefilter,
+        progress=not args.no_progress,
         n_epochs=args.epochs,
         n_epochs_decay=args.epochs_decay,
         steps_per_epoch=args.steps,

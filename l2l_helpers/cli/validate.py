@@ -2,26 +2,43 @@
 
 Examples::
 
-    l2l validate notebooks/data/09_validation_workshop --profile workshop   # the committed result (~35-60 min)
-    l2l validate results/validation --profile quick                        # a small version (CI, ~3 min)
-    l2l validate out --profile quick --structures actin --methods input l2l_l1 n2n_l1
-    l2l validate out ... --scheduler tcp://login-node:8786                 # an existing Dask cluster
-    l2l validate --table notebooks/data/09_validation_workshop             # the Markdown table, from the CSV
+    l2l validate run --out notebooks/data/09_validation_workshop --profile workshop   # the committed result
+    l2l validate run --out results/validation --profile quick                        # a small version (CI)
+    l2l validate run --out out --profile quick --structure actin --method input l2l_l1 n2n_l1
+    l2l validate run --out out ... --scheduler tcp://login-node:8786                 # an existing Dask cluster
+    l2l validate table notebooks/data/09_validation_workshop                         # the Markdown table again
 
 Running the same command again on the same folder resumes: rows already in ``validation.csv`` are not
 computed again. ``validation.json`` records the configuration (with the settings the profile gave the
-trainings): resuming with another one, or after the profile's definition changed, is refused.
+trainings): resuming with another one, or after the profile's definition changed, is refused. How long
+each profile takes: benchmarks/results.md.
 """
 
 from __future__ import annotations
 
+from l2l_helpers.cli._options import add_dask_options, add_no_progress, add_out
 from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 ORDER = 48
 
+_DESCRIPTION = (
+    "For each structure (--structure; default all four), simulate cells, train N2N (L1, 3S-SSIM), "
+    "L2L (L1, SSIM, 3S-SSIM, 5S-SSIM) and the CycleGAN on the training cells, and score every "
+    "method on the same held-out cells: the input, its 20-frame average, the four classical filters, "
+    "the networks and the target label. Scores against the ground truth and the target label "
+    "(PSNR, NRMSE, SSIM, 3S/5S-SSIM), background left, hallucination, Michelson contrast and, for "
+    "tubulin, the microtubule width (FWHM). Every training is one task on Dask: a local cluster "
+    "of one-thread process workers by default (--workers), or any running scheduler (--scheduler). "
+    "Rows stream into OUT/validation.csv; running the same command again on the same folder "
+    "resumes; a task that fails twice is written with status 'failed' and its error. At the end "
+    "OUT/validation.md holds the same as Markdown tables ('l2l validate table OUT' prints "
+    "them). Profiles: quick (CI, 128 px cells), workshop (256 px, workshop trainings), paper (the "
+    "paper's trainings: a GPU cluster)."
+)
+
 
 def register(subparsers):
-    """Add the ``validate`` command to the ``l2l`` parser.
+    """Add the ``validate`` command (``run``, ``table``) to the ``l2l`` parser.
 
     Parameters
     ----------
@@ -31,10 +48,10 @@ def register(subparsers):
     Examples
     --------
     >>> import argparse
-    >>> sub = argparse.ArgumentParser(prog="l2l").add_subparsers()
-    >>> register(sub)
-    >>> sorted(sub.choices)
-    ['validate']
+    >>> parser = argparse.ArgumentParser(prog="l2l")
+    >>> register(parser.add_subparsers(dest="command"))
+    >>> parser.parse_args(["validate", "run", "--out", "v", "--structure", "actin", "pxn"]).structure
+    ['actin', 'pxn']
     """
     from l2l_helpers.data.simulate import PAIRED_STRUCTURES
     from l2l_helpers.experiments.validate import METHODS
@@ -42,73 +59,68 @@ def register(subparsers):
     parser = subparsers.add_parser(
         "validate",
         help="score every method (input, its 20-frame average, filters, N2N, L2L, CycleGAN) on held-out cells",
-        description=(
-            "For each structure (--structures; default all four), simulate cells, train N2N (L1, 3S-SSIM), "
-            "L2L (L1, SSIM, 3S-SSIM, 5S-SSIM) and the CycleGAN on the training cells, and score every "
-            "method on the same held-out cells: the input, its 20-frame average, the four classical filters, "
-            "the networks and the target label. Scores against the ground truth and the target label "
-            "(PSNR, NRMSE, SSIM, 3S/5S-SSIM), background left, hallucination, Michelson contrast and, for "
-            "tubulin, the microtubule width (FWHM). Every training is one task on Dask: a local cluster "
-            "of one-thread process workers by default (--workers), or any running scheduler (--scheduler). "
-            "Rows stream into OUT_DIR/validation.csv; running the same command again on the same folder "
-            "resumes; a task that fails twice is written with status 'failed' and its error. At the end "
-            "OUT_DIR/validation.md holds the same as Markdown tables ('l2l validate --table OUT_DIR' prints "
-            "them). Profiles: quick (CI, 128 px cells, a few minutes), workshop (256 px, workshop "
-            "trainings, about 21 minutes on 2 cores), paper (the paper's trainings: a GPU cluster)."
-        ),
+        description=_DESCRIPTION,
     )
-    parser.add_argument(
-        "out_dir", metavar="OUT_DIR", help="output folder (validation.csv, validation.md, validation.json)"
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = actions.add_parser(
+        "run", help="run (or resume) a validation; rows stream into OUT/validation.csv", description=_DESCRIPTION
     )
-    parser.add_argument("--table", action="store_true", help="only print the Markdown table of OUT_DIR/validation.csv")
-    parser.add_argument(
+    add_out(p, "output folder (validation.csv, validation.md, validation.json)")
+    p.add_argument(
         "--profile",
         choices=list(PROFILES),
         default=DEFAULT_PROFILE,
         help=f"cells and training settings (default: {DEFAULT_PROFILE})",
     )
-    parser.add_argument(
-        "--structures", nargs="+", metavar="S", help=f"structures (default: all of {', '.join(PAIRED_STRUCTURES)})"
+    p.add_argument(
+        "--structure", nargs="+", metavar="S", help=f"structures (default: all of {', '.join(PAIRED_STRUCTURES)})"
     )
-    parser.add_argument("--methods", nargs="+", metavar="M", help=f"methods (default: all of {', '.join(METHODS)})")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the cells and trainings (default 0)")
-    where = parser.add_argument_group("where the trainings run")
-    where.add_argument(
-        "--workers",
-        type=int,
-        metavar="W",
-        help="local one-thread workers (default: one per CPU core, as many as fit in memory)",
+    p.add_argument("--method", nargs="+", metavar="M", help=f"methods (default: all of {', '.join(METHODS)})")
+    p.add_argument("--seed", type=int, default=0, help="seed of the cells and trainings (default 0)")
+    add_dask_options(p.add_argument_group("where the trainings run"), "l2l validate run")
+    add_no_progress(p)
+    p.set_defaults(func=run)
+    p = actions.add_parser(
+        "table",
+        help="print the Markdown tables of a validation from its validation.csv",
+        description="Print the Markdown tables of DIR/validation.csv (what DIR/validation.md holds).",
     )
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="address of a running Dask scheduler (tcp://host:8786) instead of a local cluster",
-    )
-    where.add_argument(
-        "--overwrite", action="store_true", help="start afresh: remove what the previous validation wrote into OUT_DIR"
-    )
-    where.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.set_defaults(func=run)
+    p.add_argument("dir", metavar="DIR", help="folder of a validation (l2l validate run --out)")
+    p.set_defaults(func=run_table)
 
 
 def run(args):
-    """Run (or resume) the validation, or with ``--table`` print its Markdown table."""
+    """Run (or resume) the validation and print its tables (``l2l validate run``).
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options of ``l2l validate run``.
+
+    Returns
+    -------
+    int
+        0 when every task succeeded, 1 when some failed (their rows say why).
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["validate", "run", "--out", "results/validation", "--profile", "quick"])  # doctest: +SKIP
+    0
+    """
     from l2l_helpers.experiments import validate
 
-    if args.table:
-        print(validate.format_validation(validate.read_validation(args.out_dir)), end="")
-        return 0
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     summary = validate.run_validation(
-        args.out_dir,
-        structures=args.structures,
+        args.out,
+        structures=args.structure,
         profile=args.profile,
         seed=args.seed,
         scheduler=args.scheduler,
         workers=args.workers,
         progress=not args.no_progress,
-        methods=args.methods,
+        methods=args.method,
         overwrite=args.overwrite,
     )
     print(summary["table"].read_text(encoding="utf-8"), end="")
@@ -119,4 +131,19 @@ def run(args):
     return 1 if summary["failed"] else 0
 
 
-__all__ = ["ORDER", "register", "run"]
+def run_table(args):
+    """Print the Markdown tables of a validation folder (``l2l validate table``).
+
+    Examples
+    --------
+    >>> from l2l_helpers.cli import main
+    >>> main(["validate", "table", "notebooks/data/09_validation_workshop"])  # doctest: +SKIP
+    0
+    """
+    from l2l_helpers.experiments import validate
+
+    print(validate.format_validation(validate.read_validation(args.dir)), end="")
+    return 0
+
+
+__all__ = ["ORDER", "register", "run", "run_table"]
