@@ -36,7 +36,8 @@ cuts the top part into tiles, trains noise2noise (input -> second
 realisation) and label2label (input -> target) CARE networks with the L1
 loss, restores the held-out part and scores every method, the classical
 filters with the paper's presets among them, against the real ground
-truth, with the columns of :mod:`l2l_helpers.experiments.validate` (so that
+truth, with the columns of :mod:`l2l_helpers.experiments.validate` and the
+method names, kinds and losses of :mod:`l2l_helpers.experiments.methods` (so that
 :func:`l2l_helpers.experiments.validate.pivot` reads the rows). It checks three claims
 of the label2label paper on real structure:
 
@@ -54,8 +55,7 @@ structure; in real actin, which has a diffuse pool everywhere in the cell,
 such pixels lie mostly in a thin rim along the cell outline (inside
 ``cell_mask``), so the score rests on fewer pixels than in the simulator.
 To test on as much cell as possible, :func:`validate_on_image` holds out the strip along the side of
-the field with the most cell area (for the BPAE field: the top 30 %, with
-about 39 % of the cells' area), a choice made from the cell mask alone.
+the field with the most cell area, a choice made from the cell mask alone.
 
 No TensorFlow is imported unless a network is trained.
 
@@ -77,25 +77,19 @@ from scipy import ndimage as ndi
 
 from l2l_helpers.data.io import check_image
 from l2l_helpers.data.simulate import N_AVERAGE
+from l2l_helpers.experiments.methods import check_names, kind_and_loss
+from l2l_helpers.experiments.validation_table import SCORES
 
 __all__ = ["METHODS", "N_AVERAGE", "HELD_OUT_SIDES", "degrade", "held_out_side", "validate_on_image"]
 
-#: The methods of :func:`validate_on_image`, in row order, with what each row shows.
-METHODS = {
-    "input": "the input label (background and noise added to the real image)",
-    "input_average": f"the average of {N_AVERAGE} noise realisations of the input label (background kept)",
-    "gaussian": "Gaussian filter (the paper's preset for the structure)",
-    "rolling_ball": "rolling-ball background subtraction (the paper's preset)",
-    "tophat": "white top-hat filter (the paper's preset)",
-    "clahe": "CLAHE (the paper's preset)",
-    "n2n_l1": "noise2noise, L1 loss: input -> second noise realisation of the input",
-    "l2l_l1": "label2label, L1 loss: input -> target label",
-    "target": "the target label (weak background of its own, more photons)",
-}
+#: The methods of :func:`validate_on_image`, in row order (described in
+#: :data:`l2l_helpers.experiments.methods.METHODS`). Here ``input_average`` is the mean of
+#: :data:`N_AVERAGE` noise realisations of the input label (background kept); ``n2n_l1`` learns
+#: input -> second noise realisation of the input; the ``target`` carries a weak background of its own.
+METHODS = ("input", "input_average", "gaussian", "rolling_ball", "tophat", "clahe", "n2n_l1", "l2l_l1", "target")
 
-_DATA = ("input", "input_average", "target")
-_TRAINED = {"n2n_l1": ("n2n", "l1", "input_second"), "l2l_l1": ("l2l", "l1", "target")}
-_SCORES = ("psnr", "nrmse", "ssim", "ms3", "ms5")
+#: What each kind of network learns to map the input to (a key of :func:`degrade`'s pair).
+_TRAINING_TARGET = {"n2n": "input_second", "l2l": "target"}
 _TURNED = ("ground_truth", "cell_mask", "input", "input_second", "input_average", "target")  # images of a pair
 
 # The cell mask: the ground truth smoothed (sigma, px) above a level, holes filled, objects smaller than
@@ -308,19 +302,14 @@ def degrade(
 
 
 def _check_methods(methods):
-    from l2l_helpers.experiments.validate import _check_names  # one check of names for both tables
-
     if methods is None:
         return list(METHODS)
-    return _check_names([methods] if isinstance(methods, str) else methods, list(METHODS), "method")
+    return check_names([methods] if isinstance(methods, str) else methods, list(METHODS), "method")
 
 
-def _kind_and_loss(method):
-    if method in _DATA:
-        return "data", ""
-    if method in _TRAINED:
-        return _TRAINED[method][:2]
-    return "classical", ""
+def _trained(method):
+    """Whether a method trains a network here."""
+    return kind_and_loss(method)[0] in _TRAINING_TARGET
 
 
 def _train_and_restore(method, pair, cut, tile, held_input, root, profile, seed, settings, training):
@@ -333,7 +322,8 @@ def _train_and_restore(method, pair, cut, tile, held_input, root, profile, seed,
     from l2l_helpers.training.profiles import PATCH_SETTINGS
     from l2l_helpers.training.train import train_model
 
-    _, loss, target_key = _TRAINED[method]
+    kind, loss = kind_and_loss(method)
+    target_key = _TRAINING_TARGET[kind]
     inputs = tile_image(pair["input"][:cut], tile)
     targets = tile_image(pair[target_key][:cut], tile)
     names = [f"tile_{k:03d}" for k in range(len(inputs))]
@@ -521,33 +511,51 @@ def validate_on_image(
     >>> from l2l_helpers.experiments.validate import pivot
     >>> pivot(out["rows"], "contrast")["actin (real)"]["l2l_l1"]  # doctest: +SKIP
     """
-    from l2l_helpers.course.progress import progress as progress_bar
-    from l2l_helpers.pairs.contrast import SAMPLE_FRACTION, michelson_contrast
-    from l2l_helpers.restoring.restorers import classical_restorer
-    from l2l_helpers.scoring.metrics import score_restorations
+    methods, settings, tile = _check_settings(structure, methods, profile, training, test_fraction, tile, held_out)
+    pair = degrade(image, seed=seed, **degrade_kw)
+    side = held_out_side(pair["cell_mask"], test_fraction) if held_out == "auto" else held_out
+    turned, cut, held = _split_field(pair, side, test_fraction, tile)
+    training = dict(training or {})
+    run = dict(profile=profile, seed=seed, settings=settings, training=training)
+    images, seconds = _restore_held_out(methods, turned, cut, tile, held, structure, run, model_dir, progress)
+    width = turned["ground_truth"].shape[1]
+    return {
+        "rows": _score_rows(methods, images, seconds, held, structure),
+        "images": {m: _from_bottom(im, side) for m, im in images.items()},
+        "ground_truth": _from_bottom(held["ground_truth"], side),
+        "pair": pair,
+        "n_train_tiles": int((cut // tile) * (width // tile)),
+        "held_out": side,
+        "held_out_cell_fraction": round(float(held["cell_mask"].sum() / max(1, pair["cell_mask"].sum())), 3),
+    }
+
+
+def _check_settings(structure, methods, profile, training, test_fraction, tile, held_out):
+    """Everything :func:`validate_on_image` is given, checked before any work: ``(methods, settings, tile)``."""
+    from l2l_helpers.pairs.contrast import SAMPLE_FRACTION
     from l2l_helpers.training.profiles import profile_settings
 
     if structure not in SAMPLE_FRACTION:
         raise ValueError(f"unknown structure {structure!r}; choose one of {', '.join(SAMPLE_FRACTION)}")
     methods = _check_methods(methods)
-    training = dict(training or {})
-    settings = profile_settings(profile, **training)  # unknown profile or setting
+    settings = profile_settings(profile, **dict(training or {}))  # unknown profile or setting
     if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float)) or not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie between 0 and 1, got {test_fraction!r}")
     if isinstance(tile, bool) or int(tile) != tile or tile < 1:
         raise ValueError(f"tile must be a positive whole number, got {tile!r}")
     tile = int(tile)
-    trained = [m for m in methods if m in _TRAINED]
-    if trained and tile < settings["patch_size"]:
+    if any(_trained(m) for m in methods) and tile < settings["patch_size"]:
         raise ValueError(
             f"tiles of {tile} px are smaller than the {profile} profile's patches of "
             f"{settings['patch_size']} px; choose tile >= {settings['patch_size']}"
         )
-
     if held_out != "auto" and held_out not in HELD_OUT_SIDES:
         raise ValueError(f"held_out must be 'auto' or one of {', '.join(HELD_OUT_SIDES)}, got {held_out!r}")
-    pair = degrade(image, seed=seed, **degrade_kw)
-    side = held_out_side(pair["cell_mask"], test_fraction) if held_out == "auto" else held_out
+    return methods, settings, tile
+
+
+def _split_field(pair, side, test_fraction, tile):
+    """The pair turned so that the held-out side is at the bottom, the first held-out row, the held-out images."""
     turned = {key: _to_bottom(pair[key], side) for key in _TURNED}  # the held-out side at the bottom
     height, width = turned["ground_truth"].shape
     cut = height - max(1, int(round(height * test_fraction)))
@@ -559,33 +567,53 @@ def validate_on_image(
     held = {key: turned[key][cut:] for key in ("ground_truth", "cell_mask", "input", "input_average", "target")}
     if not held["cell_mask"].any():
         raise ValueError(f"the held-out {side} part of the field holds no cell; raise test_fraction")
-    cell_fraction = float(held["cell_mask"].sum() / max(1, pair["cell_mask"].sum()))
-    n_tiles = (cut // tile) * (width // tile)
+    return turned, cut, held
+
+
+def _restore_held_out(methods, turned, cut, tile, held, structure, run, model_dir, progress):
+    """Every method's restoration of the held-out input, and its training time (0 without training)."""
+    import contextlib
+    import tempfile
+
+    from l2l_helpers.course.progress import progress as progress_bar
+    from l2l_helpers.restoring.restorers import classical_restorer
 
     images, seconds = {}, {}
-    tmp = None
-    try:
-        if trained:
-            if model_dir is None:
-                import tempfile
-
-                tmp = tempfile.TemporaryDirectory(prefix="l2l-semisynthetic-")
-                root = Path(tmp.name)
-            else:
-                root = Path(model_dir)
+    with contextlib.ExitStack() as stack:
+        root = None
+        if any(_trained(m) for m in methods):
+            root = (
+                Path(model_dir)
+                if model_dir is not None
+                else Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="l2l-semisynthetic-")))
+            )
         for method in progress_bar(methods, desc="semi-synthetic validation", unit="method", disable=not progress):
             seconds[method] = 0.0
-            if method in _DATA:
+            kind = kind_and_loss(method)[0]
+            if kind == "data":
                 images[method] = held[method]
-            elif method in _TRAINED:
+            elif _trained(method):
                 images[method], seconds[method] = _train_and_restore(
-                    method, turned, cut, tile, held["input"], root, profile, seed, settings, training
+                    method,
+                    turned,
+                    cut,
+                    tile,
+                    held["input"],
+                    root,
+                    run["profile"],
+                    run["seed"],
+                    run["settings"],
+                    run["training"],
                 )
             else:
                 images[method] = classical_restorer(method, structure).restore(held["input"], name="held-out part")
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    return images, seconds
+
+
+def _score_rows(methods, images, seconds, held, structure):
+    """One row per method: scores against the held-out ground truth and the Michelson contrast."""
+    from l2l_helpers.pairs.contrast import SAMPLE_FRACTION, michelson_contrast
+    from l2l_helpers.scoring.metrics import score_restorations
 
     scores = score_restorations(
         {m: [images[m]] for m in methods},
@@ -596,21 +624,13 @@ def validate_on_image(
     )
     rows = []
     for method in methods:
-        kind, loss = _kind_and_loss(method)
+        kind, loss = kind_and_loss(method)
         mean = scores[method]["mean"]
         row = {"structure": f"{structure} (real)", "method": method, "kind": kind, "loss": loss}
-        row.update({f"{s}_gt": float(mean[s]) for s in _SCORES})
+        row.update({f"{s}_gt": float(mean[s]) for s in SCORES})
         row["background"] = float(mean["background"])
         row["hallucination"] = float(mean["hallucination"])
         row["contrast"] = float(michelson_contrast(images[method], fraction=SAMPLE_FRACTION[structure]))
         row.update(seconds=round(float(seconds[method]), 1), status="ok")
         rows.append(row)
-    return {
-        "rows": rows,
-        "images": {m: _from_bottom(im, side) for m, im in images.items()},
-        "ground_truth": _from_bottom(held["ground_truth"], side),
-        "pair": pair,
-        "n_train_tiles": int(n_tiles),
-        "held_out": side,
-        "held_out_cell_fraction": round(cell_fraction, 3),
-    }
+    return rows
