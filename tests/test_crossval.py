@@ -271,16 +271,7 @@ def _fake_task(task):
         f.write("x")
     if task["fold"] == 1:
         raise RuntimeError("this fold always fails")
-    return {
-        "n_pairs": task["n_pairs"],
-        "repeat": task["repeat"],
-        "fold": task["fold"],
-        "status": "ok",
-        "nrmse_input": 0.5,
-        "nrmse_restored": 0.3,
-        "ms5_input": 0.8,
-        "ms5_restored": 0.9,
-    }
+    return _made_up_row(task)
 
 
 @pytest.mark.slow
