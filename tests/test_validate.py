@@ -238,18 +238,18 @@ def _made_up_rows(task):
     return [{"structure": task["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in task["methods"]]
 
 
-def _made_up_validation(out, methods, monkeypatch=None):
+def _made_up_validation(out, methods):
     validate.run_validation(
         out, ["actin"], profile="quick", methods=methods, progress=False, scheduler=INLINE, task_function=_made_up_rows
     )
     return json.loads((out / validate.VALIDATION_JSON).read_text())
 
 
-def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, monkeypatch):
+def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path):
     from l2l_helpers.training.cyclegan import cyclegan_settings
     from l2l_helpers.training.profiles import profile_settings
 
-    config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"], monkeypatch)
+    config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"])
     cyclegan = cyclegan_settings("quick", **config["settings"]["cyclegan"])
     assert config["profile_settings"] == {
         "care": profile_settings("quick", **config["settings"]["training"]),
@@ -257,14 +257,14 @@ def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, 
     }
 
 
-def test_a_validation_without_trainings_records_no_training_settings(tmp_path, monkeypatch):
-    assert _made_up_validation(tmp_path / "out", ["input", "gaussian"], monkeypatch)["profile_settings"] == {}
+def test_a_validation_without_trainings_records_no_training_settings(tmp_path):
+    assert _made_up_validation(tmp_path / "out", ["input", "gaussian"])["profile_settings"] == {}
 
 
 def test_resuming_a_validation_after_the_cyclegan_profile_changed_is_refused(tmp_path, monkeypatch):
     from l2l_helpers.training.cyclegan import CYCLEGAN_PROFILES
 
-    _made_up_validation(tmp_path / "out", ["input", "cyclegan"], monkeypatch)
+    _made_up_validation(tmp_path / "out", ["input", "cyclegan"])
     monkeypatch.setitem(CYCLEGAN_PROFILES["quick"], "gen_n_first", 16)  # as a newer l2l might define it
     with pytest.raises(ValueError, match=r"profile_settings\.cyclegan\.gen_n_first: 8 -> 16"):
         validate.run_validation(
