@@ -2,11 +2,7 @@
 
 import csv
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +10,7 @@ import pytest
 from l2l_helpers.cli import main
 from l2l_helpers.data.io import ImageError, write_image
 from l2l_helpers.experiments import crossval
+from l2l_helpers.experiments.sweep import INLINE
 
 SIM = {"simulate": {"structure": "actin", "n": 6, "size": 96}}
 TINY = dict(profile="quick", overrides={"epochs": 1, "steps_per_epoch": 2})
@@ -157,33 +154,30 @@ def test_a_folder_written_by_another_command_is_refused(tmp_path):
         crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, **TINY)
 
 
-def _inline(todo, task_function, key, handle, **kwargs):
-    """run_crossval's Dask step, without Dask: each task's row from a made-up result."""
-    for t in todo:
-        handle(
-            t,
-            {
-                "n_pairs": t["n_pairs"],
-                "repeat": t["repeat"],
-                "fold": t["fold"],
-                "status": "ok",
-                "nrmse_input": 0.5,
-                "nrmse_restored": 0.3,
-                "ms5_input": 0.8,
-                "ms5_restored": 0.9,
-            },
-            None,
-        )
+def _made_up_row(task):
+    """A task without training: a made-up row."""
+    return {
+        "n_pairs": task["n_pairs"],
+        "repeat": task["repeat"],
+        "fold": task["fold"],
+        "status": "ok",
+        "nrmse_input": 0.5,
+        "nrmse_restored": 0.3,
+        "ms5_input": 0.8,
+        "ms5_restored": 0.9,
+    }
+
+
+INLINE_RUN = dict(progress=False, scheduler=INLINE, task_function=_made_up_row)
 
 
 @pytest.fixture
-def finished_sweep(tmp_path, monkeypatch):
+def finished_sweep(tmp_path):
     """A finished sweep folder (rows made up, no training) and the call that made it."""
-    monkeypatch.setattr(crossval, "_run_dask_tasks", _inline)
     out = tmp_path / "out"
 
     def run():
-        return crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, progress=False, **TINY)
+        return crossval.run_crossval(out, SIM, n_pairs=[4], folds=2, **INLINE_RUN, **TINY)
 
     run()
     return out, run
@@ -277,16 +271,7 @@ def _fake_task(task):
         f.write("x")
     if task["fold"] == 1:
         raise RuntimeError("this fold always fails")
-    return {
-        "n_pairs": task["n_pairs"],
-        "repeat": task["repeat"],
-        "fold": task["fold"],
-        "status": "ok",
-        "nrmse_input": 0.5,
-        "nrmse_restored": 0.3,
-        "ms5_input": 0.8,
-        "ms5_restored": 0.9,
-    }
+    return _made_up_row(task)
 
 
 @pytest.mark.slow
@@ -305,60 +290,75 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
     assert summary["failed"] == 1
 
 
-@pytest.mark.slow
-def test_a_killed_sweep_resumes_without_recomputing_finished_rows(tmp_path):
-    out = tmp_path / "sweep"
-    cmd = [
-        sys.executable,
-        "-m",
-        "l2l_helpers.cli",
-        "crossval",
-        "--simulate",
-        "actin",
-        "--n-images",
-        "6",
-        "--size",
-        "96",
-        "--pairs",
-        "4",
-        "--folds",
-        "2",
-        "--repeats",
-        "3",
-        "--profile",
-        "quick",
-        "--epochs",
-        "1",
-        "--steps",
-        "2",
-        "--workers",
-        "2",
-        str(out),
-    ]
-    env = dict(os.environ, L2L_PROGRESS="text")
-    first = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )  # its own process group: the workers die with it
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and first.poll() is None:
-            if (out / "results.csv").is_file() and len(_rows(out / "results.csv")) >= 1:
-                break
-            time.sleep(0.2)
-        os.killpg(first.pid, signal.SIGKILL)
-    finally:
-        first.wait()
-    before = {(r["n_pairs"], r["repeat"], r["fold"]): r for r in _rows(out / "results.csv")}
-    assert 1 <= len(before) < 6, f"the kill came too late or too early: {len(before)} rows"
+class _Interrupt(BaseException):
+    """Stands for the run being killed: not an Exception, so no retry and no failed row catch it."""
 
-    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert second.returncode == 0, second.stderr
-    assert f"{len(before)} found done" in second.stdout
-    after = _rows(out / "results.csv")
-    keys = [(r["n_pairs"], r["repeat"], r["fold"]) for r in after]
-    assert sorted(keys) == sorted({(str(4), str(r), str(f)) for r in range(3) for f in range(2)})  # each once
-    for key, row in before.items():  # same worker process and seconds: not computed again
-        assert next(r for r in after if (r["n_pairs"], r["repeat"], r["fold"]) == key) == row
+
+def _interrupted_after(n_rows):
+    """A task function that makes up rows, and interrupts the run at task number ``n_rows + 1``."""
+    ran = []
+
+    def task(t):
+        if len(ran) == n_rows:
+            raise _Interrupt
+        ran.append((t["n_pairs"], t["repeat"], t["fold"]))
+        return dict(_made_up_row(t), seconds=len(ran))
+
+    return task, ran
+
+
+def test_an_interrupted_sweep_keeps_its_finished_rows_and_resumes_only_the_missing_ones(tmp_path):
+    out = tmp_path / "sweep"
+    sweep = dict(n_pairs=[4], folds=2, repeats=3, progress=False, scheduler=INLINE, **TINY)
+    first, ran_first = _interrupted_after(2)
+    with pytest.raises(_Interrupt):
+        crossval.run_crossval(out, SIM, task_function=first, **sweep)
+    before = _rows(out / crossval.RESULTS_CSV)
+    assert [(int(r["n_pairs"]), int(r["repeat"]), int(r["fold"])) for r in before] == ran_first
+
+    second, ran_second = _interrupted_after(100)
+    summary = crossval.run_crossval(out, SIM, task_function=second, **sweep)
+    assert (summary["skipped"], summary["ran"], summary["failed"]) == (2, 4, 0)
+    assert not set(ran_first) & set(ran_second)  # finished rows are not computed again
+    after = _rows(out / crossval.RESULTS_CSV)
+    assert sorted((r["n_pairs"], r["repeat"], r["fold"]) for r in after) == [
+        ("4", str(r), str(f)) for r in range(3) for f in range(2)
+    ]
+    assert after[:2] == before  # kept as they were (their seconds too)
+
+
+def test_the_committed_workshop_sweep_resumes_with_every_row_done_and_unchanged(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "07_crossval_workshop"
+    out = tmp_path / "07_crossval_workshop"
+    shutil.copytree(committed, out)
+    recorded = json.loads((out / crossval.SWEEP_JSON).read_text())
+    settings = {k: v for k, v in recorded.items() if k != crossval.PROFILE_SETTINGS_KEY}
+
+    def never(task):
+        raise AssertionError(f"a finished row was computed again: {task['n_pairs']} {task['repeat']} {task['fold']}")
+
+    summary = crossval.run_crossval(out, progress=False, scheduler=INLINE, task_function=never, **settings)
+    assert (summary["ran"], summary["skipped"], summary["failed"]) == (0, summary["tasks"], 0)
+    for name in (crossval.RESULTS_CSV, crossval.SWEEP_JSON):
+        assert (out / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+def test_sweep_settings_name_a_wrong_setting():
+    with pytest.raises(ValueError, match="folds must be a whole number"):
+        crossval.SweepSettings(data=SIM, n_pairs=(4,), folds=2.5)
+    with pytest.raises(ValueError, match="unknown SweepSettings setting 'fold'"):
+        crossval.run_crossval("unused", SIM, n_pairs=[4], fold=2)
+
+
+def test_a_sweep_given_as_settings_records_the_same_as_one_given_by_keywords(tmp_path):
+    by_keywords = crossval.run_crossval(tmp_path / "a", SIM, n_pairs=[4], folds=2, **INLINE_RUN, **TINY)
+    settings = crossval.SweepSettings(data=SIM, n_pairs=(4,), folds=2, **TINY)
+    by_settings = crossval.run_crossval(tmp_path / "b", settings=settings, **INLINE_RUN)
+    assert (tmp_path / "a" / crossval.SWEEP_JSON).read_text() == (tmp_path / "b" / crossval.SWEEP_JSON).read_text()
+    assert by_keywords["tasks"] == by_settings["tasks"] == 2
 
 
 def test_a_cluster_whose_workers_offer_no_training_resource_is_refused(tmp_path):

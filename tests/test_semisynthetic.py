@@ -148,9 +148,11 @@ def test_degrade_refuses_bad_parameters_by_name(bad, match):
 
 @pytest.fixture(scope="module")
 def validated():
+    """Every method on the fibres, with two networks trained (the tests using it are marked slow)."""
     return validate_on_image(fibres(), profile="quick", tile=64, training=TINY, seed=0, held_out="bottom")
 
 
+@pytest.mark.slow  # trains two networks (through the module fixture)
 def test_validate_on_image_gives_one_row_per_method_in_order(validated):
     assert [r["method"] for r in validated["rows"]] == list(METHODS)
     assert list(validated["images"]) == list(METHODS)
@@ -159,6 +161,7 @@ def test_validate_on_image_gives_one_row_per_method_in_order(validated):
     assert kinds["n2n_l1"] == "n2n" and kinds["l2l_l1"] == "l2l"
 
 
+@pytest.mark.slow  # trains two networks (through the module fixture)
 def test_validate_on_image_rows_hold_finite_scores_and_status_ok(validated):
     for r in validated["rows"]:
         assert r["structure"] == "actin (real)" and r["status"] == "ok"
@@ -167,12 +170,14 @@ def test_validate_on_image_rows_hold_finite_scores_and_status_ok(validated):
         assert isinstance(r["hallucination"], float)
 
 
+@pytest.mark.slow  # trains two networks (through the module fixture)
 def test_validate_on_image_times_only_the_trained_methods(validated):
     seconds = {r["method"]: r["seconds"] for r in validated["rows"]}
     assert seconds["n2n_l1"] > 0 and seconds["l2l_l1"] > 0
     assert all(seconds[m] == 0 for m in METHODS if m not in ("n2n_l1", "l2l_l1"))
 
 
+@pytest.mark.slow  # trains two networks (through the module fixture)
 def test_validate_on_image_holds_out_the_bottom_rows_whole(validated):
     truth = validated["ground_truth"]
     assert truth.shape == (60, 300)  # 30 % of 200 rows
@@ -208,6 +213,7 @@ def test_validate_on_image_auto_holds_out_the_side_with_most_cells():
     assert 0 < out["held_out_cell_fraction"] <= 1
 
 
+@pytest.mark.slow  # trains two networks (through the module fixture)
 def test_validate_on_image_rows_are_read_by_validate_pivot(validated):
     from l2l_helpers.experiments.validate import COLUMNS, pivot
 
@@ -230,6 +236,7 @@ def test_validate_on_image_untrained_rows_are_deterministic_with_seed():
     assert a["rows"] == b["rows"]
 
 
+@pytest.mark.slow  # trains a network
 def test_validate_on_image_keeps_the_networks_in_model_dir_when_given(tmp_path):
     validate_on_image(fibres(), methods=["l2l_l1"], profile="quick", tile=64, training=TINY, model_dir=tmp_path)
     assert (tmp_path / "l2l_l1").is_dir() and not (tmp_path / "n2n_l1").exists()
@@ -268,3 +275,14 @@ def test_degrade_real_actin_gives_an_input_with_more_background_than_the_target(
     assert 0.1 < p["cell_mask"].mean() < 0.6  # one large cell on a dark field
     inp, tgt = _excess(p["input"], p, photons=30.0), _excess(p["target"], p, photons=120.0)
     assert inp > 3 * tgt > 0
+
+
+def test_the_methods_are_named_kinded_and_ordered_as_in_the_validation():
+    from l2l_helpers.experiments.methods import METHOD_TABLE, kind_and_loss
+
+    assert [m for m in METHOD_TABLE if m in METHODS] == list(METHODS)
+    assert [kind_and_loss(m) for m in ("n2n_l1", "l2l_l1", "tophat")] == [
+        ("n2n", "l1"),
+        ("l2l", "l1"),
+        ("classical", ""),
+    ]

@@ -12,6 +12,7 @@ import pytest
 from l2l_helpers.cli import main
 from l2l_helpers.data.simulate import PAIRED_STRUCTURES
 from l2l_helpers.experiments import validate
+from l2l_helpers.experiments.sweep import INLINE
 
 TINY = {"training": {"epochs": 1, "steps_per_epoch": 2}}
 REQUIRED = (
@@ -121,7 +122,7 @@ def test_the_workshop_profile_uses_the_workshop_trainings_on_256_px_cells():
 def test_overrides_are_merged_into_the_profile():
     s = validate.validation_settings("quick", {"n_test": 1, "training": {"epochs": 1}})
     assert s["n_test"] == 1 and s["training"]["epochs"] == 1
-    assert s["training"]["steps_per_epoch"] == validate.VALIDATION_PROFILES["quick"]["training"]["steps_per_epoch"]
+    assert s["training"]["steps_per_epoch"] == validate.VALIDATION_PROFILES["quick"].training["steps_per_epoch"]
 
 
 @pytest.mark.parametrize(
@@ -232,27 +233,23 @@ def test_a_folder_holding_a_validation_with_another_configuration_is_refused(tmp
         validate.run_validation(out, ["actin"], profile="quick", methods=["input"], progress=False)
 
 
-def _inline(todo, task_function, key, handle, **kwargs):
-    """run_validation's Dask step, without Dask: made-up rows for each task's methods."""
-    for t in todo:
-        handle(
-            t, [{"structure": t["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in t["methods"]], None
-        )
+def _made_up_rows(task):
+    """A task without training: made-up rows for its methods."""
+    return [{"structure": task["structure"], "method": m, "psnr_gt": 20.0, "status": "ok"} for m in task["methods"]]
 
 
-def _made_up_validation(out, methods, monkeypatch):
-    from l2l_helpers.experiments import crossval
-
-    monkeypatch.setattr(crossval, "_run_dask_tasks", _inline)
-    validate.run_validation(out, ["actin"], profile="quick", methods=methods, progress=False)
+def _made_up_validation(out, methods):
+    validate.run_validation(
+        out, ["actin"], profile="quick", methods=methods, progress=False, scheduler=INLINE, task_function=_made_up_rows
+    )
     return json.loads((out / validate.VALIDATION_JSON).read_text())
 
 
-def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, monkeypatch):
+def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path):
     from l2l_helpers.training.cyclegan import cyclegan_settings
     from l2l_helpers.training.profiles import profile_settings
 
-    config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"], monkeypatch)
+    config = _made_up_validation(tmp_path / "out", ["input", "l2l_l1", "cyclegan"])
     cyclegan = cyclegan_settings("quick", **config["settings"]["cyclegan"])
     assert config["profile_settings"] == {
         "care": profile_settings("quick", **config["settings"]["training"]),
@@ -260,14 +257,14 @@ def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path, 
     }
 
 
-def test_a_validation_without_trainings_records_no_training_settings(tmp_path, monkeypatch):
-    assert _made_up_validation(tmp_path / "out", ["input", "gaussian"], monkeypatch)["profile_settings"] == {}
+def test_a_validation_without_trainings_records_no_training_settings(tmp_path):
+    assert _made_up_validation(tmp_path / "out", ["input", "gaussian"])["profile_settings"] == {}
 
 
 def test_resuming_a_validation_after_the_cyclegan_profile_changed_is_refused(tmp_path, monkeypatch):
     from l2l_helpers.training.cyclegan import CYCLEGAN_PROFILES
 
-    _made_up_validation(tmp_path / "out", ["input", "cyclegan"], monkeypatch)
+    _made_up_validation(tmp_path / "out", ["input", "cyclegan"])
     monkeypatch.setitem(CYCLEGAN_PROFILES["quick"], "gen_n_first", 16)  # as a newer l2l might define it
     with pytest.raises(ValueError, match=r"profile_settings\.cyclegan\.gen_n_first: 8 -> 16"):
         validate.run_validation(
@@ -434,3 +431,47 @@ def test_the_committed_workshop_validation_is_complete_and_matches_its_plan():
     assert config["settings"] == validate.validation_settings("workshop")
     assert {(r["structure"], r["method"]) for r in rows} == planned
     assert all(r["status"] == "ok" and r["profile"] == "workshop" for r in rows)
+
+
+def _never_run(task):
+    raise AssertionError(f"a finished row was computed again: {task['structure']} {task['methods']}")
+
+
+def test_the_committed_workshop_validation_resumes_with_every_row_done_and_unchanged(tmp_path):
+    from pathlib import Path
+
+    committed = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "09_validation_workshop"
+    out = tmp_path / "09_validation_workshop"
+    shutil.copytree(committed, out)
+    config = json.loads((out / validate.VALIDATION_JSON).read_text())
+    summary = validate.run_validation(
+        out,
+        config["structures"],
+        profile=config["settings"]["profile"],
+        seed=config["seed"],
+        methods=config["methods"],
+        progress=False,
+        scheduler=INLINE,
+        task_function=_never_run,
+    )
+    assert (summary["ran"], summary["skipped"], summary["failed"]) == (0, summary["tasks"], 0)
+    for name in (validate.VALIDATION_CSV, validate.VALIDATION_JSON, validate.VALIDATION_MD):
+        assert (out / name).read_bytes() == (committed / name).read_bytes(), name
+
+
+def test_a_failed_row_keeps_the_task_s_settings_and_the_error_on_one_line(tmp_path):
+    def fail(task):
+        raise RuntimeError("out of\nmemory")
+
+    summary = validate.run_validation(
+        tmp_path / "out",
+        ["actin"],
+        profile="quick",
+        methods=["l2l_l1"],
+        progress=False,
+        scheduler=INLINE,
+        task_function=fail,
+    )
+    (row,) = _rows(summary["csv"])
+    assert (row["method"], row["kind"], row["loss"], row["status"]) == ("l2l_l1", "l2l", "l1", "failed")
+    assert (row["n_train"], row["size"], row["error"]) == ("3", "128", "RuntimeError: out of memory")

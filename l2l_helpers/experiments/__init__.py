@@ -3,8 +3,12 @@
 Lessons 07 (how many pairs) and 09 (the paper's claims against the ground truth).
 
 - :mod:`.experiment`: one experiment as plain data, run by one pure function;
-- :mod:`.crossval`: repeated cross-validation over the number of training pairs;
-- :mod:`.validate`: every method on the same held-out cells, in one table;
+- :mod:`.sweep` (with :mod:`.workers`): the sweep engine: tasks run on Dask or inline, rows streamed into a
+  resumable CSV, failed rows, the check that a resumed folder has the same settings;
+- :mod:`.crossval` (with :mod:`.crossval_plan`, :mod:`.crossval_results`): repeated cross-validation over the
+  number of training pairs;
+- :mod:`.validate` (with :mod:`.validation_task`, :mod:`.validation_table`): every method on the same
+  held-out cells, in one table; :mod:`.methods`: the table of methods;
 - :mod:`.claims`: the paper's claims turned into measured tests with verdicts.
 """
 

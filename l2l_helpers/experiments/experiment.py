@@ -26,6 +26,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import json
 import tempfile
 import time
@@ -352,12 +353,6 @@ def run_experiment(experiment, progress=False):
     >>> sorted(r["seconds"])  # doctest: +SKIP
     ['prepare', 'restore', 'score', 'total', 'train']
     """
-    from l2l_helpers.restoring.restorers import CARERestorer
-    from l2l_helpers.scoring.metrics import score_restorations
-    from l2l_helpers.training.prepare import make_training_data
-    from l2l_helpers.training.profiles import PATCH_SETTINGS, profile_settings
-    from l2l_helpers.training.train import train_model
-
     if isinstance(experiment, str):
         experiment = Experiment.from_json(experiment)
     elif isinstance(experiment, dict):
@@ -367,31 +362,70 @@ def run_experiment(experiment, progress=False):
     d = load_experiment_data(experiment)
     names = d["names"]
     test = list(experiment.test_images)
+    train = _training_images(experiment, len(names))
+    data = _patches(experiment, d, train)
+    seconds["prepare"] = time.perf_counter() - t0
+    inputs = [d["input"][i] for i in test]
+    restored, model_dir = _train_and_restore(experiment, data, inputs, progress, seconds)
+    t = time.perf_counter()
+    scores, scores_gt = _scores(d, test, inputs, restored)
+    seconds["score"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - t0
+    return {
+        "experiment": experiment.to_dict(),
+        "train_images": [names[i] for i in train],
+        "validation_images": list(data.split["validation_images"]),
+        "test_images": [names[i] for i in test],
+        "scores": scores,
+        "scores_ground_truth": scores_gt,
+        "model_dir": model_dir,
+        "seconds": {k: round(float(v), 3) for k, v in seconds.items()},
+    }
+
+
+def _training_images(experiment, n_images):
+    """Indices of the training images: the experiment's, or every image not tested."""
+    test = list(experiment.test_images)
     train = (
         list(experiment.train_images)
         if experiment.train_images is not None
-        else [i for i in range(len(names)) if i not in set(test)]
+        else [i for i in range(n_images) if i not in set(test)]
     )
     if not train:
         raise ValueError("no images left for training")
+    return train
+
+
+def _patches(experiment, d, train):
+    """Training patches of the training images, with the profile's patch settings."""
+    from l2l_helpers.training.prepare import make_training_data
+    from l2l_helpers.training.profiles import PATCH_SETTINGS, profile_settings
+
     settings = profile_settings(experiment.profile, **experiment.overrides)
-    data = make_training_data(
+    return make_training_data(
         [d["train_input"][i] for i in train],
         [d["target"][i] for i in train],
         **{key: settings[key] for key in PATCH_SETTINGS},
-        names=[names[i] for i in train],
+        names=[d["names"][i] for i in train],
         seed=experiment.seed,
     )
-    seconds["prepare"] = time.perf_counter() - t0
+
+
+def _train_and_restore(experiment, data, inputs, progress, seconds):
+    """Train the network (in a temporary folder without ``model_dir``), restore the test inputs.
+
+    Returns the restorations and the model folder (None when temporary); ``seconds`` gets ``train``, ``restore``.
+    """
+    from l2l_helpers.restoring.restorers import CARERestorer
+    from l2l_helpers.training.profiles import PATCH_SETTINGS
+    from l2l_helpers.training.train import train_model
 
     train_overrides = {k: v for k, v in experiment.overrides.items() if k not in PATCH_SETTINGS}
-    tmp = None
-    if experiment.model_dir is None:
-        tmp = tempfile.TemporaryDirectory(prefix="l2l-experiment-")
-        model_dir = Path(tmp.name) / "model"
-    else:
-        model_dir = Path(experiment.model_dir)
-    try:
+    with contextlib.ExitStack() as stack:
+        if experiment.model_dir is None:
+            model_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="l2l-experiment-"))) / "model"
+        else:
+            model_dir = Path(experiment.model_dir)
         t = time.perf_counter()
         result = train_model(
             *data,
@@ -407,32 +441,20 @@ def run_experiment(experiment, progress=False):
         )
         seconds["train"] = time.perf_counter() - t
         t = time.perf_counter()
-        restorer = CARERestorer(result.model)
-        inputs = [d["input"][i] for i in test]
-        restored = restorer.restore_many(inputs, progress=False)
+        restored = CARERestorer(result.model).restore_many(inputs, progress=False)
         seconds["restore"] = time.perf_counter() - t
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
+    return restored, None if experiment.model_dir is None else str(model_dir)
 
-    t = time.perf_counter()
+
+def _scores(d, test, inputs, restored):
+    """Mean scores of the input and the restoration against the reference and, where known, the ground truth."""
+    from l2l_helpers.scoring.metrics import score_restorations
+
     methods = {"input": inputs, "restored": restored}
     scores = _mean_scores(score_restorations(methods, [d["reference"][i] for i in test]))
-    scores_gt = None
-    if "ground_truth" in d:
-        kwargs = {}
-        if "cell_mask" in d:
-            kwargs = {"cell_masks": [d["cell_mask"][i] for i in test], "inputs": inputs}
-        scores_gt = _mean_scores(score_restorations(methods, [d["ground_truth"][i] for i in test], **kwargs))
-    seconds["score"] = time.perf_counter() - t
-    seconds["total"] = time.perf_counter() - t0
-    return {
-        "experiment": experiment.to_dict(),
-        "train_images": [names[i] for i in train],
-        "validation_images": list(data.split["validation_images"]),
-        "test_images": [names[i] for i in test],
-        "scores": scores,
-        "scores_ground_truth": scores_gt,
-        "model_dir": None if tmp is not None else str(model_dir),
-        "seconds": {k: round(float(v), 3) for k, v in seconds.items()},
-    }
+    if "ground_truth" not in d:
+        return scores, None
+    kwargs = {}
+    if "cell_mask" in d:
+        kwargs = {"cell_masks": [d["cell_mask"][i] for i in test], "inputs": inputs}
+    return scores, _mean_scores(score_restorations(methods, [d["ground_truth"][i] for i in test], **kwargs))

@@ -26,8 +26,8 @@ target), and for tubulin ``fwhm_px`` is the mean microtubule width on lines
 picked from the ground truth (:func:`l2l_helpers.scoring.downstream.find_profile_lines`,
 :func:`~l2l_helpers.scoring.downstream.measure_widths`, as in lesson 08).
 
-Each training is one task on Dask, through the machinery of lesson 07
-(:mod:`l2l_helpers.experiments.crossval`: a local cluster of one-thread process workers
+Each training is one task on Dask, through the sweep engine of lesson 07
+(:mod:`l2l_helpers.experiments.sweep`: a local cluster of one-thread process workers
 by default, or any scheduler; one retry; a task that fails twice becomes a
 ``failed`` row with its error); the untrained methods of a structure are one
 more task. Every task simulates its own cells from (structure, seed, number
@@ -48,22 +48,15 @@ Profiles (:data:`VALIDATION_PROFILES`)
 ``quick``
     CI: 3 training and 2 held-out cells of 128 px per structure, the quick
     training profile cut to 1 epoch of 20 steps, a CycleGAN of 1 epoch of
-    10 steps: 32 tasks, 28 of them trainings (5 to 8 s each on an idle
-    core, graph building included). The networks learn little; the profile
-    checks that everything runs.
-    Measured, the whole four-structure validation with every method on 2
-    workers (``l2l validate OUT --profile quick --workers 2``): 3 minutes
-    (182 s wall, 286 s CPU) on 2 CPU cores shared with other jobs, the
-    trainings taking 7.5 to 27 s each; on idle cores about 2.5 minutes.
+    10 steps: 32 tasks, 28 of them trainings. The networks learn little; the
+    profile checks that everything runs.
 ``workshop``
     the committed result: 8 training and 3 held-out cells of 256 px per
     structure (the cells of lesson 08), the workshop training profile for
     every CARE network and the workshop CycleGAN: 28 trainings, 24 of them
-    CARE networks of well under a minute each and 4 CycleGANs of about a
-    minute. Measured with 2 one-thread workers on 2 CPU cores: 23 minutes
-    (1376 s; 54 minutes with the earlier, four times larger workshop
-    network and the longer CycleGAN). The committed result (beside lesson
-    07's sweep, for notebook 09) is regenerated, or resumed, with::
+    CARE networks and 4 CycleGANs (times in benchmarks/results.md). The
+    committed result (beside lesson 07's sweep, for notebook 09) is
+    regenerated, or resumed, with::
 
         l2l validate notebooks/data/09_validation_workshop --profile workshop
 
@@ -80,7 +73,11 @@ after a resume equals the one it replaces.
 Functions without Dask or TensorFlow (:func:`validation_settings`,
 :func:`plan_validation`, :func:`read_validation`, :func:`pivot`,
 :func:`format_validation`) plan the tasks and read a finished CSV
-(notebook 09).
+(notebook 09). The module is split in three: this one (settings, plan,
+run), :mod:`~l2l_helpers.experiments.validation_task` (one task) and
+:mod:`~l2l_helpers.experiments.validation_table` (the CSV and its
+reading); the method table is :mod:`~l2l_helpers.experiments.methods`.
+Every public name of the three is importable from here.
 
 Examples
 --------
@@ -93,15 +90,34 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
-import math
-import os
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
+from l2l_helpers.experiments.methods import METHODS, TRAINED_METHODS, UNTRAINED_METHODS, check_names, kind_and_loss
+from l2l_helpers.experiments.sweep import (
+    PROFILE_SETTINGS_KEY,
+    JSONData,
+    failed_row,
+    open_resumable_csv,
+    run_tasks,
+    task_token,
+)
+from l2l_helpers.experiments.validation_table import (
+    COLUMNS,
+    NUMERIC_COLUMNS,
+    VALIDATION_CSV,
+    VALIDATION_JSON,
+    VALIDATION_MD,
+    format_validation,
+    pivot,
+    read_validation,
+    sort_validation_csv,
+    table_order,
+)
+from l2l_helpers.experiments.validation_task import run_validation_task
+from l2l_helpers.settings import Settings, SettingsError
 
 __all__ = [
     "VALIDATION_PROFILES",
@@ -113,6 +129,7 @@ __all__ = [
     "VALIDATION_CSV",
     "VALIDATION_MD",
     "VALIDATION_JSON",
+    "ValidationSettings",
     "validation_settings",
     "plan_validation",
     "run_validation_task",
@@ -122,96 +139,67 @@ __all__ = [
     "format_validation",
 ]
 
+
+@dataclass(frozen=True)
+class ValidationSettings(Settings):
+    """The cells and trainings of a validation profile (:data:`VALIDATION_PROFILES`).
+
+    Attributes
+    ----------
+    n_train, n_test : int
+        Training cells (at least 2: the CycleGAN trains on two halves, a CARE network keeps one cell for
+        validation) and held-out cells (at least 1) per structure.
+    size : int
+        Side of the simulated cells in px (at least 64: patches, 5-scale MS-SSIM).
+    training : dict
+        Overrides of the CARE training profile of the same name
+        (:func:`l2l_helpers.training.profiles.profile_settings`).
+    cyclegan : dict
+        Overrides of its CycleGAN profile (:func:`l2l_helpers.training.cyclegan.cyclegan_settings`).
+
+    Examples
+    --------
+    >>> ValidationSettings(n_train=3, n_test=2, size=128).replace(n_test=1).n_test
+    1
+    >>> ValidationSettings(n_train=1)
+    Traceback (most recent call last):
+    ...
+    l2l_helpers.settings.SettingsError: n_train must be at least 2 (the CycleGAN trains on two halves, a CARE \
+network keeps one cell for validation), got 1
+    """
+
+    n_train: int = 8
+    n_test: int = 3
+    size: int = 256
+    training: JSONData = field(default_factory=dict)
+    cyclegan: JSONData = field(default_factory=dict)
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.n_train < 2:
+            raise SettingsError(
+                f"n_train must be at least 2 (the CycleGAN trains on two halves, a CARE network keeps "
+                f"one cell for validation), got {self.n_train}"
+            )
+        if self.n_test < 1:
+            raise SettingsError(f"n_test must be at least 1, got {self.n_test}")
+        if self.size < 64:
+            raise SettingsError(f"size must be at least 64 px (patches, 5-scale MS-SSIM), got {self.size}")
+
+
 #: Cells and training settings of each profile (the keys are the names of
-#: :data:`l2l_helpers.training.profiles.PROFILES`): ``n_train`` training cells and
-#: ``n_test`` held-out cells of ``size`` px per structure; ``training``:
-#: overrides of the CARE training profile of the same name
-#: (:func:`l2l_helpers.training.profiles.profile_settings`); ``cyclegan``: overrides of
-#: its CycleGAN profile (:func:`l2l_helpers.training.cyclegan.cyclegan_settings`).
-#: See the module docstring for the measured times.
+#: :data:`l2l_helpers.training.profiles.PROFILES`); see :class:`ValidationSettings`.
 VALIDATION_PROFILES = {
-    "quick": {
-        "n_train": 3,
-        "n_test": 2,
-        "size": 128,
-        "training": {"epochs": 1, "steps_per_epoch": 20},
-        "cyclegan": {"n_epochs": 1, "n_epochs_decay": 0, "steps_per_epoch": 10},
-    },
-    "workshop": {"n_train": 8, "n_test": 3, "size": 256, "training": {}, "cyclegan": {}},
-    "paper": {"n_train": 30, "n_test": 5, "size": 256, "training": {}, "cyclegan": {}},
+    "quick": ValidationSettings(
+        n_train=3,
+        n_test=2,
+        size=128,
+        training={"epochs": 1, "steps_per_epoch": 20},
+        cyclegan={"n_epochs": 1, "n_epochs_decay": 0, "steps_per_epoch": 10},
+    ),
+    "workshop": ValidationSettings(n_train=8, n_test=3, size=256),
+    "paper": ValidationSettings(n_train=30, n_test=5, size=256),
 }
-
-#: The methods, in table order, with what each row shows.
-METHODS = {
-    "input": "the input label, as acquired",
-    "input_average": "the average of 20 frames of the input label",
-    "gaussian": "Gaussian filter (the paper's preset for the structure)",
-    "rolling_ball": "rolling-ball background subtraction (the paper's preset)",
-    "tophat": "white top-hat filter (the paper's preset)",
-    "clahe": "CLAHE (the paper's preset)",
-    "n2n_l1": "noise2noise, L1 loss",
-    "n2n_ms3": "noise2noise, 3-scale MS-SSIM loss",
-    "cyclegan": "CycleGAN trained on unpaired halves of the training cells",
-    "l2l_l1": "label2label, L1 loss",
-    "l2l_ssim": "label2label, SSIM loss",
-    "l2l_ms3": "label2label, 3-scale MS-SSIM loss",
-    "l2l_ms5": "label2label, 5-scale MS-SSIM loss",
-    "target": "the target label (reference: not scored against itself)",
-}
-#: Methods computed without training: one task per structure.
-UNTRAINED_METHODS = ("input", "input_average", "gaussian", "rolling_ball", "tophat", "clahe", "target")
-#: Methods that train a network: one task each per structure.
-TRAINED_METHODS = ("n2n_l1", "n2n_ms3", "l2l_l1", "l2l_ssim", "l2l_ms3", "l2l_ms5", "cyclegan")
-
-_SCORES = ("psnr", "nrmse", "ssim", "ms3", "ms5")
-#: Columns of ``validation.csv``, in order. ``kind``: ``data`` (input, its average, the target),
-#: ``classical``, ``n2n``, ``l2l`` or ``cyclegan``; ``loss``: the training loss of N2N and L2L networks;
-#: ``*_gt``: scores against the ground truth, ``*_target``: against the target label (empty for the target
-#: itself); ``background`` and ``hallucination`` against the ground truth; ``contrast``: mean Michelson contrast
-#: of the restored held-out cells; ``fwhm_px``: mean microtubule width (tubulin only, else empty),
-#: ``fwhm_gt_px`` the ground truth's on the same lines, ``fwhm_lines`` the lines (picked from the ground truth
-#: of the held-out cells, as in lesson 08; fits that fail are left out of a mean); image lists are file
-#: names separated by spaces; ``seconds``: the task's wall time; ``status``: ``ok`` or ``failed`` (then
-#: ``error`` says why and the numbers are empty). A score that is undefined is ``nan`` (the hallucination score
-#: of a restoration that is not brighter on the structure than where nothing is, e.g. an untrained CycleGAN).
-COLUMNS = (
-    ("structure", "method", "kind", "loss")
-    + tuple(f"{m}_gt" for m in _SCORES)
-    + tuple(f"{m}_target" for m in _SCORES)
-    + (
-        "background",
-        "hallucination",
-        "contrast",
-        "fwhm_px",
-        "fwhm_gt_px",
-        "fwhm_lines",
-        "profile",
-        "size",
-        "n_train",
-        "n_test",
-        "seed",
-        "train_images",
-        "test_images",
-        "seconds",
-        "worker",
-        "status",
-        "error",
-    )
-)
-#: Columns read as floats by :func:`read_validation` (NaN when empty).
-NUMERIC_COLUMNS = (
-    tuple(f"{m}_gt" for m in _SCORES)
-    + tuple(f"{m}_target" for m in _SCORES)
-    + ("background", "hallucination", "contrast", "fwhm_px", "fwhm_gt_px", "seconds")
-)
-_INT_COLUMNS = ("fwhm_lines", "size", "n_train", "n_test", "seed")
-#: File names in the output folder.
-VALIDATION_CSV = "validation.csv"
-VALIDATION_MD = "validation.md"
-VALIDATION_JSON = "validation.json"
-_KEYS = ("n_train", "n_test", "size", "training", "cyclegan")
-_FWHM_STRUCTURE = "tubulin"
-_FWHM_LINES = 6  # lines per held-out cell, as in lesson 08
 
 
 # --------------------------------------------------------------------------- settings and plan
@@ -254,48 +242,27 @@ def validation_settings(profile="workshop", overrides=None):
     ValueError: unknown validation setting 'epochs'; known: ... (CARE settings such as epochs go into 'training', ...)
     """
     from l2l_helpers.training.cyclegan import cyclegan_settings
-    from l2l_helpers.training.profiles import PROFILES, _setting_value, profile_settings
+    from l2l_helpers.training.profiles import PROFILES, profile_settings
 
     if profile not in VALIDATION_PROFILES or profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(VALIDATION_PROFILES)}")
     overrides = dict(overrides or {})
     for key in overrides:
-        if key not in _KEYS:
+        if key not in ValidationSettings.names():
             raise ValueError(
-                f"unknown validation setting {key!r}; known: {', '.join(_KEYS)} (CARE settings such "
-                "as epochs go into 'training', CycleGAN settings into 'cyclegan')"
+                f"unknown validation setting {key!r}; known: {', '.join(ValidationSettings.names())} (CARE "
+                "settings such as epochs go into 'training', CycleGAN settings into 'cyclegan')"
             )
     base = VALIDATION_PROFILES[profile]
-    settings = {"profile": profile}
-    for key in ("n_train", "n_test", "size"):
-        settings[key] = _setting_value(key, overrides.get(key, base[key]), base[key])  # whole numbers only
-    if settings["n_train"] < 2:
-        raise ValueError(
-            f"n_train must be at least 2 (the CycleGAN trains on two halves, a CARE network keeps "
-            f"one cell for validation), got {settings['n_train']}"
-        )
-    if settings["n_test"] < 1:
-        raise ValueError(f"n_test must be at least 1, got {settings['n_test']}")
-    if settings["size"] < 64:
-        raise ValueError(f"size must be at least 64 px (patches, 5-scale MS-SSIM), got {settings['size']}")
-    for key in ("training", "cyclegan"):
+    for key in ("training", "cyclegan"):  # merged into the profile's
         extra = overrides.get(key) or {}
         if not isinstance(extra, dict):
             raise ValueError(f"overrides[{key!r}] must be a dict of settings, got {extra!r}")
-        settings[key] = {**base[key], **extra}
-    profile_settings(profile, **settings["training"])  # unknown keys, wrong types
-    cyclegan_settings(profile, **settings["cyclegan"])
-    return json.loads(json.dumps(settings))
-
-
-def _check_names(given, known, what):
-    given = list(given)
-    unknown = [g for g in given if g not in known]
-    if unknown:
-        raise ValueError(f"unknown {what} {', '.join(map(repr, unknown))}; choose from {', '.join(known)}")
-    if not given:
-        raise ValueError(f"no {what} given; choose from {', '.join(known)}")
-    return [k for k in known if k in given]  # known order, each once
+        overrides[key] = {**getattr(base, key), **extra}
+    settings = base.replace(**overrides)
+    profile_settings(profile, **settings.training)  # unknown keys, wrong types
+    cyclegan_settings(profile, **settings.cyclegan)
+    return json.loads(json.dumps({"profile": profile, **settings.to_dict()}))
 
 
 def _data_seed(structure, seed):
@@ -351,12 +318,12 @@ def plan_validation(structures=None, methods=None, profile="workshop", seed=0, o
     """
     from l2l_helpers.data.simulate import PAIRED_STRUCTURES
 
-    structures = _check_names(
+    structures = check_names(
         PAIRED_STRUCTURES if structures is None else ([structures] if isinstance(structures, str) else structures),
         PAIRED_STRUCTURES,
         "structure",
     )
-    methods = _check_names(
+    methods = check_names(
         list(METHODS) if methods is None else ([methods] if isinstance(methods, str) else methods),
         list(METHODS),
         "method",
@@ -390,259 +357,128 @@ def plan_validation(structures=None, methods=None, profile="workshop", seed=0, o
     return json.loads(json.dumps(tasks))
 
 
-# --------------------------------------------------------------------------- one task
-
-
-def _kind_and_loss(method):
-    if method in ("input", "input_average", "target"):
-        return "data", ""
-    if method in UNTRAINED_METHODS:
-        return "classical", ""
-    if method == "cyclegan":
-        return "cyclegan", ""
-    kind, loss = method.split("_", 1)
-    return kind, loss
-
-
-def _mean_fwhm(images, lines):
-    """Mean FWHM over the lines of every image (fits that failed left out; NaN without any)."""
-    from l2l_helpers.scoring.downstream import measure_widths
-
-    widths = np.concatenate(
-        [measure_widths({"x": im}, ls)["x"]["fwhm"] for im, ls in zip(images, lines) if ls] or [np.array([])]
-    )
-    finite = widths[np.isfinite(widths)]
-    return float(finite.mean()) if finite.size else math.nan
-
-
-def _rows_for(task, restored, cells, names, seconds, train_images=()):
-    """CSV rows of restorations of the held-out cells (``restored``: method -> images)."""
-    import socket
-
-    from l2l_helpers.pairs.contrast import SAMPLE_FRACTION, michelson_contrast
-    from l2l_helpers.scoring.metrics import score_restorations
-
-    structure = task["structure"]
-    test = list(range(task["n_train"], task["n_train"] + task["n_test"]))
-    truths = [cells["ground_truth"][i] for i in test]
-    inputs = [cells["input"][i] for i in test]
-    targets = [cells["benchmark"][i] for i in test]
-    test_names = [names[i] for i in test]
-    vs_truth = score_restorations(
-        restored, truths, cell_masks=[cells["cell_mask"][i] for i in test], inputs=inputs, names=test_names
-    )
-    scored = {m: v for m, v in restored.items() if m != "target"}  # the target is not scored against itself
-    vs_target = score_restorations(scored, targets, names=test_names) if scored else {}
-    lines = None
-    if structure == _FWHM_STRUCTURE:
-        from l2l_helpers.scoring.downstream import find_profile_lines
-
-        lines = [find_profile_lines(t, n=_FWHM_LINES) for t in truths]
-        fwhm_gt = _mean_fwhm(truths, lines)
-    rows = []
-    for method, images in restored.items():
-        kind, loss = _kind_and_loss(method)
-        row = {"structure": structure, "method": method, "kind": kind, "loss": loss}
-        for m in _SCORES:
-            row[f"{m}_gt"] = vs_truth[method]["mean"][m]
-            row[f"{m}_target"] = vs_target[method]["mean"][m] if method in vs_target else ""
-        row["background"] = vs_truth[method]["mean"]["background"]
-        row["hallucination"] = vs_truth[method]["mean"]["hallucination"]
-        row["contrast"] = float(np.mean([michelson_contrast(im, fraction=SAMPLE_FRACTION[structure]) for im in images]))
-        row.update(fwhm_px="", fwhm_gt_px="", fwhm_lines="")
-        if lines is not None:
-            fwhm = _mean_fwhm(images, lines)
-            row.update(
-                fwhm_px=fwhm if math.isfinite(fwhm) else "",
-                fwhm_gt_px=fwhm_gt if math.isfinite(fwhm_gt) else "",
-                fwhm_lines=sum(map(len, lines)),
-            )
-        row.update(
-            profile=task["profile"],
-            size=task["data"]["size"],
-            n_train=task["n_train"],
-            n_test=task["n_test"],
-            seed=task["seed"],
-            train_images=" ".join(train_images) if kind not in ("data", "classical") else "",
-            test_images=" ".join(test_names),
-            seconds=round(float(seconds), 1),
-            worker=f"{socket.gethostname()}:{os.getpid()}",
-            status="ok",
-            error="",
-        )
-        for k, v in row.items():
-            if isinstance(v, (float, np.floating)):
-                row[k] = float(v)
-        rows.append(row)
-    return rows
-
-
-def _simulate(task):
-    from l2l_helpers.data.simulate import simulate_dataset
-
-    d = task["data"]
-    return simulate_dataset(d["structure"], n=d["n"], size=d["size"], seed=d["seed"])
-
-
-def _untrained(task, cells):
-    from l2l_helpers.restoring.restorers import CLASSICAL_FILTERS, classical_restorer
-
-    test = range(task["n_train"], task["n_train"] + task["n_test"])
-    out = {}
-    for method in task["methods"]:
-        if method == "input":
-            out[method] = [cells["input"][i] for i in test]
-        elif method == "input_average":
-            out[method] = [cells["input_average"][i] for i in test]
-        elif method == "target":
-            out[method] = [cells["benchmark"][i] for i in test]
-        elif method in CLASSICAL_FILTERS:
-            out[method] = classical_restorer(method, task["structure"]).restore_many(
-                [cells["input"][i] for i in test], progress=False
-            )
-        else:
-            raise ValueError(f"{method!r} is not an untrained method")
-    return out
-
-
-def _care(task, cells, tmp):
-    """N2N or L2L: an Experiment, run by run_experiment; the saved network restores the held-out cells."""
-    import warnings
-
-    from l2l_helpers.experiments.experiment import Experiment, run_experiment
-    from l2l_helpers.restoring.restorers import load_restorer
-
-    method = task["methods"][0]
-    kind, loss = _kind_and_loss(method)
-    n_train, n_test = task["n_train"], task["n_test"]
-    exp = Experiment(
-        data={"simulate": dict(task["data"])},
-        method=kind,
-        loss=loss,
-        profile=task["profile"],
-        overrides=task["training"],
-        seed=task["seed"],
-        train_images=tuple(range(n_train)),
-        test_images=tuple(range(n_train, n_train + n_test)),
-        model_dir=str(Path(tmp) / "model"),
-    )
-    with warnings.catch_warnings():  # small patches: the SSIM losses' reduced filter, noted in lesson 04
-        warnings.filterwarnings("ignore", message=r".*px patches are too small", category=UserWarning)
-        run_experiment(exp)
-    restorer = load_restorer(Path(tmp) / "model")
-    return {method: restorer.restore_many([cells["input"][i] for i in exp.test_images], progress=False)}
-
-
-def _cyclegan(task, cells, tmp):
-    """The CycleGAN on unpaired halves: inputs of the first half of the training cells, targets of the second."""
-    from l2l_helpers.training.cyclegan import train_cyclegan
-
-    half = task["n_train"] // 2
-    result = train_cyclegan(
-        cells["input"][:half],
-        cells["benchmark"][half : task["n_train"]],
-        Path(tmp) / "model",
-        profile=task["profile"],
-        seed=task["seed"],
-        progress=False,
-        **task["cyclegan"],
-    )
-    test = range(task["n_train"], task["n_train"] + task["n_test"])
-    return {"cyclegan": result.restorer.restore_many([cells["input"][i] for i in test], progress=False)}
-
-
-def run_validation_task(task):
-    """Run one validation task and return its CSV rows (plain data).
-
-    The function each Dask worker runs: simulate the structure's cells,
-    restore the held-out ones with the task's methods (training a network
-    for a trained method, in a temporary folder), and score them
-    (:func:`l2l_helpers.scoring.metrics.score_restorations`, contrast, tubulin
-    widths). Errors propagate, so Dask can retry the task.
-
-    Parameters
-    ----------
-    task : dict
-        One entry of :func:`plan_validation`.
-
-    Returns
-    -------
-    list of dict
-        One row per method of the task, with the keys of :data:`COLUMNS`.
-
-    Examples
-    --------
-    >>> task = plan_validation(["pxn"], ["input", "gaussian"], profile="quick")[0]
-    >>> rows = run_validation_task(task)  # doctest: +SKIP
-    >>> [r["method"] for r in rows], rows[1]["background"] < rows[0]["background"]  # doctest: +SKIP
-    (['input', 'gaussian'], True)
-    """
-    import tempfile
-
-    from l2l_helpers.experiments.crossval import _prepare_worker
-
-    t0 = time.perf_counter()
-    _prepare_worker()
-    cells = _simulate(task)
-    names = cells["names"]
-    methods = list(task["methods"])
-    train_names = []
-    if len(methods) == 1 and methods[0] in TRAINED_METHODS:
-        train_names = names[: task["n_train"]]
-        with tempfile.TemporaryDirectory(prefix="l2l-validate-") as tmp:
-            restored = (_cyclegan if methods[0] == "cyclegan" else _care)(task, cells, tmp)
-    elif all(m in UNTRAINED_METHODS for m in methods):
-        restored = _untrained(task, cells)
-    else:
-        raise ValueError(f"a task runs one trained method or untrained methods only, got {methods}")
-    return _rows_for(task, restored, cells, names, time.perf_counter() - t0, train_names)
-
-
 # --------------------------------------------------------------------------- the run
 
 
-def _failed_row(task, method, error):
-    row = {c: "" for c in COLUMNS}
-    kind, loss = _kind_and_loss(method)
-    row.update(
-        structure=task["structure"],
-        method=method,
-        kind=kind,
-        loss=loss,
-        profile=task["profile"],
-        size=task["data"]["size"],
-        n_train=task["n_train"],
-        n_test=task["n_test"],
-        seed=task["seed"],
-        status="failed",
-        error=" ".join(str(error).split())[:500],
+def _profile_settings(tasks, profile, settings):
+    """What the profile trains the planned networks with, as it defines it today (CARE, CycleGAN)."""
+    from l2l_helpers.training.cyclegan import cyclegan_settings
+    from l2l_helpers.training.profiles import profile_settings
+
+    trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
+    trainings = {}
+    if trained - {"cyclegan"}:
+        trainings["care"] = profile_settings(profile, **settings["training"])
+    if "cyclegan" in trained:
+        trainings["cyclegan"] = cyclegan_settings(profile, **settings["cyclegan"])
+    return json.loads(json.dumps(trainings))
+
+
+def _validation_config(tasks, profile, seed, overrides):
+    """What ``validation.json`` records: structures, methods, seed, settings and the profile's settings."""
+    structures = sorted({t["structure"] for t in tasks}, key=lambda s: table_order({"structure": s, "method": ""}))
+    config = {
+        "structures": structures,
+        "methods": [m for m in METHODS if any(m in t["methods"] for t in tasks)],
+        "seed": int(seed),
+        "settings": validation_settings(profile, overrides),
+    }
+    config = json.loads(json.dumps(config))
+    config[PROFILE_SETTINGS_KEY] = _profile_settings(tasks, profile, config["settings"])
+    return config
+
+
+def _failed_rows(task, error):
+    """One failed row per method of a task."""
+    rows = []
+    for method in task["methods"]:
+        kind, loss = kind_and_loss(method)
+        rows.append(
+            failed_row(
+                COLUMNS,
+                error,
+                structure=task["structure"],
+                method=method,
+                kind=kind,
+                loss=loss,
+                profile=task["profile"],
+                size=task["data"]["size"],
+                n_train=task["n_train"],
+                n_test=task["n_test"],
+                seed=task["seed"],
+            )
+        )
+    return rows
+
+
+def _row_handler(rows_csv, planned, done, summary):
+    """``handle(task, rows, error)`` for :func:`~l2l_helpers.experiments.sweep.run_tasks`: planned rows not yet
+    written are appended; a task that failed, or returned no row for one of its methods, gives failed rows."""
+
+    def handle(task, rows, error):
+        summary["ran"] += 1
+        if error is None:
+            got = {r.get("method") for r in rows} if isinstance(rows, list) else set()
+            missing = [m for m in task["methods"] if m not in got]
+            if missing:
+                error = f"ValueError: the task returned no row for {', '.join(missing)}"
+        if error is not None:
+            summary["failed"] += 1
+            rows = _failed_rows(task, error)
+        new = []
+        for row in rows:
+            key = (row["structure"], row["method"])
+            if key in planned and key not in done:
+                new.append(row)
+                done.add(key)
+        summary["rows"] += len(new)
+        rows_csv.append(new)
+
+    return handle
+
+
+def _open_validation_folder(out_dir, config, planned, overwrite):
+    """The resumable ``validation.csv`` (finished rows of an earlier run of the same configuration kept)."""
+    return open_resumable_csv(
+        Path(out_dir),
+        "validate",
+        config,
+        settings_json=VALIDATION_JSON,
+        csv_name=VALIDATION_CSV,
+        columns=COLUMNS,
+        key=lambda r: (r["structure"], r["method"]),
+        planned=planned,
+        overwrite=overwrite,
+        what="validation",
     )
-    return row
 
 
-def _order(row):
-    from l2l_helpers.data.simulate import PAIRED_STRUCTURES
+def _task_key(config):
+    """The Dask key of a task: the run's token, the structure and the method (or ``untrained``)."""
+    token = task_token(config)
 
-    s, m = row["structure"], row["method"]
-    return (
-        PAIRED_STRUCTURES.index(s) if s in PAIRED_STRUCTURES else len(PAIRED_STRUCTURES),
-        s,
-        list(METHODS).index(m) if m in METHODS else len(METHODS),
-        m,
+    def key(t):
+        return f"validate-{token}-{t['structure']}-{'untrained' if len(t['methods']) > 1 else t['methods'][0]}"
+
+    return key
+
+
+def _run_todo(todo, rows_csv, planned, done, summary, *, task_function, config, profile, run):
+    """Run the tasks still to do; their rows go into the CSV as they finish. The dashboard or None."""
+    n_tasks = summary["tasks"]
+    return run_tasks(
+        todo,
+        task_function or run_validation_task,
+        _task_key(config),
+        _row_handler(rows_csv, planned, done, summary),
+        profile=profile,
+        desc="validation tasks",
+        announce=lambda n, where: (
+            f"{n_tasks} tasks ({len(planned)} rows): {summary['skipped']} already "
+            f"done in {VALIDATION_CSV}, {len(todo)} to run on {n} workers ({where})"
+        ),
+        **run,
     )
-
-
-def _sort_csv(path):
-    """Rewrite a finished CSV in (structure, method) order, atomically."""
-    from l2l_helpers.experiments.crossval import _read_rows
-
-    rows = sorted(_read_rows(path), key=_order)
-    tmp = path.with_name(f".{path.name}.sorted")  # hidden: never taken for a foreign file
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(COLUMNS), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 def run_validation(
@@ -662,7 +498,7 @@ def run_validation(
 
     Everything is checked before any training starts (structures, methods,
     settings, the output folder). Each task of :func:`plan_validation` runs
-    on Dask (:func:`l2l_helpers.experiments.crossval.local_cluster` by default); its rows
+    on Dask (:func:`l2l_helpers.experiments.sweep.local_cluster` by default); its rows
     are appended to ``OUT_DIR/validation.csv`` (and flushed) as it finishes.
     Running the same call again on the same folder **resumes**: rows with
     status ``ok`` are kept, and only tasks with a missing or failed row run
@@ -688,9 +524,10 @@ def run_validation(
         Seed of the cells and trainings (see :func:`plan_validation`).
     scheduler : str or distributed.Client, optional
         Address of a running Dask scheduler (its workers must offer the
-        resource ``training``), or a client.
+        resource ``training``), a client, or ``"inline"``
+        (:data:`l2l_helpers.experiments.sweep.INLINE`: in this process, without Dask).
     workers : int, optional
-        Local workers (default :func:`l2l_helpers.experiments.crossval.default_workers`).
+        Local workers (default :func:`l2l_helpers.experiments.sweep.default_workers`); ignored with ``scheduler``.
     progress : bool
         Show a progress bar over tasks and print the dashboard address.
     overrides : dict, optional
@@ -724,297 +561,35 @@ def run_validation(
     >>> summary["failed"], summary["rows"]  # doctest: +SKIP
     (0, 56)
     """
-    from l2l_helpers.experiments.crossval import PROFILE_SETTINGS_KEY, _open_resumable_csv, _run_dask_tasks
-    from l2l_helpers.training.cyclegan import cyclegan_settings
-    from l2l_helpers.training.profiles import profile_settings
-
     t0 = time.perf_counter()
-    out_dir = Path(out_dir)
     tasks = plan_validation(structures, methods, profile, seed, overrides)
-    config = json.loads(
-        json.dumps(
-            {
-                "structures": sorted(
-                    {t["structure"] for t in tasks}, key=lambda s: _order({"structure": s, "method": ""})
-                ),
-                "methods": [m for m in METHODS if any(m in t["methods"] for t in tasks)],
-                "seed": int(seed),
-                "settings": validation_settings(profile, overrides),
-            }
-        )
-    )
-    trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
-    trainings = {}  # what the profile trains with, as it defines it today
-    if trained - {"cyclegan"}:
-        trainings["care"] = profile_settings(profile, **config["settings"]["training"])
-    if "cyclegan" in trained:
-        trainings["cyclegan"] = cyclegan_settings(profile, **config["settings"]["cyclegan"])
-    config[PROFILE_SETTINGS_KEY] = json.loads(json.dumps(trainings))
+    config = _validation_config(tasks, profile, seed, overrides)
     planned = {(t["structure"], m) for t in tasks for m in t["methods"]}
-    out, f, writer, kept = _open_resumable_csv(
-        out_dir,
-        "validate",
-        config,
-        settings_json=VALIDATION_JSON,
-        csv_name=VALIDATION_CSV,
-        columns=COLUMNS,
-        key=lambda r: (r["structure"], r["method"]),
-        planned=planned,
-        overwrite=overwrite,
-        what="validation",
-    )
-    csv_path = out.path_for(VALIDATION_CSV)
-    md_path = out.path_for(VALIDATION_MD)
-    done = {(r["structure"], r["method"]) for r in kept}
+    rows_csv = _open_validation_folder(out_dir, config, planned, overwrite)
+    done = {(r["structure"], r["method"]) for r in rows_csv.kept}
     todo = [t for t in tasks if any((t["structure"], m) not in done for m in t["methods"])]
-    summary = {
-        "csv": csv_path,
-        "table": md_path,
-        "tasks": len(tasks),
-        "skipped": len(tasks) - len(todo),
-        "ran": 0,
-        "failed": 0,
-        "rows": len(kept),
-        "dashboard": None,
-    }
+    summary = {"csv": rows_csv.path, "table": rows_csv.out.path_for(VALIDATION_MD), "tasks": len(tasks)}
+    summary.update(skipped=len(tasks) - len(todo), ran=0, failed=0, rows=len(rows_csv.kept), dashboard=None)
     if progress and not todo:
         print(f"{len(tasks)} tasks: every row already in {VALIDATION_CSV}; nothing to run")
-
-    def write(row):
-        writer.writerow(row)
-        done.add((row["structure"], row["method"]))
-        summary["rows"] += 1
-
-    def handle(task, rows, error):
-        summary["ran"] += 1
-        if error is None:
-            got = {r.get("method") for r in rows} if isinstance(rows, list) else set()
-            missing = [m for m in task["methods"] if m not in got]
-            if missing:
-                error = f"ValueError: the task returned no row for {', '.join(missing)}"
-        if error is not None:
-            summary["failed"] += 1
-            rows = [_failed_row(task, m, error) for m in task["methods"]]
-        for row in rows:
-            if (row["structure"], row["method"]) in planned and (row["structure"], row["method"]) not in done:
-                write(row)
-        f.flush()
-        os.fsync(f.fileno())
-
     try:
         if todo:
-            token = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
-
-            def key(t):
-                return f"validate-{token}-{t['structure']}-{'untrained' if len(t['methods']) > 1 else t['methods'][0]}"
-
-            summary["dashboard"] = _run_dask_tasks(
+            run = dict(scheduler=scheduler, workers=workers, progress=progress)
+            summary["dashboard"] = _run_todo(
                 todo,
-                task_function or run_validation_task,
-                key,
-                handle,
-                scheduler=scheduler,
-                workers=workers,
+                rows_csv,
+                planned,
+                done,
+                summary,
+                task_function=task_function,
+                config=config,
                 profile=profile,
-                progress=progress,
-                desc="validation tasks",
-                announce=lambda n, where: (
-                    f"{len(tasks)} tasks ({len(planned)} rows): {summary['skipped']} already "
-                    f"done in {VALIDATION_CSV}, {len(todo)} to run on {n} workers ({where})"
-                ),
+                run=run,
             )
     finally:
-        f.close()
-    _sort_csv(csv_path)
-    md_path.write_text(format_validation(read_validation(csv_path)), encoding="utf-8")
+        rows_csv.close()
+    sort_validation_csv(summary["csv"])
+    summary["table"].write_text(format_validation(read_validation(summary["csv"])), encoding="utf-8")
     summary["seconds"] = round(time.perf_counter() - t0, 1)
-    out.close(
-        tasks=summary["tasks"],
-        skipped=summary["skipped"],
-        ran=summary["ran"],
-        failed=summary["failed"],
-        rows=summary["rows"],
-    )
+    rows_csv.out.close(**{k: summary[k] for k in ("tasks", "skipped", "ran", "failed", "rows")})
     return summary
-
-
-# --------------------------------------------------------------------------- reading a result
-
-
-def read_validation(path):
-    """Read ``validation.csv`` (a file or its folder) into rows with numbers as numbers.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    list of dict
-        One dict per row, in file order; :data:`NUMERIC_COLUMNS` as float
-        (NaN when empty), ``fwhm_lines``, ``size``, ``n_train``, ``n_test``,
-        ``seed`` as int (None when empty), the rest as strings.
-
-    Raises
-    ------
-    FileNotFoundError
-        No such file.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> p = Path(tempfile.mkdtemp()) / "v.csv"
-    >>> _ = p.write_text("structure,method,psnr_gt,fwhm_px,n_test,status\\nactin,input,21.5,,2,ok\\n")
-    >>> row = read_validation(p)[0]
-    >>> row["psnr_gt"], bool(np.isnan(row["fwhm_px"])), row["n_test"]
-    (21.5, True, 2)
-    """
-    from l2l_helpers.experiments.crossval import _read_rows
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / VALIDATION_CSV
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such validation file")
-    rows = []
-    for r in _read_rows(path):
-        row = {}
-        for k, v in r.items():
-            if k in NUMERIC_COLUMNS:
-                row[k] = float(v) if v not in ("", None) else math.nan
-            elif k in _INT_COLUMNS:
-                row[k] = int(v) if v not in ("", None) else None
-            else:
-                row[k] = v
-        rows.append(row)
-    return rows
-
-
-def pivot(rows, metric):
-    """One metric as ``{structure: {method: value}}`` (finished rows only, table order).
-
-    Parameters
-    ----------
-    rows : list of dict
-        From :func:`read_validation`.
-    metric : str
-        A column, e.g. ``"psnr_gt"``, ``"background"``, ``"contrast"``, ``"fwhm_px"``.
-
-    Returns
-    -------
-    dict of str to dict of str to float
-
-    Raises
-    ------
-    ValueError
-        A metric that is not a numeric column.
-
-    Examples
-    --------
-    >>> rows = [{"structure": "actin", "method": m, "status": "ok", "contrast": c}
-    ...         for m, c in (("target", 0.9), ("input", 0.4))]
-    >>> pivot(rows, "contrast")
-    {'actin': {'input': 0.4, 'target': 0.9}}
-    """
-    if metric not in NUMERIC_COLUMNS:
-        raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(NUMERIC_COLUMNS)}")
-    out = {}
-    for r in sorted(rows, key=_order):
-        if r.get("status") == "ok":
-            out.setdefault(r["structure"], {})[r["method"]] = float(r.get(metric, math.nan))
-    return out
-
-
-#: Columns of the Markdown table: (column, heading, decimals).
-_TABLE = (
-    ("psnr_gt", "PSNR", 2),
-    ("nrmse_gt", "NRMSE", 3),
-    ("ssim_gt", "SSIM", 3),
-    ("ms5_gt", "5S-SSIM", 3),
-    ("psnr_target", "PSNR (target)", 2),
-    ("ssim_target", "SSIM (target)", 3),
-    ("background", "background", 3),
-    ("hallucination", "hallucination", 3),
-    ("contrast", "contrast", 3),
-)
-
-
-def _cell(value, digits):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return ""
-    return f"{value:.{digits}f}" if math.isfinite(value) else ""
-
-
-def format_validation(rows):
-    """The validation as Markdown: one table per structure, methods in :data:`METHODS` order.
-
-    Scores against the ground truth (PSNR, NRMSE, SSIM, 5S-SSIM), against
-    the target label, the background left, the hallucination score, the
-    Michelson contrast and, for tubulin, the microtubule width (FWHM, with
-    the ground truth's in the heading). Failed rows are listed with their
-    errors under their table.
-
-    Parameters
-    ----------
-    rows : list of dict
-        From :func:`read_validation`.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> row = {"structure": "actin", "method": "input", "status": "ok", "psnr_gt": 20.0, "contrast": 0.4,
-    ...        "n_train": 8, "n_test": 3, "profile": "workshop", "size": 256, "seed": 0}
-    >>> print(format_validation([row]).splitlines()[8])
-    | input | 20.00 |  |  |  |  |  |  |  | 0.400 |
-    """
-    lines = ["# Validation on held-out simulated cells", ""]
-    if rows:
-        r0 = rows[0]
-        lines += [
-            f"Profile {r0.get('profile', '?')}, {r0.get('n_train', '?')} training and {r0.get('n_test', '?')} "
-            f"held-out cells of {r0.get('size', '?')} px per structure, seed {r0.get('seed', '?')}. Scores "
-            "against the ground truth unless marked (target); background: cytosol left relative to the "
-            "structure; hallucination: signal where the truth has no structure, beyond the input's; "
-            "contrast: Michelson contrast of the structure. `l2l validate --table` prints this again.",
-            "",
-        ]
-    by_structure = {}
-    for r in sorted(rows, key=_order):
-        by_structure.setdefault(r["structure"], []).append(r)
-    for structure, group in by_structure.items():
-        fwhm = structure == _FWHM_STRUCTURE
-        heading = f"## {structure}"
-        if fwhm:
-            gt = [r.get("fwhm_gt_px") for r in group if r.get("status") == "ok"]
-            gt = next((g for g in gt if _cell(g, 2)), None)
-            n = next((r.get("fwhm_lines") for r in group if r.get("status") == "ok"), None)
-            heading += f" (FWHM of the ground truth: {_cell(gt, 2) or 'n/a'} px" + (
-                f", {n} lines)" if n not in (None, "") else ")"
-            )
-        columns = list(_TABLE) + ([("fwhm_px", "FWHM (px)", 2)] if fwhm else [])
-        lines += [
-            heading,
-            "",
-            "| method | " + " | ".join(h for _, h, _ in columns) + " |",
-            "|---|" + "---:|" * len(columns),
-        ]
-        failed = []
-        for r in group:
-            if r.get("status") != "ok":
-                failed.append(r)
-                lines.append(
-                    f"| {r['method']} | " + " | ".join("failed" if i == 0 else "" for i in range(len(columns))) + " |"
-                )
-                continue
-            lines.append(f"| {r['method']} | " + " | ".join(_cell(r.get(c), d) for c, _, d in columns) + " |")
-        lines.append("")
-        for r in failed:
-            lines += [f"- {r['method']} failed: {r.get('error', '')}"]
-        if failed:
-            lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
