@@ -142,7 +142,6 @@ def cmd_course(args):
         args.profile,
         "--out",
         args.out,
-        "--notebooks",
         ROOT / "notebooks",
     ]
     if args.only:
@@ -164,7 +163,6 @@ def cmd_precompute(args):
         "course",
         "--profile",
         args.profile,
-        "--notebooks",
         ROOT / "notebooks",
         "--out",
         ROOT / "course_output" / f"precompute_{args.profile}",

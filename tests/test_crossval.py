@@ -115,6 +115,7 @@ def test_the_command_reports_bad_input_as_an_error(tmp_path, capsys):
     code = main(
         [
             "crossval",
+            "run",
             "--input",
             str(tmp_path / "input"),
             "--target",
@@ -126,6 +127,7 @@ def test_the_command_reports_bad_input_as_an_error(tmp_path, capsys):
             "2",
             "--profile",
             "quick",
+            "--out",
             str(tmp_path / "out"),
         ]
     )

@@ -467,7 +467,7 @@ def cli_model(cells, tmp_path_factory):
             str(root / "input"),
             "--target",
             str(root / "target"),
-            "--model-dir",
+            "--out",
             str(root / "model"),
             "--profile",
             "quick",
@@ -502,7 +502,17 @@ def test_cli_restore_uses_the_cyclegan_generator(cli_model, tmp_path):
 
     out = tmp_path / "restored"
     assert (
-        main(["restore", "--model-dir", str(cli_model / "model"), str(cli_model / "input"), str(out), "--no-progress"])
+        main(
+            [
+                "restore",
+                str(cli_model / "input"),
+                "--model",
+                str(cli_model / "model"),
+                "--out",
+                str(out),
+                "--no-progress",
+            ]
+        )
         == 0
     )
     assert sorted(p.name for p in out.glob("*.tif")) == [f"confocal_{k}.tif" for k in range(3)]
@@ -526,7 +536,7 @@ def test_cli_resume_trains_the_further_epochs(cli_model, tmp_path, capsys):
             str(cli_model / "input"),
             "--target",
             str(cli_model / "target"),
-            "--model-dir",
+            "--out",
             str(tmp_path / "model"),
             "--resume",
             "--epochs",
@@ -543,7 +553,7 @@ def test_cli_names_an_empty_folder_or_an_unreadable_image(cells, tmp_path, capsy
 
     _write_folder(tmp_path / "input", cells[0][:1], "a")
     (tmp_path / "empty").mkdir()
-    args = ["train", "--method", "cyclegan", "--input", str(tmp_path / "input"), "--model-dir", str(tmp_path / "m")]
+    args = ["train", "--method", "cyclegan", "--input", str(tmp_path / "input"), "--out", str(tmp_path / "m")]
     assert main(args + ["--target", str(tmp_path / "empty")]) == 2
     assert f"{tmp_path / 'empty'}: no TIFF images" in capsys.readouterr().err
     (tmp_path / "broken").mkdir()
@@ -562,7 +572,7 @@ def test_cli_refuses_options_of_the_other_method(tmp_path, capsys):
         str(tmp_path / "a"),
         "--target",
         str(tmp_path / "b"),
-        "--model-dir",
+        "--out",
         str(tmp_path / "m"),
     ]
     assert main(base + ["--method", "cyclegan", "--loss", "ssim"]) == 2
@@ -582,7 +592,7 @@ def test_cli_refuses_the_patch_flips_of_the_care_training_for_a_cyclegan(tmp_pat
                 str(tmp_path / "a"),
                 "--target",
                 str(tmp_path / "b"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 "--method",
                 "cyclegan",

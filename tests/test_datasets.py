@@ -460,7 +460,7 @@ def test_cli_fetch_downloads_from_a_mirror(archive, server, tmp_path, monkeypatc
 
 
 def test_cli_pairs_needs_tokens_or_channels(tmp_path, capsys):
-    assert l2l(["data", "pairs", str(tmp_path), str(tmp_path / "out")]) == 2
+    assert l2l(["data", "pairs", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "--input-token" in capsys.readouterr().err
 
 
@@ -474,6 +474,7 @@ def test_cli_pairs_by_channel_writes_pair_folders(tmp_path, capsys):
                 "data",
                 "pairs",
                 str(tmp_path / "raw" / "s.tif"),
+                "--out",
                 str(out),
                 "--input-channel",
                 "1",

@@ -221,7 +221,7 @@ def pair_folders(tmp_path):
 def test_cli_writes_reference_moving_and_shifts_csv(pair_folders, tmp_path, method):
     ref_dir, mov_dir, shifts = pair_folders
     out = tmp_path / "out"
-    assert main(["drift", str(ref_dir), str(mov_dir), str(out), "--method", method, "--no-progress"]) == 0
+    assert main(["drift", str(ref_dir), str(mov_dir), "--out", str(out), "--method", method, "--no-progress"]) == 0
     with open(out / "shifts.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["name"] for r in rows] == sorted(shifts)
@@ -238,7 +238,7 @@ def test_cli_refuses_a_non_empty_output_folder(pair_folders, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    assert main(["drift", str(ref_dir), str(mov_dir), str(out), "--no-progress"]) == 2
+    assert main(["drift", str(ref_dir), str(mov_dir), "--out", str(out), "--no-progress"]) == 2
     assert "not empty" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
@@ -248,14 +248,14 @@ def test_cli_overwrite_allows_a_non_empty_output_folder(pair_folders, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    assert main(["drift", str(ref_dir), str(mov_dir), str(out), "--overwrite", "--no-progress"]) == 0
+    assert main(["drift", str(ref_dir), str(mov_dir), "--out", str(out), "--overwrite", "--no-progress"]) == 0
     assert (out / "shifts.csv").is_file()
 
 
 def test_output_inside_an_input_folder_is_refused_and_inputs_stay_untouched(pair_folders, capsys):
     ref_dir, mov_dir, _ = pair_folders
     before = sorted(p.name for p in ref_dir.iterdir())
-    assert main(["drift", str(ref_dir), str(mov_dir), str(ref_dir / "aligned"), "--no-progress"]) == 2
+    assert main(["drift", str(ref_dir), str(mov_dir), "--out", str(ref_dir / "aligned"), "--no-progress"]) == 2
     assert "input folder" in capsys.readouterr().err
     assert sorted(p.name for p in ref_dir.iterdir()) == before
 
@@ -263,7 +263,7 @@ def test_output_inside_an_input_folder_is_refused_and_inputs_stay_untouched(pair
 def test_unpaired_file_is_named_in_the_error(pair_folders, tmp_path, capsys):
     ref_dir, mov_dir, _ = pair_folders
     write_image(ref_dir / "extra.tif", np.random.rand(128, 128))
-    assert main(["drift", str(ref_dir), str(mov_dir), str(tmp_path / "out"), "--no-progress"]) == 2
+    assert main(["drift", str(ref_dir), str(mov_dir), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     assert "extra.tif" in capsys.readouterr().err
 
 

@@ -68,8 +68,9 @@ def single_package(single_model, tmp_path_factory):
         main(
             [
                 "export",
-                "--model-dir",
+                "--model",
                 str(single_model),
+                "--out",
                 str(out),
                 "--author",
                 "Ada Lovelace",
@@ -127,7 +128,7 @@ def test_existing_package_is_not_replaced_without_overwrite(tmp_path):
 
 
 def test_l2l_export_reports_a_non_model_folder_as_a_user_error(tmp_path, capsys):
-    assert main(["export", "--model-dir", str(tmp_path), str(tmp_path / "out.zip")]) == 2
+    assert main(["export", "--model", str(tmp_path), "--out", str(tmp_path / "out.zip")]) == 2
     assert "l2l export: error:" in capsys.readouterr().err
     assert not (tmp_path / "out.zip").exists()
 
@@ -284,9 +285,10 @@ def test_l2l_restore_accepts_a_package_and_matches_the_model_folder(single_model
         main(
             [
                 "restore",
-                "--model-dir",
-                str(single_package),
                 str(tmp_path / "in"),
+                "--model",
+                str(single_package),
+                "--out",
                 str(tmp_path / "zoo"),
                 "--no-progress",
             ]
@@ -295,7 +297,15 @@ def test_l2l_restore_accepts_a_package_and_matches_the_model_folder(single_model
     )
     assert (
         main(
-            ["restore", "--model-dir", str(single_model), str(tmp_path / "in"), str(tmp_path / "care"), "--no-progress"]
+            [
+                "restore",
+                str(tmp_path / "in"),
+                "--model",
+                str(single_model),
+                "--out",
+                str(tmp_path / "care"),
+                "--no-progress",
+            ]
         )
         == 0
     )
@@ -310,7 +320,9 @@ def test_l2l_restore_writes_one_subfolder_per_target_of_a_two_channel_package(do
     _, package = double_package
     names = _write_images(tmp_path / "in", n=1)
     assert (
-        main(["restore", "--model-dir", str(package), str(tmp_path / "in"), str(tmp_path / "out"), "--no-progress"])
+        main(
+            ["restore", str(tmp_path / "in"), "--model", str(package), "--out", str(tmp_path / "out"), "--no-progress"]
+        )
         == 0
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["actin", "l2l_manifest.json", "tubulin"]

@@ -162,7 +162,7 @@ def test_cli_prints_a_row_per_image_and_the_mean_and_writes_json(tmp_path, capsy
     t = {f"cell_{i}.tif": structure(seed=i) for i in range(2)}
     pred = write_folder(tmp_path / "pred", {k: noisy(v, 0.2) for k, v in t.items()})
     target = write_folder(tmp_path / "target", t)
-    code = main(["evaluate", str(pred), str(target), "--json", str(tmp_path / "e.json"), "--no-progress"])
+    code = main(["evaluate", str(pred), str(target), "--out", str(tmp_path / "e.json"), "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
     assert "cell_0.tif" in out and "cell_1.tif" in out and "mean" in out and "5S-SSIM" in out

@@ -37,7 +37,7 @@ def _snapshot(folder):
 
 
 def _simulate(out, n, *extra):
-    return main(["simulate", "actin", str(out), "--n", str(n), "--size", SIZE, *extra])
+    return main(["simulate", "--structure", "actin", "--out", str(out), "--n-images", str(n), "--size", SIZE, *extra])
 
 
 def _names(folder):
@@ -139,7 +139,7 @@ def actin4(tmp_path):
 
 
 def _drift(data, out, *extra):
-    return main(["drift", str(data / "input"), str(data / "input_repeat"), str(out), "--no-progress", *extra])
+    return main(["drift", str(data / "input"), str(data / "input_repeat"), "--out", str(out), "--no-progress", *extra])
 
 
 def _shift_names(out):
@@ -212,6 +212,7 @@ def test_pairs_rerun_on_fewer_files_with_overwrite_keeps_only_the_new_pairs(tmp_
                 "data",
                 "pairs",
                 str(_token_tree(tmp_path / "a", 4)),
+                "--out",
                 str(out),
                 "--input-token",
                 "AC15",
@@ -227,6 +228,7 @@ def test_pairs_rerun_on_fewer_files_with_overwrite_keeps_only_the_new_pairs(tmp_
                 "data",
                 "pairs",
                 str(_token_tree(tmp_path / "b", 2)),
+                "--out",
                 str(out),
                 "--overwrite",
                 "--input-token",

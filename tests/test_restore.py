@@ -66,7 +66,7 @@ def single_model(dataset):
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(model_dir),
                 *TINY_CLI,
             ]
@@ -90,7 +90,7 @@ def double_model(dataset):
                 str(root / "actin"),
                 "--target",
                 str(root / "tubulin"),
-                "--model-dir",
+                "--out",
                 str(model_dir),
                 *TINY_CLI,
             ]
@@ -107,7 +107,17 @@ def double_model(dataset):
 def test_restore_keeps_file_names(dataset, single_model, tmp_path):
     root, names = dataset
     assert (
-        main(["restore", "--model-dir", str(single_model), str(root / "input"), str(tmp_path / "out"), "--no-progress"])
+        main(
+            [
+                "restore",
+                str(root / "input"),
+                "--model",
+                str(single_model),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-progress",
+            ]
+        )
         == 0
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names + ["l2l_manifest.json"])
@@ -119,7 +129,17 @@ def test_restore_keeps_file_names(dataset, single_model, tmp_path):
 def test_multi_target_model_writes_one_subfolder_per_target(dataset, double_model, tmp_path):
     root, names = dataset
     assert (
-        main(["restore", "--model-dir", str(double_model), str(root / "input"), str(tmp_path / "out"), "--no-progress"])
+        main(
+            [
+                "restore",
+                str(root / "input"),
+                "--model",
+                str(double_model),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-progress",
+            ]
+        )
         == 0
     )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["actin", "l2l_manifest.json", "tubulin"]
@@ -179,7 +199,7 @@ def test_restore_refuses_a_non_empty_output_folder(dataset, single_model, tmp_pa
     root, _ = dataset
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "keep.txt").write_text("mine")
-    assert main(["restore", "--model-dir", str(single_model), str(root / "input"), str(tmp_path / "out")]) == 2
+    assert main(["restore", str(root / "input"), "--model", str(single_model), "--out", str(tmp_path / "out")]) == 2
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
 
 
@@ -188,7 +208,7 @@ def test_wrong_dimensionality_is_named_in_the_restore_error(single_model, tmp_pa
     bad = tmp_path / "bad"
     bad.mkdir()
     tifffile.imwrite(bad / "stack.tif", np.random.rand(3, 32, 32).astype(np.float32), photometric="minisblack")
-    assert main(["restore", "--model-dir", str(single_model), str(bad), str(tmp_path / "out")]) == 2
+    assert main(["restore", str(bad), "--model", str(single_model), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "stack.tif" in err and "2-D" in err
 
@@ -207,13 +227,13 @@ def test_training_record_names_the_target_folders(double_model):
 
 def test_restore_with_a_missing_model_folder_is_an_error(dataset, tmp_path, capsys):
     root, _ = dataset
-    assert main(["restore", "--model-dir", str(tmp_path / "nope"), str(root / "input"), str(tmp_path / "o")]) == 2
+    assert main(["restore", str(root / "input"), "--model", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert "nope: model folder does not exist" in capsys.readouterr().err
 
 
 def test_restore_with_a_folder_that_is_not_a_model_is_an_error(dataset, tmp_path, capsys):
     root, _ = dataset
-    assert main(["restore", "--model-dir", str(root / "actin"), str(root / "input"), str(tmp_path / "o")]) == 2
+    assert main(["restore", str(root / "input"), "--model", str(root / "actin"), "--out", str(tmp_path / "o")]) == 2
     assert "not a model folder" in capsys.readouterr().err
 
 
@@ -229,7 +249,7 @@ def test_train_with_unpaired_folders_names_the_missing_file(dataset, tmp_path, c
                 str(root / "input"),
                 "--target",
                 str(partial),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 *TINY_CLI,
             ]
@@ -252,7 +272,7 @@ def test_train_with_three_dimensional_images_is_an_error(tmp_path, capsys):
                 str(tmp_path / "in"),
                 "--target",
                 str(tmp_path / "tg"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 *TINY_CLI,
             ]
@@ -275,7 +295,7 @@ def test_train_refuses_a_non_empty_model_folder(dataset, tmp_path, capsys):
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 *TINY_CLI,
             ]
@@ -294,7 +314,7 @@ def test_train_overwrite_replaces_an_earlier_model(dataset, tmp_path):
         str(root / "input"),
         "--target",
         str(root / "actin"),
-        "--model-dir",
+        "--out",
         str(tmp_path / "m"),
         *TINY_CLI,
     ]
@@ -316,7 +336,7 @@ def test_train_overwrite_still_refuses_a_folder_of_other_files(dataset, tmp_path
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 "--overwrite",
                 *TINY_CLI,
@@ -338,7 +358,7 @@ def test_train_resume_and_overwrite_together_are_refused(dataset, tmp_path, caps
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 "--resume",
                 "--overwrite",
@@ -419,7 +439,7 @@ def test_train_command_resumes_a_run_with_more_epochs(dataset, single_model, tmp
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(model_dir),
                 "--resume",
                 "--epochs",
@@ -441,7 +461,7 @@ def test_train_command_cannot_resume_a_missing_folder(dataset, tmp_path, capsys)
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "none"),
                 "--resume",
             ]
@@ -462,7 +482,7 @@ def test_train_records_the_network_switches_given_on_the_command_line(dataset, t
                 str(root / "input"),
                 "--target",
                 str(root / "actin"),
-                "--model-dir",
+                "--out",
                 str(tmp_path / "m"),
                 *TINY_CLI,
                 "--no-residual",

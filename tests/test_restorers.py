@@ -169,7 +169,17 @@ def test_restore_command_applies_a_classical_restorer_folder(tmp_path):
     inputs = _folder(tmp_path / "in", {"a.tif": image(0), "b.tif": image(1)})
     TopHatRestorer(size=4).save(tmp_path / "tophat")
     assert (
-        main(["restore", "--model-dir", str(tmp_path / "tophat"), str(inputs), str(tmp_path / "out"), "--no-progress"])
+        main(
+            [
+                "restore",
+                str(inputs),
+                "--model",
+                str(tmp_path / "tophat"),
+                "--out",
+                str(tmp_path / "out"),
+                "--no-progress",
+            ]
+        )
         == 0
     )
     np.testing.assert_array_equal(tifffile.imread(tmp_path / "out" / "a.tif"), TopHatRestorer(size=4).restore(image(0)))
@@ -180,7 +190,7 @@ def test_restore_command_applies_a_classical_restorer_folder(tmp_path):
 def test_restore_overwrite_replaces_exactly_the_previous_run(tmp_path):
     inputs = _folder(tmp_path / "in", {"a.tif": image(0), "b.tif": image(1)})
     GaussianRestorer().save(tmp_path / "g")
-    args = ["restore", "--model-dir", str(tmp_path / "g"), str(inputs), str(tmp_path / "out"), "--no-progress"]
+    args = ["restore", str(inputs), "--model", str(tmp_path / "g"), "--out", str(tmp_path / "out"), "--no-progress"]
     assert main(args) == 0
     (inputs / "b.tif").unlink()
     assert main(args) == 2  # not empty, no --overwrite

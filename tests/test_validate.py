@@ -219,7 +219,7 @@ def test_the_command_prints_the_table_of_a_finished_validation(tmp_path, capsys)
         tmp_path / validate.VALIDATION_CSV,
         [{"structure": "caveolae", "method": "gaussian", "psnr_gt": "23.456", "status": "ok"}],
     )
-    assert main(["validate", "--table", str(tmp_path)]) == 0
+    assert main(["validate", "table", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "## caveolae" in out and "| gaussian | 23.46 |" in out
 
@@ -265,7 +265,8 @@ def test_resuming_a_validation_after_the_cyclegan_profile_changed_is_refused(tmp
     from l2l_helpers.training.cyclegan import CYCLEGAN_PROFILES
 
     _made_up_validation(tmp_path / "out", ["input", "cyclegan"])
-    monkeypatch.setitem(CYCLEGAN_PROFILES["quick"], "gen_n_first", 16)  # as a newer l2l might define it
+    quick = CYCLEGAN_PROFILES["quick"].replace(gen_n_first=16)
+    monkeypatch.setitem(CYCLEGAN_PROFILES, "quick", quick)  # as a newer l2l might define it
     with pytest.raises(ValueError, match=r"profile_settings\.cyclegan\.gen_n_first: 8 -> 16"):
         validate.run_validation(
             tmp_path / "out", ["actin"], profile="quick", methods=["input", "cyclegan"], progress=False
@@ -286,20 +287,20 @@ def test_the_command_names_a_foreign_file_in_the_output_folder(tmp_path, capsys)
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert main(["validate", str(out), "--profile", "quick", "--no-progress"]) == 2
+    assert main(["validate", "run", "--out", str(out), "--profile", "quick", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert "l2l validate: error:" in err and "notes.txt" in err
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_the_command_names_an_unknown_structure(tmp_path, capsys):
-    assert main(["validate", str(tmp_path / "out"), "--structures", "actin", "microtubules"]) == 2
+    assert main(["validate", "run", "--out", str(tmp_path / "out"), "--structure", "actin", "microtubules"]) == 2
     assert "unknown structure 'microtubules'" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
 def test_the_command_names_an_unknown_method(tmp_path, capsys):
-    assert main(["validate", str(tmp_path / "out"), "--methods", "l2l_l1", "care"]) == 2
+    assert main(["validate", "run", "--out", str(tmp_path / "out"), "--method", "l2l_l1", "care"]) == 2
     assert "unknown method 'care'" in capsys.readouterr().err
 
 
@@ -421,7 +422,8 @@ def test_a_task_that_fails_twice_is_recorded_as_failed_and_the_others_finish(tmp
 
 
 def test_the_committed_workshop_validation_is_complete_and_matches_its_plan():
-    # notebook 09 reads it; regenerated with `l2l validate notebooks/data/09_validation_workshop --profile workshop`
+    # notebook 09 reads it; regenerated with
+    # `l2l validate run --out notebooks/data/09_validation_workshop --profile workshop`
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[1] / "notebooks" / "data" / "09_validation_workshop"

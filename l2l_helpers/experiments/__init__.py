@@ -9,6 +9,7 @@ Lessons 07 (how many pairs) and 09 (the paper's claims against the ground truth)
   number of training pairs;
 - :mod:`.validate` (with :mod:`.validation_task`, :mod:`.validation_table`): every method on the same
   held-out cells, in one table; :mod:`.methods`: the table of methods;
+- :mod:`.semisynthetic_check`: the claims checked on a degraded real image (lesson 09);
 - :mod:`.claims`: the paper's claims turned into measured tests with verdicts.
 """
 

@@ -441,9 +441,7 @@ def run_crossval(
     tasks = crossval_tasks(plan, s.data, s.profile, s.loss, s.overrides, s.prefilter, s.scale_epochs)
     record = json.loads(json.dumps(_sweep_record(s)))
     rows_csv = _open_sweep_folder(out_dir, s, record, tasks, has_truth, overwrite)
-    figure_path = rows_csv.out.path_for(
-        FIGURE
-    )  # drawn at the end; recorded now, so 'l2l crossval --plot' may redraw it
+    figure_path = rows_csv.out.path_for(FIGURE)  # drawn at the end; recorded now, so 'l2l crossval plot' may redraw it
     done = {tuple(int(r[k]) for k in _KEY) for r in rows_csv.kept}
     todo = [t for t in tasks if (t["n_pairs"], t["repeat"], t["fold"]) not in done]
     summary = {"csv": rows_csv.path, "tasks": len(tasks), "skipped": len(rows_csv.kept), "ran": 0, "failed": 0}

@@ -58,7 +58,7 @@ Profiles (:data:`VALIDATION_PROFILES`)
     committed result (beside lesson 07's sweep, for notebook 09) is
     regenerated, or resumed, with::
 
-        l2l validate notebooks/data/09_validation_workshop --profile workshop
+        l2l validate run --out notebooks/data/09_validation_workshop --profile workshop
 
 ``paper``
     30 training and 5 held-out cells, the paper's training settings: for a

@@ -257,7 +257,7 @@ def format_validation(rows):
             f"held-out cells of {r0.get('size', '?')} px per structure, seed {r0.get('seed', '?')}. Scores "
             "against the ground truth unless marked (target); background: cytosol left relative to the "
             "structure; hallucination: signal where the truth has no structure, beyond the input's; "
-            "contrast: Michelson contrast of the structure. `l2l validate --table` prints this again.",
+            "contrast: Michelson contrast of the structure. `l2l validate table` prints this again.",
             "",
         ]
     by_structure = {}
