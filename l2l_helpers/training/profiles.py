@@ -185,7 +185,6 @@ class CARESettings(Settings):
         return _convert(name, value, kind)
 
 
-
 #: Settings of the three run profiles; the keys are the profile names.
 #:
 #: ``quick``
