@@ -9,6 +9,7 @@ from scipy.ndimage import gaussian_filter
 
 from l2l_helpers.data.io import ModelError
 from l2l_helpers.training.prepare import make_training_data
+from l2l_helpers.training.profiles import TRAIN_SETTINGS
 from l2l_helpers.training.train import (
     LOSS_NAMES,
     PROFILES,
@@ -246,7 +247,9 @@ def test_a_run_recorded_before_unet_residual_and_flip_rotate_were_settings_resum
     model_dir = tmp_path / "old"
     shutil.copytree(trained.model_dir, model_dir)
     info_path = model_dir / "l2l_training.json"
-    info = json.loads(info_path.read_text())
+    info = json.loads(info_path.read_text())  # as l2l 0.1.0 wrote it before these settings (no schema version)
+    del info["schema_version"], info["input_normalization"]
+    info["settings"] = {key: info["settings"][key] for key in TRAIN_SETTINGS}
     del info["settings"]["unet_residual"], info["settings"]["flip_rotate"]
     info_path.write_text(json.dumps(info))
     result = train_model(*patches, model_dir, resume=True, epochs=3, verbose=0)
@@ -429,7 +432,9 @@ def test_patches_given_as_split_record_their_input_normalization_and_restoring_u
     from l2l_helpers.training.prepare import standardize
 
     result = train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, **TINY)
-    assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+    info = read_training_info(tmp_path / "m")
+    assert info["input_normalization"] == info["settings"]["input_normalization"] == "mean_std"
+    assert info["settings"]["n_patches_per_image"] == 10  # a TrainingData says how many patches each image gave
     image = 5.0 + np.random.default_rng(4).random((48, 48)).astype(np.float32)
     expected = result.model.keras_model.predict(standardize(image)[np.newaxis, ..., np.newaxis], verbose=0)[0, ..., 0]
     restored = CARERestorer(load_model(tmp_path / "m")).restore(image)
@@ -701,13 +706,13 @@ def test_a_record_whose_settings_do_not_fit_is_refused_with_the_setting_named(tm
 
 
 @pytest.mark.slow
-def test_a_new_record_holds_the_schema_version_and_the_whole_settings_of_its_patches(trained, patches):
+def test_a_new_record_holds_the_schema_version_and_whole_settings_with_the_patch_size_of_its_patches(trained):
     from l2l_helpers.settings import SCHEMA_VERSION
 
     info = json.loads((trained.model_dir / "l2l_training.json").read_text())
     assert info["schema_version"] == SCHEMA_VERSION
     assert CARESettings.from_dict(info["settings"]) == PROFILES["quick"].replace(
-        patch_size=32, n_patches_per_image=10, epochs=2, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8
+        patch_size=32, epochs=2, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8
     )
 
 

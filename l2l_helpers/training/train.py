@@ -53,6 +53,7 @@ import numpy as np
 
 from l2l_helpers.data.io import ModelError
 from l2l_helpers.settings import SCHEMA_VERSION
+from l2l_helpers.training.load import _version, load_model, read_history, read_training_info
 from l2l_helpers.training.losses import LOSSES as LOSS_NAMES
 from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
 from l2l_helpers.training.profiles import (
@@ -64,7 +65,7 @@ from l2l_helpers.training.profiles import (
     care_settings,
     profile_settings,
 )
-from l2l_helpers.training.record import BEST_WEIGHTS, CONFIG_JSON, LAST_WEIGHTS, TRAINING_JSON, TrainingRecord
+from l2l_helpers.training.record import TRAINING_JSON, TrainingRecord
 
 __all__ = [
     "PROFILES",
@@ -76,7 +77,7 @@ __all__ = [
     "profile_settings",
     "care_config",
     "train_model",
-    "train_from_folders",
+    "train_from_folders",  # noqa: F822 - from .folders, by __getattr__ at the end
     "load_model",
     "read_training_info",
     "read_history",
@@ -179,62 +180,6 @@ def _resolve_loss(loss, patch_size):
     if loss == "mse":
         return None, "mse", settings
     return _losses.get_loss(loss, patch_size=patch_size), "mae", settings
-
-
-def read_history(model_dir):
-    """Read a model's ``history.csv`` as a dict of lists.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        The model folder.
-
-    Returns
-    -------
-    dict of list
-        One list per column (``epoch`` counted from 1, ``loss``,
-        ``val_loss``, ``mse``, ``mae``, ``val_mse``, ``val_mae``, ``lr``);
-        missing values are NaN; empty if there is no history yet.
-
-    Examples
-    --------
-    >>> h = read_history("models/actin_l2l")  # doctest: +SKIP
-    >>> h["val_loss"][-1]  # doctest: +SKIP
-    0.031
-    """
-    return TrainingRecord(model_dir).read_history()
-
-
-def read_training_info(model_dir):
-    """Read how a model was trained (``l2l_training.json``).
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        The model folder.
-
-    Returns
-    -------
-    dict
-        Loss, loss settings, profile, seed, patch size, percentiles, input
-        and target names, network and training settings, and the split
-        (``train_images``, ``validation_images``: file names for
-        :func:`train_from_folders`, names or indices for arrays; ``None``
-        when unknown, e.g. in folders of earlier versions).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the folder does not exist.
-    l2l_helpers.data.io.ModelError
-        If the folder holds no (readable) ``l2l_training.json``.
-
-    Examples
-    --------
-    >>> read_training_info("models/actin_l2l")["loss"]  # doctest: +SKIP
-    'l1'
-    """
-    return TrainingRecord(model_dir).read_info()
 
 
 def _unique_names(names):
@@ -711,247 +656,10 @@ def _reuse(record, fingerprint, epochs):
     return TrainingResult(model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0)
 
 
-def _target_dirs(target_dirs):
-    if isinstance(target_dirs, (str, Path)):
-        target_dirs = [target_dirs]
-    target_dirs = [Path(t) for t in target_dirs]
-    if not target_dirs:
-        raise ValueError("give at least one target folder")
-    return target_dirs
+def __getattr__(name):
+    # train_from_folders lives in its own module, which uses train_model: imported when it is asked for
+    if name == "train_from_folders":
+        from l2l_helpers.training.folders import train_from_folders
 
-
-def _stored_patches(model_dir, overrides, input_normalization, validation_images):
-    """The arguments of make_training_data that made the patches of a run to resume (from its record)."""
-    info = read_training_info(model_dir)
-    data = dict(info.get("metadata", {}).get("data", {}))
-    if not data:
-        raise ValueError(f"{model_dir}: the stored run has no data settings; resume it with train_model")
-    for key in ("patch_size", "n_patches_per_image"):
-        if key in overrides and overrides[key] != data[key]:
-            raise ValueError(f"cannot change {key} when resuming (stored: {data[key]}, given: {overrides[key]})")
-    stored_norm = info["input_normalization"]
-    if input_normalization is not None and input_normalization != stored_norm:
-        raise ValueError(
-            f"cannot change input_normalization when resuming (stored: {stored_norm!r}, given: {input_normalization!r})"
-        )
-    stored = info["validation_images"]  # None if not recorded: the seed gives the same split
-    if validation_images is not None and stored is not None and list(validation_images) != list(stored):
-        raise ValueError(
-            f"cannot change the validation images when resuming (stored: {stored}, given: {list(validation_images)})"
-        )
-    keys = ("patch_size", "n_patches_per_image", "zoom_factors", "augment", "poisson", "validation_split")
-    return {
-        **{key: data[key] for key in keys},
-        "percentiles": tuple(data["percentiles"]),
-        "input_normalization": stored_norm,
-        "seed": int(info["seed"]),
-        "validation_images": stored,
-    }
-
-
-def _data_record(patch_args, input_dir, target_dirs, names):
-    """``metadata["data"]`` of a training from folders: how to make its patches again."""
-    poisson = patch_args["poisson"]
-    data = {
-        "patch_size": int(patch_args["patch_size"]),
-        "n_patches_per_image": int(patch_args["n_patches_per_image"]),
-        "zoom_factors": [float(z) for z in patch_args["zoom_factors"]],
-        "augment": bool(patch_args["augment"]),
-        "poisson": poisson if isinstance(poisson, bool) else float(poisson),
-        "validation_split": float(patch_args["validation_split"]),
-        "percentiles": [float(p) for p in patch_args["percentiles"]],
-        "input_dir": str(input_dir),
-        "target_dirs": [str(t) for t in target_dirs],
-        "images": names,
-    }
-    if patch_args["input_normalization"] != "percentile":  # only then: the fingerprints of earlier runs stay valid
-        data["input_normalization"] = patch_args["input_normalization"]
-    return data
-
-
-def train_from_folders(
-    input_dir,
-    target_dirs,
-    model_dir,
-    loss="l1",
-    settings=None,
-    seed=0,
-    resume=False,
-    zoom_factors=None,
-    augment=True,
-    poisson=False,
-    validation_split=0.1,
-    percentiles=DEFAULT_PERCENTILES,
-    verbose=None,
-    validation_images=None,
-    overwrite=False,
-    input_normalization=None,
-    profile=None,
-    **overrides,
-):
-    """Train a network on folders of image pairs (what ``l2l train`` runs).
-
-    Images are paired by file name (:func:`l2l_helpers.data.io.load_pairs`),
-    turned into patches by :func:`l2l_helpers.training.prepare.make_training_data`
-    and trained on by :func:`train_model`. The data settings and the split
-    (``train_images``, ``validation_images``: file names) are recorded, so
-    ``resume=True`` rebuilds exactly the same patches; to reproduce the
-    split of a model in a new run, pass its recorded ``validation_images``.
-
-    Parameters
-    ----------
-    input_dir : str or Path
-        Folder of input images.
-    target_dirs : str or Path or sequence of them
-        One target folder (one-channel network) or several (one output
-        channel each).
-    model_dir : str or Path
-        Model folder.
-    loss, settings, seed, resume, overwrite, verbose, profile
-        See :func:`train_model`; here the patch settings of ``settings``
-        (``patch_size``, ``n_patches_per_image``, ``input_normalization``)
-        make the patches.
-    zoom_factors : sequence of float, optional
-        Zoom factors (default :data:`l2l_helpers.training.prepare.ZOOM_FACTORS`).
-    augment, poisson, validation_split, percentiles, validation_images, input_normalization
-        See :func:`l2l_helpers.training.prepare.make_training_data`
-        (``validation_images``: file names; ``input_normalization``: by
-        default the settings'). A resumed run uses the stored ones.
-    **overrides
-        Settings to replace, including ``patch_size`` and
-        ``n_patches_per_image``; ``None`` values are ignored.
-
-    Returns
-    -------
-    TrainingResult
-
-    Raises
-    ------
-    ImageError
-        Missing folders, unpaired files, bad images (named in the message).
-    FileExistsError, FileNotFoundError, ValueError
-        See :func:`train_model`.
-
-    Examples
-    --------
-    >>> result = train_from_folders("data/actin/input", "data/actin/benchmark",
-    ...                             "models/actin_l2l", settings="quick")  # doctest: +SKIP
-    """
-    from l2l_helpers.data.io import load_pairs
-    from l2l_helpers.training.prepare import ZOOM_FACTORS, make_training_data
-
-    target_dirs = _target_dirs(target_dirs)
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if resume:
-        patch_args = _stored_patches(model_dir, overrides, input_normalization, validation_images)
-        care = None
-    else:
-        care, profile = _resolve_settings(settings, profile, {**overrides, "input_normalization": input_normalization})
-        patch_args = {
-            **{key: getattr(care, key) for key in PATCH_SETTINGS},
-            "zoom_factors": tuple(ZOOM_FACTORS if zoom_factors is None else zoom_factors),
-            "augment": augment,
-            "poisson": poisson,
-            "validation_split": validation_split,
-            "percentiles": percentiles,
-            "seed": seed,
-            "validation_images": validation_images,
-        }
-    names, stacks = load_pairs(input_dir, *target_dirs)
-    inputs, targets = stacks[0], stacks[1:]
-    patches = make_training_data(inputs, targets if len(targets) > 1 else targets[0], names=names, **patch_args)
-    return train_model(
-        *patches,
-        model_dir,
-        loss=loss,
-        settings=care,
-        profile=profile,
-        seed=patch_args["seed"],
-        resume=resume,
-        overwrite=overwrite,
-        percentiles=patch_args["percentiles"],
-        input_name=Path(input_dir).name,
-        target_names=[t.name for t in target_dirs],
-        metadata={"data": _data_record(patch_args, input_dir, target_dirs, names)},
-        verbose=verbose,
-        split=patches,
-        **({key: v for key, v in overrides.items() if key not in PATCH_SETTINGS} if resume else {}),
-    )
-
-
-def _version():
-    from l2l_helpers import __version__
-
-    return __version__
-
-
-def load_model(model_dir, weights="best"):
-    """Load a trained network and how it was trained.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        Folder written by :func:`train_model` (or ``l2l train``), also by
-        earlier versions.
-    weights : {"best", "last"}
-        Which weights to load (the last ones if there are no best ones).
-
-    Returns
-    -------
-    l2l_helpers.training.care.L2LCARE
-        The network (a CSBDeep ``CARE``); ``model.l2l_info`` is the
-        training record (``l2l_training.json``: loss, profile, seed,
-        percentiles, target names, split, ...).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the folder does not exist.
-    l2l_helpers.data.io.ModelError
-        If the folder is not a usable model: no training record, no or a
-        broken ``config.json``, no weights (training interrupted before its
-        first epoch), or weights that do not fit the network.
-    ValueError
-        If ``weights`` is neither ``"best"`` nor ``"last"``.
-
-    Examples
-    --------
-    >>> model = load_model("models/actin_l2l")  # doctest: +SKIP
-    >>> model.l2l_info["loss"]  # doctest: +SKIP
-    'l1'
-    """
-    import contextlib
-    import io as _io
-    import warnings
-
-    if weights not in ("best", "last"):
-        raise ValueError(f"weights must be 'best' or 'last', got {weights!r}")
-    model_dir = Path(model_dir)
-    record = TrainingRecord(model_dir)
-    info = record.read_info()
-    if not record.path("config").is_file():
-        raise ModelError(f"{model_dir}: not a model folder (no {CONFIG_JSON})")
-    wfile = model_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
-    if not wfile.is_file():
-        wfile = model_dir / LAST_WEIGHTS
-    if not wfile.is_file():
-        raise ModelError(
-            f"{model_dir}: no weights ({BEST_WEIGHTS} / {LAST_WEIGHTS}); was the training "
-            "interrupted before its first epoch?"
-        )
-    from l2l_helpers.training.care import L2LCARE
-
-    with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
-        warnings.simplefilter("ignore")
-        try:
-            model = L2LCARE(None, name=model_dir.name, basedir=str(model_dir.parent))
-        except Exception as exc:  # noqa: BLE001 - corrupt config
-            raise ModelError(
-                f"{model_dir}: cannot load the network from {CONFIG_JSON} ({type(exc).__name__}: {exc})"
-            ) from exc
-    try:
-        model.keras_model.load_weights(str(wfile))
-    except Exception as exc:  # noqa: BLE001 - truncated file, other network
-        raise ModelError(f"{wfile}: cannot load the weights ({type(exc).__name__}: {exc})") from exc
-    model.l2l_info = info
-    return model
+        return train_from_folders
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
