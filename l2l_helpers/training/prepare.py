@@ -51,14 +51,20 @@ import warnings
 import numpy as np
 
 from l2l_helpers.data.io import ImageError, check_image
-from l2l_helpers.training.profiles import (
-    INPUT_NORMALIZATIONS,  # how inputs can be normalised; the first is the default
-    _setting_value,
+from l2l_helpers.training.normalization import (  # also importable from here
+    DEFAULT_PERCENTILES,
+    INPUT_NORMALIZATIONS,
+    STD_EPS,
+    _check_input_normalization,
+    normalize,
+    normalize_input,
+    standardize,
 )
 
 __all__ = [
     "DEFAULT_PERCENTILES",
     "INPUT_NORMALIZATIONS",
+    "STD_EPS",
     "ZOOM_FACTORS",
     "ZOOM_FACTORS_CAVEOLAE",
     "normalize",
@@ -70,123 +76,12 @@ __all__ = [
     "make_training_data",
 ]
 
-#: Percentiles (low, high) mapped to 0 and 1 by :func:`normalize`; the same
-#: values are used again when a trained network restores an image.
-DEFAULT_PERCENTILES = (2.0, 99.8)
-#: Added to the standard deviation by :func:`standardize` (as bioimage.io's
-#: ``zero_mean_unit_variance``).
-STD_EPS = 1e-6
 #: Zoom factors of the paper's augmentation.
 ZOOM_FACTORS = (0.5, 0.75, 1.25, 1.5)
 #: Gentler zoom factors the paper used for caveolae (small round objects).
 ZOOM_FACTORS_CAVEOLAE = (0.8, 0.9, 1.1, 1.2)
 #: Photon count given to intensity 1.0 by ``poisson=True``.
 POISSON_PEAK = 30.0
-
-
-def normalize(image, pmin=DEFAULT_PERCENTILES[0], pmax=DEFAULT_PERCENTILES[1]):
-    """Normalise an image so that two percentiles map to 0 and 1.
-
-    This is CSBDeep's percentile normalisation
-    (``csbdeep.utils.normalize``, no clipping), used for the input and the
-    target of every training pair and again before prediction.
-
-    Parameters
-    ----------
-    image : array_like
-        The image (any shape; percentiles over all pixels).
-    pmin, pmax : float
-        Low and high percentile, ``0 <= pmin < pmax <= 100``.
-
-    Returns
-    -------
-    ndarray of float32
-        ``(image - p_low) / (p_high - p_low)``.
-
-    Raises
-    ------
-    ValueError
-        If the percentiles are not ``0 <= pmin < pmax <= 100``.
-
-    Examples
-    --------
-    >>> img = np.arange(101, dtype=np.float32)
-    >>> out = normalize(img, 0, 100)
-    >>> float(out.min()), float(out.max())
-    (0.0, 1.0)
-    """
-    from csbdeep.utils import normalize as _csb_normalize
-
-    if not (0 <= pmin < pmax <= 100):
-        raise ValueError(f"percentiles must satisfy 0 <= pmin < pmax <= 100, got pmin={pmin}, pmax={pmax}")
-    return _csb_normalize(np.asarray(image, dtype=np.float32), pmin, pmax, clip=False).astype(np.float32, copy=False)
-
-
-def standardize(image, eps=STD_EPS):
-    """Scale an image to zero mean and unit variance.
-
-    ``(image - mean) / (std + eps)`` over all pixels, the per-image
-    ``zero_mean_unit_variance`` preprocessing of bioimage.io models.
-
-    Parameters
-    ----------
-    image : array_like
-        The image (any shape).
-    eps : float
-        Added to the standard deviation.
-
-    Returns
-    -------
-    ndarray of float32
-
-    Examples
-    --------
-    >>> out = standardize(np.arange(10.0))
-    >>> round(float(out.mean()), 6), round(float(out.std()), 4)
-    (0.0, 1.0)
-    """
-    a = np.asarray(image, dtype=np.float64)
-    return ((a - a.mean()) / (a.std() + eps)).astype(np.float32)
-
-
-def normalize_input(image, method="percentile", percentiles=DEFAULT_PERCENTILES):
-    """Normalise a network input the way ``method`` says (training and restoring use this).
-
-    Parameters
-    ----------
-    image : array_like
-        The image.
-    method : str
-        ``"percentile"``: :func:`normalize` with ``percentiles`` (CSBDeep's
-        and the paper's normalisation); ``"mean_std"``: :func:`standardize`.
-    percentiles : tuple of float
-        ``(pmin, pmax)`` for ``"percentile"``.
-
-    Returns
-    -------
-    ndarray of float32
-
-    Raises
-    ------
-    ValueError
-        If ``method`` is not one of :data:`INPUT_NORMALIZATIONS`.
-
-    Examples
-    --------
-    >>> img = np.arange(101, dtype=np.float32)
-    >>> float(normalize_input(img, "percentile", (0, 100)).max())
-    1.0
-    >>> round(float(normalize_input(img, "mean_std").std()), 4)
-    1.0
-    """
-    if _check_input_normalization(method) == "mean_std":
-        return standardize(image)
-    return normalize(image, *percentiles)
-
-
-def _check_input_normalization(method):
-    """``method`` if it is one of :data:`INPUT_NORMALIZATIONS`, else a ValueError naming the choices."""
-    return _setting_value("input_normalization", method, INPUT_NORMALIZATIONS[0])  # the profiles' own check
 
 
 def _zoom(image, factor):

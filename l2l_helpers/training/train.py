@@ -135,7 +135,7 @@ def _check_arrays(X, Y, X_val, Y_val):
 
 def _input_normalization(given, split):
     """The input normalisation named by ``given`` and by a TrainingData ``split`` (None: neither names one)."""
-    from l2l_helpers.training.prepare import _check_input_normalization
+    from l2l_helpers.training.normalization import _check_input_normalization
 
     carried = getattr(split, "input_normalization", None)
     if given is not None and carried is not None and given != carried:
