@@ -54,11 +54,14 @@ def read_training_info(model_dir):
     Returns
     -------
     dict
-        Loss, loss settings, profile, seed, patch size, percentiles, input
-        and target names, network and training settings, and the split
-        (``train_images``, ``validation_images``: file names for
-        :func:`train_from_folders`, names or indices for arrays; ``None``
-        when unknown, e.g. in folders of earlier versions).
+        ``schema_version``, loss, loss settings, profile, seed, patch size,
+        percentiles, input and target names, the settings
+        (:meth:`~l2l_helpers.training.profiles.CARESettings.to_dict`), and the
+        split (``train_images``, ``validation_images``: file names for
+        :func:`~l2l_helpers.training.folders.train_from_folders`, names or
+        indices for arrays; ``None`` when unknown, e.g. in folders of l2l
+        0.1.0). Records of l2l 0.1.0 are read in this form
+        (:func:`l2l_helpers.training.record.upgrade_info`).
 
     Raises
     ------
