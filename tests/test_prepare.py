@@ -329,3 +329,12 @@ def test_training_data_keeps_its_input_normalization_when_pickled():
     )
     again = pickle.loads(pickle.dumps(data))
     assert isinstance(again, TrainingData) and again.input_normalization == "mean_std"
+
+
+def test_training_data_says_how_many_patches_each_image_gave_also_when_pickled():
+    import pickle
+
+    data = make_training_data(_images(3), _images(3), patch_size=32, n_patches_per_image=6)
+    again = pickle.loads(pickle.dumps(data))
+    assert data.n_patches_per_image == again.n_patches_per_image == 6
+    assert len(data[0]) + len(data[2]) == 3 * 6

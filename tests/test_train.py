@@ -1,6 +1,7 @@
 """Specification of l2l_helpers.training.train (CARE training with profiles, records, resume)."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,9 +9,11 @@ from scipy.ndimage import gaussian_filter
 
 from l2l_helpers.data.io import ModelError
 from l2l_helpers.training.prepare import make_training_data
+from l2l_helpers.training.profiles import TRAIN_SETTINGS
 from l2l_helpers.training.train import (
     LOSS_NAMES,
     PROFILES,
+    CARESettings,
     load_model,
     profile_settings,
     read_history,
@@ -41,20 +44,19 @@ def trained(patches, tmp_path_factory):
 # --- profiles and settings (fast) -------------------------------------------------------------
 
 
-def test_every_profile_has_every_setting():
-    keys = set(PROFILES["paper"])
+def test_every_profile_is_care_settings():
     assert set(PROFILES) == {"quick", "workshop", "paper"}
-    assert all(set(p) == keys for p in PROFILES.values())
+    assert all(isinstance(p, CARESettings) for p in PROFILES.values())
 
 
 def test_paper_profile_uses_the_papers_settings():
     p = PROFILES["paper"]
-    assert (p["patch_size"], p["epochs"], p["steps_per_epoch"], p["batch_size"]) == (128, 100, 400, 16)
+    assert (p.patch_size, p.epochs, p.steps_per_epoch, p.batch_size) == (128, 100, 400, 16)
 
 
 def test_profile_settings_can_be_overridden():
     s = profile_settings("quick", epochs=3, batch_size=None)
-    assert s["epochs"] == 3 and s["batch_size"] == PROFILES["quick"]["batch_size"]
+    assert s["epochs"] == 3 and s["batch_size"] == PROFILES["quick"].batch_size
 
 
 def test_unknown_setting_is_refused():
@@ -205,6 +207,7 @@ def test_resume_continues_an_interrupted_run_where_it_stopped(trained, patches, 
         assert np.array_equal(a, b)
 
 
+@pytest.mark.slow
 def test_a_unet_without_residual_is_trained_recorded_and_loaded_as_such(patches, tmp_path):
     train_model(*patches, tmp_path / "plain", unet_residual=False, **TINY)
     assert read_training_info(tmp_path / "plain")["settings"]["unet_residual"] is False
@@ -244,7 +247,9 @@ def test_a_run_recorded_before_unet_residual_and_flip_rotate_were_settings_resum
     model_dir = tmp_path / "old"
     shutil.copytree(trained.model_dir, model_dir)
     info_path = model_dir / "l2l_training.json"
-    info = json.loads(info_path.read_text())
+    info = json.loads(info_path.read_text())  # as l2l 0.1.0 wrote it before these settings (no schema version)
+    del info["schema_version"], info["input_normalization"]
+    info["settings"] = {key: info["settings"][key] for key in TRAIN_SETTINGS}
     del info["settings"]["unet_residual"], info["settings"]["flip_rotate"]
     info_path.write_text(json.dumps(info))
     result = train_model(*patches, model_dir, resume=True, epochs=3, verbose=0)
@@ -427,7 +432,9 @@ def test_patches_given_as_split_record_their_input_normalization_and_restoring_u
     from l2l_helpers.training.prepare import standardize
 
     result = train_model(*mean_std_patches, tmp_path / "m", split=mean_std_patches, **TINY)
-    assert read_training_info(tmp_path / "m")["input_normalization"] == "mean_std"
+    info = read_training_info(tmp_path / "m")
+    assert info["input_normalization"] == info["settings"]["input_normalization"] == "mean_std"
+    assert info["settings"]["n_patches_per_image"] == 10  # a TrainingData says how many patches each image gave
     image = 5.0 + np.random.default_rng(4).random((48, 48)).astype(np.float32)
     expected = result.model.keras_model.predict(standardize(image)[np.newaxis, ..., np.newaxis], verbose=0)[0, ..., 0]
     restored = CARERestorer(load_model(tmp_path / "m")).restore(image)
@@ -488,7 +495,7 @@ def test_training_from_folders_records_mean_std_and_a_resume_rebuilds_the_same_p
 def test_training_from_folders_normalises_inputs_as_the_profile_says(tmp_path, monkeypatch):
     from l2l_helpers.training.profiles import PROFILES
 
-    monkeypatch.setitem(PROFILES["quick"], "input_normalization", "mean_std")
+    monkeypatch.setitem(PROFILES, "quick", PROFILES["quick"].replace(input_normalization="mean_std"))
     _pair_folders(tmp_path)
     settings = {k: v for k, v in TINY.items() if k != "profile"}
     train_from_folders(
@@ -634,3 +641,90 @@ def test_an_unfinished_training_is_not_reused(finished, patches):
 def test_without_reuse_a_finished_training_is_trained_again(finished, patches):
     model_dir, _ = finished
     assert train_model(*patches, model_dir, seed=3, split=patches.split, overwrite=True, **TINY).seconds > 0
+
+
+# --- records of l2l 0.1.0 (tests/data/records_0.1.0, see its README) -----------------------------
+
+RECORDS_0_1_0 = Path(__file__).parent / "data" / "records_0.1.0"
+#: the settings of the committed trainings: the quick profile with TINY's network, 1 epoch
+TINY_0_1_0 = dict(epochs=1, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8, patch_size=32)
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("folders", dict(n_patches_per_image=4)),  # from the data settings of train_from_folders
+        ("arrays_mean_std", dict(input_normalization="mean_std")),  # n_patches_per_image unknown: the profile's
+        ("arrays_before_residual", dict()),  # residual and no flips, as such runs were trained
+    ],
+)
+def test_a_record_of_l2l_0_1_0_reads_as_the_current_schema_with_whole_settings(name, settings):
+    from l2l_helpers.settings import SCHEMA_VERSION
+    from l2l_helpers.training.record import TrainingRecord
+
+    record = TrainingRecord(RECORDS_0_1_0 / name)
+    assert record.read_info()["schema_version"] == SCHEMA_VERSION
+    assert record.read_settings() == PROFILES["quick"].replace(**TINY_0_1_0, **settings)
+
+
+def test_reading_a_record_of_l2l_0_1_0_keeps_every_value_it_recorded():
+    from l2l_helpers.training.record import TrainingRecord
+
+    raw = json.loads((RECORDS_0_1_0 / "folders" / "l2l_training.json").read_text())
+    info = TrainingRecord(RECORDS_0_1_0 / "folders").read_info()
+    assert {key: info[key] for key in raw if key != "settings"} == {
+        key: v for key, v in raw.items() if key != "settings"
+    }
+    assert raw["settings"].items() <= info["settings"].items()
+
+
+def test_a_record_of_l2l_0_1_0_without_split_and_input_normalization_reads_them_as_unknown_and_percentile(tmp_path):
+    from l2l_helpers.training.record import TrainingRecord
+
+    info = json.loads((RECORDS_0_1_0 / "arrays_before_residual" / "l2l_training.json").read_text())
+    del info["train_images"], info["validation_images"]
+    (tmp_path / "l2l_training.json").write_text(json.dumps(info))
+    read = TrainingRecord(tmp_path).read_info()
+    assert read["validation_images"] is None and read["train_images"] is None
+    assert read["input_normalization"] == "percentile" and read["settings"]["input_normalization"] == "percentile"
+
+
+def test_a_record_of_a_newer_schema_is_refused_with_its_version(tmp_path):
+    from l2l_helpers.training.record import TrainingRecord
+
+    (tmp_path / "l2l_training.json").write_text(json.dumps({"schema_version": 99, "loss": "l1"}))
+    with pytest.raises(ModelError, match="schema_version 99"):
+        TrainingRecord(tmp_path).read_info()
+
+
+def test_a_record_whose_settings_do_not_fit_is_refused_with_the_setting_named(tmp_path):
+    from l2l_helpers.training.record import TrainingRecord
+
+    (tmp_path / "l2l_training.json").write_text(json.dumps({"profile": "quick", "settings": {"epochs": "many"}}))
+    with pytest.raises(ModelError, match="epochs must be a whole number"):
+        TrainingRecord(tmp_path).read_info()
+
+
+@pytest.mark.slow
+def test_a_new_record_holds_the_schema_version_and_whole_settings_with_the_patch_size_of_its_patches(trained):
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    info = json.loads((trained.model_dir / "l2l_training.json").read_text())
+    assert info["schema_version"] == SCHEMA_VERSION
+    assert CARESettings.from_dict(info["settings"]) == PROFILES["quick"].replace(
+        patch_size=32, epochs=2, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8
+    )
+
+
+@pytest.mark.slow
+def test_settings_given_as_an_object_train_like_the_profile_name_and_overrides(trained, patches, tmp_path):
+    settings = PROFILES["quick"].replace(epochs=2, steps_per_epoch=2, batch_size=4, unet_n_depth=1, unet_n_first=8)
+    again = train_model(*patches, tmp_path / "again", loss="mse", seed=1, settings=settings, verbose=0)
+    for a, b in zip(trained.model.keras_model.get_weights(), again.model.keras_model.get_weights()):
+        assert np.array_equal(a, b)
+
+
+def test_settings_and_a_profile_naming_different_profiles_are_refused(patches, tmp_path):
+    with pytest.raises(ValueError, match="name different profiles"):
+        train_model(*patches, tmp_path / "m", settings="paper", **TINY)
+    assert not (tmp_path / "m").exists()

@@ -51,14 +51,20 @@ import warnings
 import numpy as np
 
 from l2l_helpers.data.io import ImageError, check_image
-from l2l_helpers.training.profiles import (
-    INPUT_NORMALIZATIONS,  # how inputs can be normalised; the first is the default
-    _setting_value,
+from l2l_helpers.training.normalization import (  # also importable from here
+    DEFAULT_PERCENTILES,
+    INPUT_NORMALIZATIONS,
+    STD_EPS,
+    _check_input_normalization,
+    normalize,
+    normalize_input,
+    standardize,
 )
 
 __all__ = [
     "DEFAULT_PERCENTILES",
     "INPUT_NORMALIZATIONS",
+    "STD_EPS",
     "ZOOM_FACTORS",
     "ZOOM_FACTORS_CAVEOLAE",
     "normalize",
@@ -70,123 +76,12 @@ __all__ = [
     "make_training_data",
 ]
 
-#: Percentiles (low, high) mapped to 0 and 1 by :func:`normalize`; the same
-#: values are used again when a trained network restores an image.
-DEFAULT_PERCENTILES = (2.0, 99.8)
-#: Added to the standard deviation by :func:`standardize` (as bioimage.io's
-#: ``zero_mean_unit_variance``).
-STD_EPS = 1e-6
 #: Zoom factors of the paper's augmentation.
 ZOOM_FACTORS = (0.5, 0.75, 1.25, 1.5)
 #: Gentler zoom factors the paper used for caveolae (small round objects).
 ZOOM_FACTORS_CAVEOLAE = (0.8, 0.9, 1.1, 1.2)
 #: Photon count given to intensity 1.0 by ``poisson=True``.
 POISSON_PEAK = 30.0
-
-
-def normalize(image, pmin=DEFAULT_PERCENTILES[0], pmax=DEFAULT_PERCENTILES[1]):
-    """Normalise an image so that two percentiles map to 0 and 1.
-
-    This is CSBDeep's percentile normalisation
-    (``csbdeep.utils.normalize``, no clipping), used for the input and the
-    target of every training pair and again before prediction.
-
-    Parameters
-    ----------
-    image : array_like
-        The image (any shape; percentiles over all pixels).
-    pmin, pmax : float
-        Low and high percentile, ``0 <= pmin < pmax <= 100``.
-
-    Returns
-    -------
-    ndarray of float32
-        ``(image - p_low) / (p_high - p_low)``.
-
-    Raises
-    ------
-    ValueError
-        If the percentiles are not ``0 <= pmin < pmax <= 100``.
-
-    Examples
-    --------
-    >>> img = np.arange(101, dtype=np.float32)
-    >>> out = normalize(img, 0, 100)
-    >>> float(out.min()), float(out.max())
-    (0.0, 1.0)
-    """
-    from csbdeep.utils import normalize as _csb_normalize
-
-    if not (0 <= pmin < pmax <= 100):
-        raise ValueError(f"percentiles must satisfy 0 <= pmin < pmax <= 100, got pmin={pmin}, pmax={pmax}")
-    return _csb_normalize(np.asarray(image, dtype=np.float32), pmin, pmax, clip=False).astype(np.float32, copy=False)
-
-
-def standardize(image, eps=STD_EPS):
-    """Scale an image to zero mean and unit variance.
-
-    ``(image - mean) / (std + eps)`` over all pixels, the per-image
-    ``zero_mean_unit_variance`` preprocessing of bioimage.io models.
-
-    Parameters
-    ----------
-    image : array_like
-        The image (any shape).
-    eps : float
-        Added to the standard deviation.
-
-    Returns
-    -------
-    ndarray of float32
-
-    Examples
-    --------
-    >>> out = standardize(np.arange(10.0))
-    >>> round(float(out.mean()), 6), round(float(out.std()), 4)
-    (0.0, 1.0)
-    """
-    a = np.asarray(image, dtype=np.float64)
-    return ((a - a.mean()) / (a.std() + eps)).astype(np.float32)
-
-
-def normalize_input(image, method="percentile", percentiles=DEFAULT_PERCENTILES):
-    """Normalise a network input the way ``method`` says (training and restoring use this).
-
-    Parameters
-    ----------
-    image : array_like
-        The image.
-    method : str
-        ``"percentile"``: :func:`normalize` with ``percentiles`` (CSBDeep's
-        and the paper's normalisation); ``"mean_std"``: :func:`standardize`.
-    percentiles : tuple of float
-        ``(pmin, pmax)`` for ``"percentile"``.
-
-    Returns
-    -------
-    ndarray of float32
-
-    Raises
-    ------
-    ValueError
-        If ``method`` is not one of :data:`INPUT_NORMALIZATIONS`.
-
-    Examples
-    --------
-    >>> img = np.arange(101, dtype=np.float32)
-    >>> float(normalize_input(img, "percentile", (0, 100)).max())
-    1.0
-    >>> round(float(normalize_input(img, "mean_std").std()), 4)
-    1.0
-    """
-    if _check_input_normalization(method) == "mean_std":
-        return standardize(image)
-    return normalize(image, *percentiles)
-
-
-def _check_input_normalization(method):
-    """``method`` if it is one of :data:`INPUT_NORMALIZATIONS`, else a ValueError naming the choices."""
-    return _setting_value("input_normalization", method, INPUT_NORMALIZATIONS[0])  # the profiles' own check
 
 
 def _zoom(image, factor):
@@ -344,6 +239,9 @@ class TrainingData(tuple):
         How the inputs were normalised (see :func:`normalize_input`); give
         the whole ``TrainingData`` as ``split`` to ``train_model`` and it is
         recorded with the network.
+    n_patches_per_image : int or None
+        Patches drawn from every image (and its copies); recorded the same
+        way. None when not known.
 
     Examples
     --------
@@ -368,9 +266,11 @@ class TrainingData(tuple):
         val_image_index=None,
         val_copy_index=None,
         input_normalization="percentile",
+        n_patches_per_image=None,
     ):
         self = super().__new__(cls, (X, Y, X_val, Y_val))
         self.input_normalization = str(input_normalization)
+        self.n_patches_per_image = None if n_patches_per_image is None else int(n_patches_per_image)
         self.train_images = list(train_images)
         self.validation_images = list(validation_images)
         none = np.zeros(0, dtype=int)
@@ -392,6 +292,7 @@ class TrainingData(tuple):
                 self.val_image_index,
                 self.val_copy_index,
                 self.input_normalization,
+                self.n_patches_per_image,
             ),
         )
 
@@ -439,6 +340,138 @@ def _choose_validation_images(names, given_names, validation_split, validation_i
     # validation_images= of these images gives the same patches
     order = np.random.default_rng([int(seed), 1]).permutation(n)
     return sorted(int(i) for i in order[:n_val])
+
+
+def _patch_request(inputs, targets, names, patch_size, n_patches_per_image, validation_split, validation_images):
+    """Checked arguments of :func:`make_training_data`: inputs, target channels, names, patch size and count."""
+    inputs = list(inputs)
+    if not inputs:
+        raise ValueError("no input images given")
+    channels = _as_target_channels(targets, len(inputs))
+    names = [str(n) for n in names] if names is not None else [f"image {i}" for i in range(len(inputs))]
+    if len(names) != len(inputs):
+        raise ValueError(f"{len(names)} names given for {len(inputs)} images")
+    patch_size = int(patch_size)
+    if patch_size < 4:
+        raise ValueError(f"patch_size must be at least 4, got {patch_size}")
+    n_patches_per_image = int(n_patches_per_image)
+    if n_patches_per_image < 1:
+        raise ValueError(f"n_patches_per_image must be at least 1, got {n_patches_per_image}")
+    if validation_images is None and not 0 <= validation_split < 1:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    return inputs, channels, names, patch_size, n_patches_per_image
+
+
+def _poisson_peak(poisson):
+    """Photon count at intensity 1 of ``poisson`` (None: no noise)."""
+    if poisson is True:
+        return POISSON_PEAK
+    if poisson not in (False, None, 0):
+        return float(poisson)
+    return None
+
+
+def _normalized_pair(x, targets, name, patch_size, input_normalization, percentiles):
+    """Input (repeated on every target channel) and targets of one image, checked and normalised, ``(y, x, k)``."""
+    x = check_image(x, name=f"{name} (input)", ndim=2)
+    ts = [check_image(t, name=f"{name} (target {c})", ndim=2) for c, t in enumerate(targets)]
+    for c, t in enumerate(ts):
+        if t.shape != x.shape:
+            raise ImageError(f"{name}: target {c} has shape {t.shape} but the input has shape {x.shape}")
+    if min(x.shape) < patch_size:
+        raise ImageError(
+            f"{name}: image of shape {x.shape} is smaller than a patch "
+            f"({patch_size} x {patch_size}); use a smaller patch size"
+        )
+    xn = np.repeat(normalize_input(x, input_normalization, percentiles)[..., np.newaxis], len(ts), axis=-1)
+    yn = np.stack([normalize(t, *percentiles) for t in ts], axis=-1)
+    return xn, yn
+
+
+def _normalized_pairs(inputs, channels, names, patch_size, input_normalization, percentiles):
+    """Yield ``(name, input, targets)`` of every image, checked and normalised as it is needed."""
+    for i, name in enumerate(names):
+        targets = [ch[i] for ch in channels]
+        yield (name, *_normalized_pair(inputs[i], targets, name, patch_size, input_normalization, percentiles))
+
+
+def _versions(xn, yn, n_patches, zoom_factors, patch_size, rng):
+    """``(x, y, number of patches)`` of an image and its augmented copies: half the patches from copies.
+
+    The copies are zoomed by the ``zoom_factors`` that leave at least a patch
+    (the patches spread evenly over them, in a random order) and rotated by a
+    random multiple of 90 degrees; without such factors every patch comes
+    from the image itself. Without ``zoom_factors``: no augmentation.
+    """
+    if not zoom_factors:
+        return [(xn, yn, n_patches)]
+    n_aug = n_patches // 2
+    usable = [z for z in zoom_factors if int(round(min(xn.shape[:2]) * z)) >= patch_size]
+    if not (n_aug and usable):
+        return [(xn, yn, n_patches)]
+    versions = [(xn, yn, n_patches - n_aug)]
+    counts = np.zeros(len(usable), dtype=int)
+    order = rng.permutation(len(usable))
+    for j in range(n_aug):
+        counts[order[j % len(usable)]] += 1
+    for z, cnt in zip(usable, counts):
+        if cnt:
+            xa, ya = augment_pair(xn, yn, zoom=z, rotation=int(rng.integers(4)))
+            versions.append((xa, ya, int(cnt)))
+    return versions
+
+
+def _draw_patches(pairs, patch_size, n_patches, zoom_factors, patch_filter, peak, rng):
+    """Patches of every ``(name, normalised input, normalised target)`` pair, with their source image and copy.
+
+    CSBDeep samples with NumPy's global generator: it is seeded from ``rng``
+    for every copy, and restored afterwards. Returns ``X``, ``Y``, the image
+    and copy index of every patch, and the names of images whose target has no
+    foreground for the patch filter.
+    """
+    xs, ys, src_image, src_copy, no_foreground = [], [], [], [], []
+    state = np.random.get_state()
+    try:
+        for i, (name, xn, yn) in enumerate(pairs):  # pairs may be made as they are drawn
+            if peak is not None:
+                yn = add_poisson_noise(yn, peak, rng)
+            for j, (xv, yv, cnt) in enumerate(_versions(xn, yn, n_patches, zoom_factors, patch_size, rng)):
+                np.random.seed(int(rng.integers(2**31)))
+                px, py, unfiltered = _sample_patches(xv, yv, patch_size, cnt, patch_filter)
+                if unfiltered and name not in no_foreground:
+                    no_foreground.append(name)
+                xs.append(px)
+                ys.append(py)
+                src_image.append(np.full(len(px), i, dtype=int))
+                src_copy.append(np.full(len(px), j, dtype=int))
+    finally:
+        np.random.set_state(state)
+    X = np.concatenate(xs).astype(np.float32, copy=False)
+    Y = np.concatenate(ys).astype(np.float32, copy=False)
+    return X, Y, np.concatenate(src_image), np.concatenate(src_copy), no_foreground
+
+
+def _split_by_image(patches, val_idx, names, given_names, rng, **attributes):
+    """TrainingData of ``patches`` (X, Y, image and copy index): validation images' patches apart, the rest shuffled."""
+    X, Y, image, copy = patches
+    is_val = np.isin(image, val_idx)
+    train = np.flatnonzero(~is_val)
+    train = train[rng.permutation(len(train))]  # training patches shuffled; validation ones in image order
+    val = np.flatnonzero(is_val)
+    label = (lambda i: names[i]) if given_names else (lambda i: i)
+    return TrainingData(
+        X[train],
+        Y[train],
+        X[val],
+        Y[val],
+        train_images=[label(i) for i in range(len(names)) if i not in val_idx],
+        validation_images=[label(i) for i in val_idx],
+        image_index=image[train],
+        copy_index=copy[train],
+        val_image_index=image[val],
+        val_copy_index=copy[val],
+        **attributes,
+    )
 
 
 def make_training_data(
@@ -542,89 +575,30 @@ def make_training_data(
     """
     from csbdeep.data import no_background_patches
 
-    inputs = list(inputs)
-    if not inputs:
-        raise ValueError("no input images given")
-    channels = _as_target_channels(targets, len(inputs))
     given_names = names is not None
-    names = [str(n) for n in names] if given_names else [f"image {i}" for i in range(len(inputs))]
-    if len(names) != len(inputs):
-        raise ValueError(f"{len(names)} names given for {len(inputs)} images")
-    patch_size = int(patch_size)
-    if patch_size < 4:
-        raise ValueError(f"patch_size must be at least 4, got {patch_size}")
-    n_patches_per_image = int(n_patches_per_image)
-    if n_patches_per_image < 1:
-        raise ValueError(f"n_patches_per_image must be at least 1, got {n_patches_per_image}")
-    if validation_images is None and not 0 <= validation_split < 1:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    inputs, channels, names, patch_size, n_patches = _patch_request(
+        inputs, targets, names, patch_size, n_patches_per_image, validation_split, validation_images
+    )
     zoom_factors = tuple(float(z) for z in zoom_factors)
     if augment and not zoom_factors:
         raise ValueError("augment=True needs at least one zoom factor")
-    peak = None
-    if poisson is True:
-        peak = POISSON_PEAK
-    elif poisson not in (False, None, 0):
-        peak = float(poisson)
+    peak = _poisson_peak(poisson)
     _check_input_normalization(input_normalization)  # before any image is read
     pmin, pmax = percentiles
     filt = no_background_patches() if patch_filter else None
     rng = np.random.default_rng(seed)
-
-    xs, ys, src_image, src_copy = [], [], [], []
-    no_foreground = []  # names of images sampled without the patch filter
-    # CSBDeep samples with the global numpy generator: seed it, restore it after
-    state = np.random.get_state()
-    try:
-        for i, name in enumerate(names):
-            x = check_image(inputs[i], name=f"{name} (input)", ndim=2)
-            ts = [check_image(ch[i], name=f"{name} (target {c})", ndim=2) for c, ch in enumerate(channels)]
-            for c, t in enumerate(ts):
-                if t.shape != x.shape:
-                    raise ImageError(f"{name}: target {c} has shape {t.shape} but the input has shape {x.shape}")
-            if min(x.shape) < patch_size:
-                raise ImageError(
-                    f"{name}: image of shape {x.shape} is smaller than a patch "
-                    f"({patch_size} x {patch_size}); use a smaller patch size"
-                )
-            k = len(ts)
-            xn = np.repeat(normalize_input(x, input_normalization, (pmin, pmax))[..., np.newaxis], k, axis=-1)
-            yn = np.stack([normalize(t, pmin, pmax) for t in ts], axis=-1)
-            if peak is not None:
-                yn = add_poisson_noise(yn, peak, rng)
-
-            versions = []  # (x, y, number of patches)
-            if augment:
-                n_aug = n_patches_per_image // 2
-                n_raw = n_patches_per_image - n_aug
-                usable = [z for z in zoom_factors if int(round(min(x.shape) * z)) >= patch_size]
-                versions.append((xn, yn, n_raw))
-                if n_aug and usable:
-                    counts = np.zeros(len(usable), dtype=int)
-                    order = rng.permutation(len(usable))
-                    for j in range(n_aug):
-                        counts[order[j % len(usable)]] += 1
-                    for z, cnt in zip(usable, counts):
-                        if cnt:
-                            xa, ya = augment_pair(xn, yn, zoom=z, rotation=int(rng.integers(4)))
-                            versions.append((xa, ya, int(cnt)))
-                elif n_aug:
-                    versions[0] = (xn, yn, n_patches_per_image)
-            else:
-                versions.append((xn, yn, n_patches_per_image))
-
-            for j, (xv, yv, cnt) in enumerate(versions):
-                np.random.seed(int(rng.integers(2**31)))
-                px, py, unfiltered = _sample_patches(xv, yv, patch_size, cnt, filt)
-                if unfiltered and name not in no_foreground:
-                    no_foreground.append(name)
-                xs.append(px)
-                ys.append(py)
-                src_image.append(np.full(len(px), i, dtype=int))
-                src_copy.append(np.full(len(px), j, dtype=int))
-    finally:
-        np.random.set_state(state)
-
+    pairs = (
+        (
+            name,
+            *_normalized_pair(
+                inputs[i], [ch[i] for ch in channels], name, patch_size, input_normalization, (pmin, pmax)
+            ),
+        )
+        for i, name in enumerate(names)
+    )
+    X, Y, image, copy, no_foreground = _draw_patches(
+        pairs, patch_size, n_patches, zoom_factors if augment else (), filt, peak, rng
+    )
     if no_foreground:  # one warning for the whole call, naming every such image
         warnings.warn(
             f"{len(no_foreground)} of {len(names)} images have no foreground for the patch filter "
@@ -634,24 +608,12 @@ def make_training_data(
         )
     # after the images are checked, so that a bad image is named first
     val_idx = _choose_validation_images(names, given_names, validation_split, validation_images, seed)
-    X = np.concatenate(xs).astype(np.float32, copy=False)
-    Y = np.concatenate(ys).astype(np.float32, copy=False)
-    image, copy = np.concatenate(src_image), np.concatenate(src_copy)
-    is_val = np.isin(image, val_idx)
-    train = np.flatnonzero(~is_val)
-    train = train[rng.permutation(len(train))]  # training patches shuffled; validation ones in image order
-    val = np.flatnonzero(is_val)
-    label = (lambda i: names[i]) if given_names else (lambda i: i)
-    return TrainingData(
-        X[train],
-        Y[train],
-        X[val],
-        Y[val],
-        train_images=[label(i) for i in range(len(names)) if i not in val_idx],
-        validation_images=[label(i) for i in val_idx],
-        image_index=image[train],
-        copy_index=copy[train],
-        val_image_index=image[val],
-        val_copy_index=copy[val],
+    return _split_by_image(
+        (X, Y, image, copy),
+        val_idx,
+        names,
+        given_names,
+        rng,
         input_normalization=input_normalization,
+        n_patches_per_image=n_patches,
     )

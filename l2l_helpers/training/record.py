@@ -17,6 +17,13 @@ belong to a model folder (:data:`MODEL_FILES`), so that a re-run can remove
 every file of an earlier run and refuse to mix with anything else. Other
 trainers (e.g. a CycleGAN) can keep their records the same way.
 
+``l2l_training.json`` carries ``schema_version``
+(:data:`l2l_helpers.settings.SCHEMA_VERSION`) and the CARE settings as
+:meth:`l2l_helpers.training.profiles.CARESettings.to_dict` (key
+``settings``). Records written by l2l 0.1.0 have no ``schema_version``;
+:func:`upgrade_info`, the one reader of them, gives them the current form
+when they are read (:meth:`TrainingRecord.read_info`).
+
 No TensorFlow is imported here.
 """
 
@@ -30,6 +37,8 @@ from pathlib import Path
 import numpy as np
 
 from l2l_helpers.data.io import ModelError
+from l2l_helpers.settings import SCHEMA_VERSION, SettingsError
+from l2l_helpers.training.profiles import PROFILES, CARESettings
 
 __all__ = [
     "CONFIG_JSON",
@@ -41,6 +50,7 @@ __all__ = [
     "LAST_WEIGHTS",
     "MODEL_FILES",
     "TrainingRecord",
+    "upgrade_info",
 ]
 
 #: CSBDeep's network configuration.
@@ -81,6 +91,82 @@ def _write_json(path, data):
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=2, sort_keys=True)
     tmp.replace(path)
+
+
+def upgrade_info(info, source=TRAINING_JSON):
+    """A training record of any l2l version in the current form (schema :data:`~l2l_helpers.settings.SCHEMA_VERSION`).
+
+    The one place that knows how records written by l2l 0.1.0 (no
+    ``schema_version``) differ from today's: their ``settings`` hold only
+    the network and training settings, without ``unet_residual`` and
+    ``flip_rotate`` in runs recorded before these were settings (those ran a
+    residual U-Net without flips); runs recorded before
+    ``input_normalization`` was a choice scaled inputs to percentiles; runs
+    recorded before the split was recorded have no ``train_images`` and
+    ``validation_images`` (None: unknown). The settings become a whole
+    :class:`~l2l_helpers.training.profiles.CARESettings`: ``patch_size`` and
+    ``input_normalization`` of the patches, ``n_patches_per_image`` from the
+    data settings of ``train_from_folders`` (else the profile's).
+
+    Parameters
+    ----------
+    info : dict
+        The record as read from ``l2l_training.json``. Records of other
+        trainings (``"method"`` other than ``"care"``, e.g. a CycleGAN's) are
+        returned as they are.
+    source : str
+        Named in errors (the file).
+
+    Returns
+    -------
+    dict
+        The record with ``schema_version`` and whole ``settings`` (a new
+        dict if anything was added).
+
+    Raises
+    ------
+    ModelError
+        A schema version this l2l does not know, or settings that do not
+        fit :class:`~l2l_helpers.training.profiles.CARESettings`.
+
+    Examples
+    --------
+    >>> old = {"profile": "quick", "patch_size": 32, "settings": {"epochs": 1, "unet_n_first": 8}}
+    >>> new = upgrade_info(old)
+    >>> new["schema_version"], new["settings"]["unet_residual"], new["input_normalization"]
+    (1, True, 'percentile')
+    >>> upgrade_info(new) is new
+    True
+    """
+    version = info.get("schema_version")
+    if version is not None:
+        if version != SCHEMA_VERSION:
+            raise ModelError(
+                f"{source}: schema_version {version!r} is not one this l2l reads ({SCHEMA_VERSION}); "
+                "a newer l2l wrote it: update l2l"
+            )
+        return info
+    if info.get("method", "care") != "care":
+        return info
+    info = dict(info)
+    info.setdefault("input_normalization", "percentile")  # runs recorded before it was a choice
+    info.setdefault("train_images", None)  # runs recorded before the split was
+    info.setdefault("validation_images", None)
+    data = (info.get("metadata") or {}).get("data") or {}
+    recorded = {
+        "unet_residual": True,  # runs recorded before unet_residual and flip_rotate were settings
+        "flip_rotate": False,
+        **(info.get("settings") or {}),
+        "patch_size": info.get("patch_size"),
+        "n_patches_per_image": data.get("n_patches_per_image"),
+        "input_normalization": info["input_normalization"],
+    }
+    try:
+        info["settings"] = PROFILES.get(info.get("profile"), CARESettings()).replace(**recorded).to_dict()
+    except SettingsError as exc:
+        raise ModelError(f"{source}: the recorded settings do not fit ({exc})") from exc
+    info["schema_version"] = SCHEMA_VERSION
+    return info
 
 
 def _number(key, value):
@@ -220,6 +306,8 @@ class TrainingRecord:
         Returns
         -------
         dict
+            In the current form, also for records of l2l 0.1.0
+            (:func:`upgrade_info`).
 
         Raises
         ------
@@ -247,7 +335,27 @@ class TrainingRecord:
             raise ModelError(f"{path}: cannot read the training record ({exc})") from exc
         if not isinstance(info, dict):
             raise ModelError(f"{path}: the training record is not a JSON object")
-        return info
+        return upgrade_info(info, source=path)
+
+    def read_settings(self):
+        """Read the CARE settings the model was trained with.
+
+        Returns
+        -------
+        l2l_helpers.training.profiles.CARESettings
+            Of :meth:`read_info` (records of l2l 0.1.0 included).
+
+        Raises
+        ------
+        FileNotFoundError, ModelError
+            See :meth:`read_info`.
+
+        Examples
+        --------
+        >>> TrainingRecord("models/actin_l2l").read_settings().epochs  # doctest: +SKIP
+        20
+        """
+        return CARESettings.from_dict(self.read_info()["settings"])
 
     def write_info(self, info):
         """Write ``l2l_training.json`` (atomically).
@@ -255,7 +363,8 @@ class TrainingRecord:
         Parameters
         ----------
         info : dict
-            JSON-serialisable record.
+            JSON-serialisable record (with ``schema_version``, see
+            :func:`upgrade_info`).
 
         Examples
         --------

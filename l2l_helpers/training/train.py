@@ -3,17 +3,19 @@
 The network is CSBDeep's CARE U-Net; this module adds what the course
 needs around it:
 
-* **profiles** (:data:`l2l_helpers.training.profiles.PROFILES`, also importable from
+* **settings** (:class:`~l2l_helpers.training.profiles.CARESettings`) and
+  **profiles** (:data:`l2l_helpers.training.profiles.PROFILES`, also importable from
   here): ``quick`` (tests, CI), ``workshop`` (a few minutes on a laptop CPU)
   and ``paper`` (the paper's settings, for a GPU); every setting can be
-  overridden (:func:`profile_settings`);
+  overridden (:func:`care_settings`, :func:`profile_settings` for a dict);
 * **losses** ``l1``, ``mse`` (CSBDeep's own mae / mse) and ``ssim``, ``ms3``,
   ``ms5`` (from :mod:`l2l_helpers.training.losses`; names in
   :data:`l2l_helpers.training.losses.LOSSES`);
 * a **record** of how the model was trained, ``l2l_training.json`` beside
-  CSBDeep's ``config.json`` (loss and its settings, profile, seed, patch
-  size, normalisation percentiles and input normalisation, input and target
-  folder names, and the **split**: ``train_images`` and
+  CSBDeep's ``config.json`` (schema version, loss and its settings,
+  profile, the :class:`~l2l_helpers.training.profiles.CARESettings`, seed,
+  patch size, normalisation percentiles and input normalisation, input and
+  target folder names, and the **split**: ``train_images`` and
   ``validation_images``), so that
   :func:`load_model` and :mod:`l2l_helpers.restoring.restore` know it
   (:mod:`l2l_helpers.training.record` reads and writes the model folder);
@@ -50,38 +52,36 @@ from pathlib import Path
 import numpy as np
 
 from l2l_helpers.data.io import ModelError
+from l2l_helpers.settings import SCHEMA_VERSION
+from l2l_helpers.training.load import _version, load_model, read_history, read_training_info
 from l2l_helpers.training.losses import LOSSES as LOSS_NAMES
 from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
-from l2l_helpers.training.profiles import PATCH_SETTINGS, PROFILES, profile_settings
-from l2l_helpers.training.record import BEST_WEIGHTS, CONFIG_JSON, LAST_WEIGHTS, TRAINING_JSON, TrainingRecord
+from l2l_helpers.training.profiles import (
+    DEFAULT_PROFILE,
+    PATCH_SETTINGS,
+    PROFILES,
+    TRAIN_SETTINGS,
+    CARESettings,
+    care_settings,
+    profile_settings,
+)
+from l2l_helpers.training.record import TRAINING_JSON, TrainingRecord
 
 __all__ = [
     "PROFILES",
+    "CARESettings",
+    "care_settings",
     "LOSS_NAMES",
     "TRAINING_JSON",
     "TrainingResult",
     "profile_settings",
     "care_config",
     "train_model",
-    "train_from_folders",
+    "train_from_folders",  # noqa: F822 - from .folders, by __getattr__ at the end
     "load_model",
     "read_training_info",
     "read_history",
 ]
-
-#: Settings of :data:`PROFILES` used by :func:`train_model` (the others are
-#: used when the patches are made).
-_TRAIN_KEYS = (
-    "unet_n_depth",
-    "unet_n_first",
-    "unet_kern_size",
-    "unet_residual",
-    "epochs",
-    "steps_per_epoch",
-    "batch_size",
-    "learning_rate",
-    "flip_rotate",
-)
 
 
 @dataclass
@@ -135,7 +135,7 @@ def _check_arrays(X, Y, X_val, Y_val):
 
 def _input_normalization(given, split):
     """The input normalisation named by ``given`` and by a TrainingData ``split`` (None: neither names one)."""
-    from l2l_helpers.training.prepare import _check_input_normalization
+    from l2l_helpers.training.normalization import _check_input_normalization
 
     carried = getattr(split, "input_normalization", None)
     if given is not None and carried is not None and given != carried:
@@ -182,62 +182,6 @@ def _resolve_loss(loss, patch_size):
     return _losses.get_loss(loss, patch_size=patch_size), "mae", settings
 
 
-def read_history(model_dir):
-    """Read a model's ``history.csv`` as a dict of lists.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        The model folder.
-
-    Returns
-    -------
-    dict of list
-        One list per column (``epoch`` counted from 1, ``loss``,
-        ``val_loss``, ``mse``, ``mae``, ``val_mse``, ``val_mae``, ``lr``);
-        missing values are NaN; empty if there is no history yet.
-
-    Examples
-    --------
-    >>> h = read_history("models/actin_l2l")  # doctest: +SKIP
-    >>> h["val_loss"][-1]  # doctest: +SKIP
-    0.031
-    """
-    return TrainingRecord(model_dir).read_history()
-
-
-def read_training_info(model_dir):
-    """Read how a model was trained (``l2l_training.json``).
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        The model folder.
-
-    Returns
-    -------
-    dict
-        Loss, loss settings, profile, seed, patch size, percentiles, input
-        and target names, network and training settings, and the split
-        (``train_images``, ``validation_images``: file names for
-        :func:`train_from_folders`, names or indices for arrays; ``None``
-        when unknown, e.g. in folders of earlier versions).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the folder does not exist.
-    l2l_helpers.data.io.ModelError
-        If the folder holds no (readable) ``l2l_training.json``.
-
-    Examples
-    --------
-    >>> read_training_info("models/actin_l2l")["loss"]  # doctest: +SKIP
-    'l1'
-    """
-    return TrainingRecord(model_dir).read_info()
-
-
 def _unique_names(names):
     out, seen = [], {}
     for n in names:
@@ -251,6 +195,197 @@ def _unique_names(names):
     return out
 
 
+def _resolve_settings(settings, profile, overrides):
+    """(CARESettings, profile name or None) of a request: a profile name or settings, with overrides."""
+    if settings is None or isinstance(settings, str):
+        name = settings or profile or DEFAULT_PROFILE
+        if profile is not None and settings is not None and profile != settings:
+            raise ValueError(f"settings={settings!r} and profile={profile!r} name different profiles; give one")
+        return care_settings(name, **overrides), name
+    if not isinstance(settings, CARESettings):
+        raise ValueError(f"settings must be a profile name or CARESettings, got {type(settings).__name__}")
+    return care_settings(settings, **overrides), profile
+
+
+def _new_settings(settings, profile, overrides, patch_size, input_normalization, split):
+    """(CARESettings, profile name) of a new training; the patch settings are those of the patches."""
+    settings, profile = _resolve_settings(settings, profile, overrides)
+    patches = {"patch_size": patch_size, "input_normalization": input_normalization or "percentile"}
+    return settings.replace(n_patches_per_image=getattr(split, "n_patches_per_image", None), **patches), profile
+
+
+def _train_keys(settings):
+    """The settings of the training itself (not of the patches) as a dict: what the fingerprint hashes."""
+    data = settings.to_dict()
+    return {key: data[key] for key in TRAIN_SETTINGS}
+
+
+def _resumed_info(record, patch_size, k, input_normalization, split, overrides):
+    """The stored record of a run to resume, its settings checked against this call's; epochs may change."""
+    info = record.read_info()
+    record.check_resumable()
+    stored = CARESettings.from_dict(info["settings"])
+    for key, value in overrides.items():
+        if key != "epochs" and value is not None and CARESettings.parse(key, value) != getattr(stored, key):
+            raise ValueError(
+                f"cannot change {key!r} when resuming (stored: {getattr(stored, key)!r}, "
+                f"given: {value!r}); only epochs may change"
+            )
+    settings = care_settings(stored, epochs=overrides.get("epochs"))
+    if input_normalization is not None and input_normalization != stored.input_normalization:
+        raise ValueError(
+            f"cannot change input_normalization when resuming (stored: {stored.input_normalization!r}, "
+            f"given: {input_normalization!r})"
+        )
+    if info["patch_size"] != patch_size or info["n_channels"] != k:
+        raise ValueError(
+            f"{record.model_dir}: patches ({patch_size} px, {k} channels) differ from the stored run "
+            f"({info['patch_size']} px, {info['n_channels']} channels)"
+        )
+    given = {key: info.get(key) for key in split}
+    if split["validation_images"] is not None and given["validation_images"] is not None and split != given:
+        raise ValueError(
+            f"cannot change the split when resuming (stored validation images: "
+            f"{given['validation_images']}, given: {split['validation_images']})"
+        )
+    return {**info, "settings": settings.to_dict()}
+
+
+def _check_new_folder(record, reuse, fingerprint, epochs, overwrite):
+    """A reused TrainingResult, or None when the folder may take a new training (else an error)."""
+    if _reuse_wanted(reuse) and record.holds_model():
+        reused = _reuse(record, fingerprint, epochs)
+        if reused is not None:
+            return reused
+    if record.holds_model() and not overwrite:
+        raise FileExistsError(
+            f"{record.model_dir}: already holds a model; choose another folder, continue it "
+            "(resume=True, l2l train --resume) or replace it (overwrite=True)"
+        )
+    return None
+
+
+def _refuse_foreign_files(record):
+    foreign = record.foreign_files()
+    if foreign:
+        raise FileExistsError(
+            f"{record.model_dir}: holds {', '.join(foreign)}, which no training writes; a model "
+            "folder holds only its model's files: move it, or choose another folder"
+        )
+
+
+def _check_depth(patch_size, n_depth):
+    div = 2**n_depth
+    if patch_size % div:
+        raise ValueError(f"patch size {patch_size} is not divisible by 2**unet_n_depth = {div}")
+
+
+def _target_names(target_names, k):
+    if target_names is None:
+        target_names = ["target"] if k == 1 else [f"target_{i}" for i in range(k)]
+    target_names = _unique_names(target_names)
+    if len(target_names) != k:
+        raise ValueError(f"{len(target_names)} target names for {k} target channels")
+    return target_names
+
+
+def _new_info(arrays, request, settings, loss_info):
+    """The record of a new training: the request, its settings, its fingerprint."""
+    X, Y, X_val, _ = arrays
+    norm = settings.input_normalization
+    fingerprint = _fingerprint(
+        arrays,
+        loss=request["loss"],
+        profile=request["profile"],
+        seed=request["seed"],
+        settings=_train_keys(settings),
+        percentiles=request["percentiles"],
+        input_name=request["input_name"],
+        target_names=request["target_names"],
+        split=request["split"],
+        metadata=request["metadata"],
+        # only when not the default: the fingerprints of earlier runs stay valid
+        **({} if norm == "percentile" else {"input_normalization": norm}),
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "l2l_version": _version(),
+        "loss": request["loss"],
+        "loss_settings": loss_info,
+        "profile": request["profile"],
+        "seed": request["seed"],
+        "patch_size": settings.patch_size,
+        "n_channels": int(Y.shape[-1]),
+        "percentiles": request["percentiles"],
+        "input_normalization": settings.input_normalization,
+        "input_name": request["input_name"],
+        "target_names": request["target_names"],
+        "settings": settings.to_dict(),
+        "n_train": int(len(X)),
+        "n_val": int(len(X_val)),
+        "train_images": request["split"]["train_images"],
+        "validation_images": request["split"]["validation_images"],
+        "metadata": request["metadata"],
+        "fingerprint": fingerprint,
+    }
+
+
+def _default_verbose(verbose):
+    """Keras' progress bar in a terminal, one line per epoch in Jupyter and in files."""
+    import sys
+
+    if verbose is not None:
+        return verbose
+    interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+    return 1 if interactive and "ipykernel" not in sys.modules else 2
+
+
+def _fit(record, info, arrays, losses, resume, callbacks, verbose):
+    """Train (or go on training) the network ``info`` describes; return it with the best weights loaded.
+
+    ``losses``: the Keras loss (None for CSBDeep's own) and CSBDeep's ``train_loss`` name.
+    """
+    import warnings
+
+    from l2l_helpers.training.care import L2LCARE
+    from l2l_helpers.training.seeding import seeded
+
+    X, Y, X_val, Y_val = arrays
+    settings, seed = CARESettings.from_dict(info["settings"]), info["seed"]
+    custom_loss, csb_loss = losses
+    if not resume:
+        record.clear()  # nothing of an earlier run is left stale (overwrite=True)
+    with seeded(seed, deterministic=True, clear_session=True):
+        config = care_config(
+            settings,
+            info["n_channels"],
+            train_loss=csb_loss,
+            train_epochs=settings.epochs,
+            train_steps_per_epoch=settings.steps_per_epoch,
+            train_batch_size=settings.batch_size,
+            train_learning_rate=settings.learning_rate,
+        )
+        record.model_dir.parent.mkdir(parents=True, exist_ok=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="output path for model already exists")
+            model = L2LCARE(config, name=record.model_dir.name, basedir=str(record.model_dir.parent))
+        if not resume:
+            record.write_info(info)
+        model.prepare_for_training(loss=custom_loss, resume=resume)
+        model.train(
+            X,
+            Y,
+            (X_val, Y_val),
+            epochs=settings.epochs,
+            steps_per_epoch=settings.steps_per_epoch,
+            seed=seed,
+            callbacks=callbacks,
+            verbose=_default_verbose(verbose),
+            flip_rotate=settings.flip_rotate,
+        )
+    return model
+
+
 def train_model(
     X,
     Y,
@@ -258,7 +393,7 @@ def train_model(
     Y_val,
     model_dir,
     loss="l1",
-    profile="workshop",
+    settings=None,
     seed=0,
     resume=False,
     overwrite=False,
@@ -271,6 +406,7 @@ def train_model(
     split=None,
     reuse=None,
     input_normalization=None,
+    profile=None,
     **overrides,
 ):
     """Train (or resume training) a CARE network on prepared patches.
@@ -289,8 +425,14 @@ def train_model(
         is written.
     loss : str
         ``"l1"``, ``"mse"``, ``"ssim"``, ``"ms3"`` or ``"ms5"``.
-    profile : str
-        ``"quick"``, ``"workshop"`` or ``"paper"`` (see :data:`PROFILES`).
+    settings : CARESettings or str, optional
+        The settings of the network and its training
+        (:class:`~l2l_helpers.training.profiles.CARESettings`), or the name of
+        a profile (``"quick"``, ``"workshop"`` or ``"paper"``, see
+        :data:`PROFILES`). Default: ``profile``, else ``"workshop"``. The
+        patch settings (``patch_size``, ``n_patches_per_image``,
+        ``input_normalization``) are those of the patches given; the record
+        holds the patches' own.
     seed : int
         Seed of the weights' initialisation and the batch order; the same
         seed on the same data gives identical weights on the CPU.
@@ -325,12 +467,8 @@ def train_model(
         :class:`~l2l_helpers.training.prepare.TrainingData` (or the TrainingData
         itself); recorded as ``train_images`` and ``validation_images``
         in ``l2l_training.json`` (``None`` there when not given). A
-        TrainingData also gives its ``input_normalization``.
-    input_normalization : str, optional
-        How the input patches were normalised (``"percentile"`` or
-        ``"mean_std"``, see :func:`l2l_helpers.training.prepare.normalize_input`);
-        recorded, and used again when the network restores an image.
-        Default: the ``split`` TrainingData's, else ``"percentile"``.
+        TrainingData also gives its ``input_normalization`` and
+        ``n_patches_per_image``.
     reuse : bool, optional
         Load instead of train when ``model_dir`` already holds a *finished*
         training of exactly this request: the same patches, loss, profile,
@@ -341,11 +479,18 @@ def train_model(
         workshop can start from the models ``python3 tasks.py precompute``
         trained; the same seed gives the same weights on the CPU, so a
         reused network equals the one the call would train.
+    input_normalization : str, optional
+        How the input patches were normalised (``"percentile"`` or
+        ``"mean_std"``, see :func:`l2l_helpers.training.prepare.normalize_input`);
+        recorded, and used again when the network restores an image.
+        Default: the ``split`` TrainingData's, else ``"percentile"``.
+    profile : str, optional
+        The profile's name, when ``settings`` is not given as one (recorded).
     **overrides
-        Settings replacing the profile's: ``epochs``, ``steps_per_epoch``,
-        ``batch_size``, ``learning_rate``, ``unet_n_depth``,
-        ``unet_n_first``, ``unet_kern_size``, ``unet_residual``,
-        ``flip_rotate``.
+        Settings replacing those of ``settings``: ``epochs``,
+        ``steps_per_epoch``, ``batch_size``, ``learning_rate``,
+        ``unet_n_depth``, ``unet_n_first``, ``unet_kern_size``,
+        ``unet_residual``, ``flip_rotate``.
 
     Returns
     -------
@@ -372,173 +517,54 @@ def train_model(
     --------
     >>> from l2l_helpers.training.prepare import make_training_data
     >>> data = make_training_data(inputs, targets, patch_size=48, names=names)  # doctest: +SKIP
-    >>> result = train_model(*data, "models/actin_l2l", loss="l1", profile="quick",
+    >>> result = train_model(*data, "models/actin_l2l", loss="l1", settings="quick",
     ...                      split=data.split)  # doctest: +SKIP
     >>> result.history["val_loss"][-1]  # doctest: +SKIP
     0.05
     >>> result.model.l2l_info["validation_images"]  # doctest: +SKIP
     ['cell_005']
     """
-    import sys
-    import warnings
-
-    _check_arrays(X, Y, X_val, Y_val)
+    arrays = (X, Y, X_val, Y_val)
+    _check_arrays(*arrays)
     for key in PATCH_SETTINGS:
         if overrides.get(key) is not None:
             raise ValueError(f"{key} is set when the patches are made (make_training_data), not by train_model")
-    model_dir = Path(model_dir)
     record = TrainingRecord(model_dir)
-    patch_size = int(X.shape[1])
-    k = int(Y.shape[-1])
-    if X.shape[-1] != k:
-        raise ValueError(f"X has {X.shape[-1]} channels but Y has {k}; repeat the input on every target channel")
+    patch_size, k = int(X.shape[1]), int(Y.shape[-1])
     input_normalization = _input_normalization(input_normalization, split)
-    split = _check_split(split)
-
+    split_names = _check_split(split)
     if resume:
-        info = record.read_info()
-        record.check_resumable()
-        # runs recorded before unet_residual and flip_rotate were settings: residual, no flips
-        settings = {"unet_residual": True, "flip_rotate": False, **info["settings"]}
-        for key, value in overrides.items():
-            if key != "epochs" and value is not None and value != settings.get(key):
-                raise ValueError(
-                    f"cannot change {key!r} when resuming (stored: {settings.get(key)!r}, "
-                    f"given: {value!r}); only epochs may change"
-                )
-        if overrides.get("epochs") is not None:
-            settings["epochs"] = profile_settings(info["profile"], epochs=overrides["epochs"])["epochs"]
-        stored_norm = info.get("input_normalization", "percentile")  # runs recorded before it was a choice
-        if input_normalization is not None and input_normalization != stored_norm:
-            raise ValueError(
-                f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
-                f"given: {input_normalization!r})"
-            )
-        input_normalization = stored_norm
-        loss, seed, profile = info["loss"], int(info["seed"]), info["profile"]
-        if info["patch_size"] != patch_size or info["n_channels"] != k:
-            raise ValueError(
-                f"{model_dir}: patches ({patch_size} px, {k} channels) differ from the stored run "
-                f"({info['patch_size']} px, {info['n_channels']} channels)"
-            )
-        stored = {key: info.get(key) for key in split}
-        if split["validation_images"] is not None and stored["validation_images"] is not None and split != stored:
-            raise ValueError(
-                f"cannot change the split when resuming (stored validation images: "
-                f"{stored['validation_images']}, given: {split['validation_images']})"
-            )
+        info = _resumed_info(record, patch_size, k, input_normalization, split_names, overrides)
     else:
-        settings = {key: v for key, v in profile_settings(profile, **overrides).items() if key in _TRAIN_KEYS}
-        input_normalization = input_normalization or "percentile"
-        foreign = record.foreign_files()
-        if foreign:
-            raise FileExistsError(
-                f"{model_dir}: holds {', '.join(foreign)}, which no training writes; a model "
-                "folder holds only its model's files: move it, or choose another folder"
-            )
-    div = 2 ** settings["unet_n_depth"]
-    if patch_size % div:
-        raise ValueError(f"patch size {patch_size} is not divisible by 2**unet_n_depth = {div}")
+        settings, profile = _new_settings(settings, profile, overrides, patch_size, input_normalization, split)
+        _refuse_foreign_files(record)
+    _check_depth(patch_size, info["settings"]["unet_n_depth"] if resume else settings.unet_n_depth)
+    loss = info["loss"] if resume else loss
     custom_loss, csb_loss, loss_info = _resolve_loss(loss, patch_size)
-
-    if target_names is None:
-        target_names = ["target"] if k == 1 else [f"target_{i}" for i in range(k)]
-    target_names = _unique_names(target_names)
-    if len(target_names) != k:
-        raise ValueError(f"{len(target_names)} target names for {k} target channels")
+    target_names = _target_names(target_names, k)
     if not resume:
-        fingerprint = _fingerprint(
-            (X, Y, X_val, Y_val),
-            loss=loss,
-            profile=profile,
-            seed=int(seed),
-            settings=settings,
-            percentiles=[float(p) for p in percentiles],
-            input_name=str(input_name),
-            target_names=list(target_names),
-            split=split,
-            metadata=metadata or {},
-            # only when not the default: the fingerprints of earlier runs stay valid
-            **({} if input_normalization == "percentile" else {"input_normalization": input_normalization}),
-        )
-        if _reuse_wanted(reuse) and record.holds_model():
-            reused = _reuse(record, fingerprint, settings["epochs"])
-            if reused is not None:
-                return reused
-        if record.holds_model() and not overwrite:
-            raise FileExistsError(
-                f"{model_dir}: already holds a model; choose another folder, continue it "
-                "(resume=True, l2l train --resume) or replace it (overwrite=True)"
-            )
-
-    if not resume:
-        info = {
-            "l2l_version": _version(),
+        request = {
             "loss": loss,
-            "loss_settings": loss_info,
             "profile": profile,
             "seed": int(seed),
-            "patch_size": patch_size,
-            "n_channels": k,
             "percentiles": [float(p) for p in percentiles],
-            "input_normalization": input_normalization,
             "input_name": str(input_name),
             "target_names": list(target_names),
-            "settings": settings,
-            "n_train": int(len(X)),
-            "n_val": int(len(X_val)),
-            "train_images": split["train_images"],
-            "validation_images": split["validation_images"],
+            "split": split_names,
             "metadata": metadata or {},
-            "fingerprint": fingerprint,
         }
-
-    if verbose is None:
-        interactive = hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
-        verbose = 1 if interactive and "ipykernel" not in sys.modules else 2
-
-    from l2l_helpers.training.care import L2LCARE
-    from l2l_helpers.training.seeding import seeded
-
-    if not resume:
-        record.clear()  # nothing of an earlier run is left stale (overwrite=True)
+        info = _new_info(arrays, request, settings, loss_info)
+        reused = _check_new_folder(record, reuse, info["fingerprint"], settings.epochs, overwrite)
+        if reused is not None:
+            return reused
     t0 = time.perf_counter()
-    with seeded(seed, deterministic=True, clear_session=True):
-        config = care_config(
-            settings,
-            k,
-            train_loss=csb_loss,
-            train_epochs=settings["epochs"],
-            train_steps_per_epoch=settings["steps_per_epoch"],
-            train_batch_size=settings["batch_size"],
-            train_learning_rate=settings["learning_rate"],
-        )
-        model_dir.parent.mkdir(parents=True, exist_ok=True)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="output path for model already exists")
-            model = L2LCARE(config, name=model_dir.name, basedir=str(model_dir.parent))
-        if not resume:
-            record.write_info(info)
-        model.prepare_for_training(loss=custom_loss, resume=resume)
-        model.train(
-            X,
-            Y,
-            (X_val, Y_val),
-            epochs=settings["epochs"],
-            steps_per_epoch=settings["steps_per_epoch"],
-            seed=seed,
-            callbacks=callbacks,
-            verbose=verbose,
-            flip_rotate=settings["flip_rotate"],
-        )
-        if resume and info["settings"]["epochs"] != settings["epochs"]:
-            info["settings"]["epochs"] = settings["epochs"]
-            record.write_info(info)
+    model = _fit(record, info, arrays, (custom_loss, csb_loss), resume, callbacks, verbose)
     seconds = time.perf_counter() - t0
-
+    if resume and record.read_info()["settings"] != info["settings"]:  # more epochs than recorded
+        record.write_info(info)
     model.l2l_info = info
     return TrainingResult(
-        model=model, history=record.read_history(), model_dir=model_dir, paths=record.paths, seconds=seconds
+        model=model, history=record.read_history(), model_dir=record.model_dir, paths=record.paths, seconds=seconds
     )
 
 
@@ -552,8 +578,9 @@ def care_config(settings, n_channels=1, **config):
 
     Parameters
     ----------
-    settings : dict
-        Settings of :func:`profile_settings` (other keys are ignored).
+    settings : CARESettings or dict
+        Settings of :func:`care_settings` (or their dict view,
+        :func:`profile_settings`; other keys are ignored).
     n_channels : int
         Input and output channels.
     **config
@@ -565,10 +592,13 @@ def care_config(settings, n_channels=1, **config):
 
     Examples
     --------
-    >>> care_config(profile_settings("workshop")).unet_n_first  # doctest: +SKIP
+    >>> care_config(PROFILES["workshop"]).unet_n_first  # doctest: +SKIP
     16
     """
     from csbdeep.models import Config
+
+    if isinstance(settings, CARESettings):
+        settings = settings.to_dict()
 
     return Config(
         "YX",
@@ -626,249 +656,10 @@ def _reuse(record, fingerprint, epochs):
     return TrainingResult(model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0)
 
 
-_DATA_KEYS = (
-    "patch_size",
-    "n_patches_per_image",
-    "zoom_factors",
-    "augment",
-    "poisson",
-    "validation_split",
-    "percentiles",
-    "input_normalization",
-)
+def __getattr__(name):
+    # train_from_folders lives in its own module, which uses train_model: imported when it is asked for
+    if name == "train_from_folders":
+        from l2l_helpers.training.folders import train_from_folders
 
-
-def train_from_folders(
-    input_dir,
-    target_dirs,
-    model_dir,
-    loss="l1",
-    profile="workshop",
-    seed=0,
-    resume=False,
-    zoom_factors=None,
-    augment=True,
-    poisson=False,
-    validation_split=0.1,
-    percentiles=DEFAULT_PERCENTILES,
-    verbose=None,
-    validation_images=None,
-    overwrite=False,
-    input_normalization=None,
-    **overrides,
-):
-    """Train a network on folders of image pairs (what ``l2l train`` runs).
-
-    Images are paired by file name (:func:`l2l_helpers.data.io.load_pairs`),
-    turned into patches by :func:`l2l_helpers.training.prepare.make_training_data`
-    and trained on by :func:`train_model`. The data settings and the split
-    (``train_images``, ``validation_images``: file names) are recorded, so
-    ``resume=True`` rebuilds exactly the same patches; to reproduce the
-    split of a model in a new run, pass its recorded ``validation_images``.
-
-    Parameters
-    ----------
-    input_dir : str or Path
-        Folder of input images.
-    target_dirs : str or Path or sequence of them
-        One target folder (one-channel network) or several (one output
-        channel each).
-    model_dir : str or Path
-        Model folder.
-    loss, profile, seed, resume, overwrite, verbose
-        See :func:`train_model`.
-    zoom_factors : sequence of float, optional
-        Zoom factors (default :data:`l2l_helpers.training.prepare.ZOOM_FACTORS`).
-    augment, poisson, validation_split, percentiles, validation_images, input_normalization
-        See :func:`l2l_helpers.training.prepare.make_training_data`
-        (``validation_images``: file names; ``input_normalization``: by
-        default the profile's). A resumed run uses the stored ones.
-    **overrides
-        Profile settings to replace, including ``patch_size`` and
-        ``n_patches_per_image``; ``None`` values are ignored.
-
-    Returns
-    -------
-    TrainingResult
-
-    Raises
-    ------
-    ImageError
-        Missing folders, unpaired files, bad images (named in the message).
-    FileExistsError, FileNotFoundError, ValueError
-        See :func:`train_model`.
-
-    Examples
-    --------
-    >>> result = train_from_folders("data/actin/input", "data/actin/benchmark",
-    ...                             "models/actin_l2l", profile="quick")  # doctest: +SKIP
-    """
-    from l2l_helpers.data.io import load_pairs
-    from l2l_helpers.training.prepare import ZOOM_FACTORS, make_training_data
-
-    if isinstance(target_dirs, (str, Path)):
-        target_dirs = [target_dirs]
-    target_dirs = [Path(t) for t in target_dirs]
-    if not target_dirs:
-        raise ValueError("give at least one target folder")
-    overrides = {k: v for k, v in overrides.items() if v is not None}
-    if resume:
-        info = read_training_info(model_dir)
-        data = dict(info.get("metadata", {}).get("data", {}))
-        if not data:
-            raise ValueError(f"{model_dir}: the stored run has no data settings; resume it with train_model")
-        for key in ("patch_size", "n_patches_per_image"):
-            if key in overrides and overrides[key] != data[key]:
-                raise ValueError(f"cannot change {key} when resuming (stored: {data[key]}, given: {overrides[key]})")
-            overrides.pop(key, None)
-        zoom_factors, augment, poisson = data["zoom_factors"], data["augment"], data["poisson"]
-        validation_split, percentiles = data["validation_split"], tuple(data["percentiles"])
-        stored_norm = data.get("input_normalization", "percentile")  # recorded when not the default
-        if input_normalization is not None and input_normalization != stored_norm:
-            raise ValueError(
-                f"cannot change input_normalization when resuming (stored: {stored_norm!r}, "
-                f"given: {input_normalization!r})"
-            )
-        input_normalization = stored_norm
-        stored = info.get("validation_images")
-        if validation_images is not None and stored is not None and list(validation_images) != list(stored):
-            raise ValueError(
-                f"cannot change the validation images when resuming (stored: {stored}, "
-                f"given: {list(validation_images)})"
-            )
-        validation_images = stored  # None for runs of earlier versions: the seed gives the same split
-        patch_size, n_per_image = data["patch_size"], data["n_patches_per_image"]
-        seed = int(info["seed"])
-    else:
-        settings = profile_settings(profile, input_normalization=input_normalization, **overrides)
-        patch_size, n_per_image = settings["patch_size"], settings["n_patches_per_image"]
-        input_normalization = settings["input_normalization"]
-        overrides.pop("patch_size", None)
-        overrides.pop("n_patches_per_image", None)
-        zoom_factors = tuple(ZOOM_FACTORS if zoom_factors is None else zoom_factors)
-    names, stacks = load_pairs(input_dir, *target_dirs)
-    inputs, targets = stacks[0], stacks[1:]
-    patches = make_training_data(
-        inputs,
-        targets if len(targets) > 1 else targets[0],
-        patch_size=patch_size,
-        n_patches_per_image=n_per_image,
-        zoom_factors=zoom_factors,
-        augment=augment,
-        poisson=poisson,
-        validation_split=validation_split,
-        percentiles=percentiles,
-        names=names,
-        seed=seed,
-        validation_images=validation_images,
-        input_normalization=input_normalization,
-    )
-    data = {
-        "patch_size": int(patch_size),
-        "n_patches_per_image": int(n_per_image),
-        "zoom_factors": [float(z) for z in zoom_factors],
-        "augment": bool(augment),
-        "poisson": poisson if isinstance(poisson, bool) else float(poisson),
-        "validation_split": float(validation_split),
-        "percentiles": [float(p) for p in percentiles],
-        "input_dir": str(input_dir),
-        "target_dirs": [str(t) for t in target_dirs],
-        "images": names,
-    }
-    if input_normalization != "percentile":  # only then: the fingerprints of earlier runs stay valid
-        data["input_normalization"] = input_normalization
-    return train_model(
-        *patches,
-        model_dir,
-        loss=loss,
-        profile=profile,
-        seed=seed,
-        resume=resume,
-        overwrite=overwrite,
-        percentiles=percentiles,
-        input_name=Path(input_dir).name,
-        target_names=[t.name for t in target_dirs],
-        metadata={"data": data},
-        verbose=verbose,
-        split=patches.split,
-        input_normalization=input_normalization,
-        **overrides,
-    )
-
-
-def _version():
-    from l2l_helpers import __version__
-
-    return __version__
-
-
-def load_model(model_dir, weights="best"):
-    """Load a trained network and how it was trained.
-
-    Parameters
-    ----------
-    model_dir : str or Path
-        Folder written by :func:`train_model` (or ``l2l train``), also by
-        earlier versions.
-    weights : {"best", "last"}
-        Which weights to load (the last ones if there are no best ones).
-
-    Returns
-    -------
-    l2l_helpers.training.care.L2LCARE
-        The network (a CSBDeep ``CARE``); ``model.l2l_info`` is the
-        training record (``l2l_training.json``: loss, profile, seed,
-        percentiles, target names, split, ...).
-
-    Raises
-    ------
-    FileNotFoundError
-        If the folder does not exist.
-    l2l_helpers.data.io.ModelError
-        If the folder is not a usable model: no training record, no or a
-        broken ``config.json``, no weights (training interrupted before its
-        first epoch), or weights that do not fit the network.
-    ValueError
-        If ``weights`` is neither ``"best"`` nor ``"last"``.
-
-    Examples
-    --------
-    >>> model = load_model("models/actin_l2l")  # doctest: +SKIP
-    >>> model.l2l_info["loss"]  # doctest: +SKIP
-    'l1'
-    """
-    import contextlib
-    import io as _io
-    import warnings
-
-    if weights not in ("best", "last"):
-        raise ValueError(f"weights must be 'best' or 'last', got {weights!r}")
-    model_dir = Path(model_dir)
-    record = TrainingRecord(model_dir)
-    info = record.read_info()
-    if not record.path("config").is_file():
-        raise ModelError(f"{model_dir}: not a model folder (no {CONFIG_JSON})")
-    wfile = model_dir / (BEST_WEIGHTS if weights == "best" else LAST_WEIGHTS)
-    if not wfile.is_file():
-        wfile = model_dir / LAST_WEIGHTS
-    if not wfile.is_file():
-        raise ModelError(
-            f"{model_dir}: no weights ({BEST_WEIGHTS} / {LAST_WEIGHTS}); was the training "
-            "interrupted before its first epoch?"
-        )
-    from l2l_helpers.training.care import L2LCARE
-
-    with warnings.catch_warnings(), contextlib.redirect_stdout(_io.StringIO()):
-        warnings.simplefilter("ignore")
-        try:
-            model = L2LCARE(None, name=model_dir.name, basedir=str(model_dir.parent))
-        except Exception as exc:  # noqa: BLE001 - corrupt config
-            raise ModelError(
-                f"{model_dir}: cannot load the network from {CONFIG_JSON} ({type(exc).__name__}: {exc})"
-            ) from exc
-    try:
-        model.keras_model.load_weights(str(wfile))
-    except Exception as exc:  # noqa: BLE001 - truncated file, other network
-        raise ModelError(f"{wfile}: cannot load the weights ({type(exc).__name__}: {exc})") from exc
-    model.l2l_info = info
-    return model
+        return train_from_folders
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
