@@ -60,10 +60,10 @@ def _measure(variant, profile, steps, warmup):
     from csbdeep.models import CARE
 
     from l2l_helpers.training.care import seeded_batches
-    from l2l_helpers.training.profiles import PROFILES
+    from l2l_helpers.training.profiles import profile_settings
     from l2l_helpers.training.train import care_config
 
-    p = dict(PROFILES[profile])
+    p = profile_settings(profile)
     if variant == "batch_8":
         p["batch_size"] = 8
     keras.utils.set_random_seed(0)

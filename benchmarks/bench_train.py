@@ -36,14 +36,14 @@ def _measure_steps(profile, steps, warmup):
 
     import numpy as np
 
-    from l2l_helpers.training.train import PROFILES, care_config
+    from l2l_helpers.training.train import care_config, profile_settings
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
     from csbdeep.internals.losses import loss_mae
     from csbdeep.models import CARE
 
-    p = PROFILES[profile]
+    p = profile_settings(profile)
     keras.utils.set_random_seed(0)
     config = care_config(p)
     model = CARE(config, name=None, basedir=None)
@@ -77,9 +77,9 @@ def _measure_full(profile):
 
     from l2l_helpers.data.simulate import simulate_dataset
     from l2l_helpers.training.prepare import make_training_data
-    from l2l_helpers.training.train import PROFILES, train_model
+    from l2l_helpers.training.train import profile_settings, train_model
 
-    p = PROFILES[profile]
+    p = profile_settings(profile)
     t0 = time.perf_counter()
     data = simulate_dataset("actin", n=8, size=256, seed=0)
     t_sim = time.perf_counter() - t0

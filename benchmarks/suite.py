@@ -198,10 +198,10 @@ def child_loss_step(loss, steps=20, warmup=3):
     from csbdeep.models import CARE
 
     from l2l_helpers.training.losses import get_loss
-    from l2l_helpers.training.profiles import PROFILES
+    from l2l_helpers.training.profiles import profile_settings
     from l2l_helpers.training.train import care_config
 
-    p = PROFILES["workshop"]
+    p = profile_settings("workshop")
     keras.utils.set_random_seed(0)
     config = care_config(p)
     km = CARE(config, name=None, basedir=None).keras_model

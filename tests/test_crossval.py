@@ -196,7 +196,8 @@ def test_resuming_after_the_profile_changed_is_refused_and_the_setting_named(fin
     from l2l_helpers.training.profiles import PROFILES
 
     out, run = finished_sweep
-    monkeypatch.setitem(PROFILES["quick"], "learning_rate", 0.01)  # as a newer l2l might define it
+    newer = PROFILES["quick"].replace(learning_rate=0.01)  # as a newer l2l might define it
+    monkeypatch.setitem(PROFILES, "quick", newer)
     with pytest.raises(ValueError, match=r"profile_settings\.care\.learning_rate: 0\.001 -> 0\.01"):
         run()
     assert len(_rows(out / crossval.RESULTS_CSV)) == 2  # nothing lost

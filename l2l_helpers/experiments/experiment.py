@@ -112,7 +112,7 @@ class Experiment:
     >>> Experiment(data={"simulate": {"structure": "actin", "n": 4}}, test_images=[3], overrides={"epochs": 2.5})
     Traceback (most recent call last):
     ...
-    ValueError: epochs must be a whole number, got 2.5
+    l2l_helpers.settings.SettingsError: epochs must be a whole number, got 2.5
     """
 
     data: dict
