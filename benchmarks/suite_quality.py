@@ -112,101 +112,123 @@ def _apply_variant(variant):
     return (256 if variant == "4x_patches" else 64), dict(QUALITY_VARIANTS[variant][1])
 
 
+def _train_careamics(d, budget_s, seed):
+    """CAREamics' CARE trained on the arrays ``d`` for ``budget_s`` seconds: (restorations, seconds, steps)."""
+    import numpy as np
+    import torch
+    from careamics import CAREamist
+    from careamics.config import create_advanced_care_config
+
+    torch.manual_seed(seed)
+    config = create_advanced_care_config(
+        experiment_name="bench",
+        data_type="array",
+        axes="SYX",
+        patch_size=[64, 64],
+        batch_size=16,
+        num_epochs=100000,
+        seed=seed + 1,
+        logger="none",  # CAREamics wants a seed > 0
+        trainer_params={"max_time": {"seconds": int(budget_s)}, "enable_progress_bar": False},
+    )
+    with tempfile.TemporaryDirectory() as work:
+        careamist = CAREamist(config, work_dir=work, enable_progress_bar=False)
+        t_start = time.perf_counter()
+        careamist.train(
+            train_data=d["train_x"].astype(np.float32),
+            train_data_target=d["train_y"].astype(np.float32),
+            val_data=d["val_x"].astype(np.float32),
+            val_data_target=d["val_y"].astype(np.float32),
+        )
+        seconds = time.perf_counter() - t_start
+        steps = int(getattr(getattr(careamist, "trainer", None), "global_step", 0)) or None
+        preds, _ = careamist.predict(d["test_x"].astype(np.float32), axes="SYX")
+    restored = np.concatenate([np.reshape(p, (-1, *p.shape[-2:])) for p in preds])  # one (S, Y, X) stack
+    return restored, seconds, steps
+
+
+def csbdeep_default_settings():
+    """The settings of CSBDeep's default ``Config`` (network, batch, learning rate, steps per epoch), no flips.
+
+    Examples
+    --------
+    >>> csbdeep_default_settings()["unet_n_first"]
+    32
+    """
+    from csbdeep.models import Config
+
+    config = Config("YX", n_channel_in=1, n_channel_out=1)
+    return {
+        **{k: getattr(config, k) for k in ("unet_n_depth", "unet_n_first", "unet_kern_size", "unet_residual")},
+        "batch_size": config.train_batch_size,
+        "learning_rate": config.train_learning_rate,
+        "steps_per_epoch": config.train_steps_per_epoch,
+        "flip_rotate": False,
+    }
+
+
+def _train_l2l(tool, d, budget_s, seed, variant):
+    """The workshop profile (``variant`` of it) or CSBDeep's defaults trained for ``budget_s`` seconds.
+
+    Returns (restorations of the test cells, seconds trained, steps)."""
+    import keras
+    import numpy as np
+
+    n_patches, overrides = _apply_variant(variant)
+    input_normalization = overrides.pop("input_normalization", "percentile")
+    from l2l_helpers.restoring.restorers import CARERestorer
+    from l2l_helpers.training.prepare import make_training_data
+    from l2l_helpers.training.train import train_model
+
+    t_start = time.perf_counter()
+
+    class Budget(keras.callbacks.Callback):
+        steps = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            Budget.steps += 1
+            if time.perf_counter() - t_start > budget_s:
+                self.model.stop_training = True
+
+    names = [str(n) for n in d["names"]]
+    patches = make_training_data(
+        np.concatenate([d["train_x"], d["val_x"]]),
+        np.concatenate([d["train_y"], d["val_y"]]),
+        patch_size=64,
+        n_patches_per_image=n_patches,
+        names=names,
+        validation_images=names[-len(d["val_x"]) :],
+        seed=seed,
+        input_normalization=input_normalization,
+    )
+    overrides = {"epochs": 100000, **overrides, **(csbdeep_default_settings() if tool == "csbdeep_default" else {})}
+    with tempfile.TemporaryDirectory() as work:
+        t_start = time.perf_counter()
+        result = train_model(
+            *patches,
+            Path(work) / "model",
+            profile="workshop",
+            seed=seed,
+            verbose=0,
+            callbacks=[Budget()],
+            split=patches,
+            **overrides,
+        )
+        seconds = time.perf_counter() - t_start
+        restored = np.stack([CARERestorer(result.model).restore(img) for img in d["test_x"]])
+    return restored, seconds, Budget.steps
+
+
 def child_quality(tool, budget_s, data_path, out_path, seed=0, variant="workshop"):
     """Train one tool for a wall-clock budget; save its restorations of the test cells."""
     import numpy as np
 
     d = np.load(data_path)
-    t_start = time.perf_counter()
     if tool == "careamics":
-        import torch
-        from careamics import CAREamist
-        from careamics.config import create_advanced_care_config
-
-        torch.manual_seed(seed)
-        config = create_advanced_care_config(
-            experiment_name="bench",
-            data_type="array",
-            axes="SYX",
-            patch_size=[64, 64],
-            batch_size=16,
-            num_epochs=100000,
-            seed=seed + 1,
-            logger="none",  # CAREamics wants a seed > 0
-            trainer_params={"max_time": {"seconds": int(budget_s)}, "enable_progress_bar": False},
-        )
-        with tempfile.TemporaryDirectory() as work:
-            careamist = CAREamist(config, work_dir=work, enable_progress_bar=False)
-            t_start = time.perf_counter()
-            careamist.train(
-                train_data=d["train_x"].astype(np.float32),
-                train_data_target=d["train_y"].astype(np.float32),
-                val_data=d["val_x"].astype(np.float32),
-                val_data_target=d["val_y"].astype(np.float32),
-            )
-            seconds = time.perf_counter() - t_start
-            steps = int(getattr(getattr(careamist, "trainer", None), "global_step", 0)) or None
-            preds, _ = careamist.predict(d["test_x"].astype(np.float32), axes="SYX")
-        restored = np.concatenate([np.reshape(p, (-1, *p.shape[-2:])) for p in preds])  # one (S, Y, X) stack
+        restored, seconds, steps = _train_careamics(d, budget_s, seed)
         version = __import__("careamics").__version__
     else:
-        import keras
-
-        n_patches, variant_overrides = _apply_variant(variant)
-        input_normalization = variant_overrides.pop("input_normalization", "percentile")
-        from l2l_helpers.restoring.restorers import CARERestorer
-        from l2l_helpers.training.prepare import make_training_data
-        from l2l_helpers.training.train import train_model
-
-        class Budget(keras.callbacks.Callback):
-            steps = 0
-
-            def on_train_batch_end(self, batch, logs=None):
-                Budget.steps += 1
-                if time.perf_counter() - t_start > budget_s:
-                    self.model.stop_training = True
-
-        x = np.concatenate([d["train_x"], d["val_x"]])
-        y = np.concatenate([d["train_y"], d["val_y"]])
-        names = [str(n) for n in d["names"]]
-        n_val = len(d["val_x"])
-        patches = make_training_data(
-            x,
-            y,
-            patch_size=64,
-            n_patches_per_image=n_patches,
-            names=names,
-            validation_images=names[-n_val:],
-            seed=seed,
-            input_normalization=input_normalization,
-        )
-        overrides = {"epochs": 100000, **variant_overrides}
-        if tool == "csbdeep_default":  # csbdeep.models.Config's defaults
-            overrides.update(
-                unet_n_depth=2,
-                unet_n_first=32,
-                unet_kern_size=5,
-                unet_residual=True,
-                batch_size=16,
-                learning_rate=0.0004,
-                steps_per_epoch=400,
-                flip_rotate=False,
-            )
-        with tempfile.TemporaryDirectory() as work:
-            t_start = time.perf_counter()
-            result = train_model(
-                *patches,
-                Path(work) / "model",
-                profile="workshop",
-                seed=seed,
-                verbose=0,
-                callbacks=[Budget()],
-                split=patches,
-                **overrides,
-            )
-            seconds = time.perf_counter() - t_start
-            restored = np.stack([CARERestorer(result.model).restore(img) for img in d["test_x"]])
-        steps = Budget.steps
+        restored, seconds, steps = _train_l2l(tool, d, budget_s, seed, variant)
         version = None
     np.save(out_path, restored.astype(np.float32))
     return {

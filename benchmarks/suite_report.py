@@ -51,200 +51,233 @@ def _seed_table(title, q, label_head, label, columns):
     return out
 
 
-def format_markdown(results):
-    """The tables of ``results`` (as in results.json) as Markdown."""
-    out = []
+def _heading(title, sec, text=""):
+    """The paragraph that opens a section's table: ``**title** (measured date)`` and ``text``."""
+    return ["", f"**{title}** (measured {sec['measured']}){text}"]
+
+
+def _table(title, sec, text, header, align):
+    """A section's paragraph, then the header of its table (``header`` and ``align``: Markdown cells)."""
+    return [*_heading(title, sec, text), "", _row(header), _row(align)]
+
+
+def _machine_and_targets(results):
+    """The machine the numbers were measured on, then every target of every section with its verdict."""
     m = results.get("machine", {})
-    out += [
+    versions = m.get("versions", {})
+    out = [
         f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, no GPU; "
-        f"TensorFlow {m.get('versions', {}).get('tensorflow')}, Keras {m.get('versions', {}).get('keras')}, "
-        f"CSBDeep {m.get('versions', {}).get('csbdeep')}. Regenerate with `python3 tasks.py bench`.",
+        f"TensorFlow {versions.get('tensorflow')}, Keras {versions.get('keras')}, "
+        f"CSBDeep {versions.get('csbdeep')}. Regenerate with `python3 tasks.py bench`.",
         "",
+        "| section | target | measured | limit | met |",
+        "| --- | --- | ---: | ---: | :---: |",
     ]
-    out += ["| section | target | measured | limit | met |", "| --- | --- | ---: | ---: | :---: |"]
     for name, sec in results.get("sections", {}).items():
         for t in sec.get("targets", []):
             sign = "≤" if t["better"] == "lower" else "≥"
             met = {True: "yes", False: "**no**", None: "–"}[t["met"]]
             out.append(f"| {name} | {t['target']} | {_fmt(t['value'])} | {sign} {_fmt(t['limit'])} | {met} |")
-    s = results.get("sections", {})
-    for key in ("notebooks_quick", "notebooks_workshop"):
-        if key in s:
-            out += [
-                "",
-                f"**Notebooks, {s[key]['profile']} profile** (measured {s[key]['measured']}): "
-                "seconds and peak memory of the kernel and its processes (Dask workers): their summed PSS, "
-                "which counts pages they share (TensorFlow's libraries, about 360 MB) once, as Binder's "
-                "memory limit does; their summed RSS counts them once per process (an upper bound).",
-                "",
-                "| notebook | status | seconds | peak memory, PSS (MB) | summed RSS (MB) |",
-                "| --- | --- | ---: | ---: | ---: |",
-            ]
-            out += [
-                f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} | "
-                f"{_fmt(e.get('peak_rss_sum_mb'))} |"
-                for e in s[key]["notebooks"]
-            ]
-            measured = {e["notebook"] for e in s[key]["notebooks"]}
-            missing = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name not in measured)
-            if missing:
-                out += ["", f"Not in this run: {', '.join(missing)}."]
-    if "quality" in s:
-        q = s["quality"]
+    return out
+
+
+def _notebooks_table(sec):
+    out = _table(
+        f"Notebooks, {sec['profile']} profile",
+        sec,
+        ": seconds and peak memory of the kernel and its processes (Dask workers): their summed PSS, "
+        "which counts pages they share (TensorFlow's libraries, about 360 MB) once, as Binder's "
+        "memory limit does; their summed RSS counts them once per process (an upper bound).",
+        ["notebook", "status", "seconds", "peak memory, PSS (MB)", "summed RSS (MB)"],
+        ["---", "---", "---:", "---:", "---:"],
+    )
+    out += [
+        f"| {e['notebook']} | {e['status']} | {_fmt(e['seconds'])} | {_fmt(e.get('peak_memory_mb'))} | "
+        f"{_fmt(e.get('peak_rss_sum_mb'))} |"
+        for e in sec["notebooks"]
+    ]
+    measured = {e["notebook"] for e in sec["notebooks"]}
+    missing = sorted(p.name for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name not in measured)
+    if missing:
+        out += ["", f"Not in this run: {', '.join(missing)}."]
+    return out
+
+
+def _quality_table(q):
+    out = _table(
+        "Quality per CPU minute",
+        q,
+        f": {q['description']}. The input scores "
+        f"SSIM {q['input_scores']['ssim_gt']:.3f}, PSNR {q['input_scores']['psnr_gt']:.2f} dB.",
+        ["tool", "budget (min)", "trained (s)", "steps", "SSIM", "PSNR (dB)"],
+        ["---"] + ["---:"] * 5,
+    )
+    for r in q["runs"]:
+        if r.get("status") != "ok":
+            out.append(f"| {r['tool']} | {r.get('budget_min', '–')} | {r['status']} | | | |")
+        else:
+            note = " (stopped early)" if r["train_seconds"] < 0.9 * r["budget_min"] * 60 else ""
+            out.append(
+                f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
+                f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
+            )
+    return out
+
+
+def _quality_seeds_table(q):
+    columns = [
+        ("steps", lambda r: _fmt(r["steps"]) if "steps" in r else ""),
+        ("SSIM", _score("ssim_gt")),
+        ("PSNR (dB)", _score("psnr_gt", ".2f")),
+    ]
+    return _seed_table("Run-to-run spread at 1 minute", q, "tool", _run_label, columns)
+
+
+def _quality_real_table(q):
+    columns = [
+        ("SSIM", _score("ssim_gt")),
+        ("PSNR (dB)", _score("psnr_gt", ".2f")),
+        ("background", _score("background")),
+    ]
+    out = _seed_table("Input normalisation on real structure", q, "inputs", lambda r: r["normalization"], columns)
+    first = next((r for r in q["runs"] if r.get("status") == "ok"), None)
+    if first:
+        inp, target = first["input"], first["target"]
         out += [
             "",
-            f"**Quality per CPU minute** (measured {q['measured']}): {q['description']}. The input scores "
-            f"SSIM {q['input_scores']['ssim_gt']:.3f}, PSNR {q['input_scores']['psnr_gt']:.2f} dB.",
-            "",
-            "| tool | budget (min) | trained (s) | steps | SSIM | PSNR (dB) |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |",
+            f"For comparison, seed {first['seed']}: the input scores SSIM {inp['ssim_gt']:.3f}, "
+            f"PSNR {inp['psnr_gt']:.2f} dB, background {inp['background']:.3f}; "
+            f"the target label SSIM {target['ssim_gt']:.3f}, PSNR "
+            f"{target['psnr_gt']:.2f} dB, background {target['background']:.3f}.",
         ]
-        for r in q["runs"]:
-            if r.get("status") != "ok":
-                out.append(f"| {r['tool']} | {r.get('budget_min', '–')} | {r['status']} | | | |")
-            else:
-                note = " (stopped early)" if r["train_seconds"] < 0.9 * r["budget_min"] * 60 else ""
-                out.append(
-                    f"| {r['tool']} | {r['budget_min']} | {r['train_seconds']:.0f}{note} | {_fmt(r['steps'])} | "
-                    f"{r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
-                )
-    if "quality_seeds" in s:
-        out += _seed_table(
-            "Run-to-run spread at 1 minute",
-            s["quality_seeds"],
-            "tool",
-            _run_label,
-            [
-                ("steps", lambda r: _fmt(r["steps"]) if "steps" in r else ""),
-                ("SSIM", _score("ssim_gt")),
-                ("PSNR (dB)", _score("psnr_gt", ".2f")),
-            ],
-        )
-    if "quality_real" in s:
-        q = s["quality_real"]
-        out += _seed_table(
-            "Input normalisation on real structure",
-            q,
-            "inputs",
-            lambda r: r["normalization"],
-            [
-                ("SSIM", _score("ssim_gt")),
-                ("PSNR (dB)", _score("psnr_gt", ".2f")),
-                ("background", _score("background")),
-            ],
-        )
-        first = next((r for r in q["runs"] if r.get("status") == "ok"), None)
-        if first:
-            out += [
-                "",
-                f"For comparison, seed {first['seed']}: the input scores SSIM {first['input']['ssim_gt']:.3f}, "
-                f"PSNR {first['input']['psnr_gt']:.2f} dB, background {first['input']['background']:.3f}; "
-                f"the target label SSIM {first['target']['ssim_gt']:.3f}, PSNR "
-                f"{first['target']['psnr_gt']:.2f} dB, background {first['target']['background']:.3f}.",
-            ]
-    if "quality_variants" in s:
-        q = s["quality_variants"]
+    return out
+
+
+def _quality_variants_table(q):
+    out = _table(
+        "Changes tried to the workshop profile",
+        q,
+        f": {q['description']}.",
+        ["variant", "what", "steps", "SSIM", "PSNR (dB)"],
+        ["---", "---", "---:", "---:", "---:"],
+    )
+    return out + [
+        f"| {r['variant']} | {r['what']} | {_fmt(r['steps'])} | {r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
+        for r in q["runs"]
+    ]
+
+
+def _train_table(sec):
+    out = _table(
+        "Training step per profile",
+        sec,
+        ".",
+        ["profile", "parameters", "s/step", "one training (min, estimate)", "peak memory (MB)"],
+        ["---"] + ["---:"] * 4,
+    )
+    return out + [
+        f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
+        f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |"
+        for r in sec["profiles"]
+    ]
+
+
+def _speedups_table(sp):
+    out = _table(
+        "What was tried to speed up a step",
+        sp,
+        f": {sp['description']}.",
+        ["variant", "median s/step", "wall s/step", "speed-up (median)", "peak memory (MB)"],
+        ["---"] + ["---:"] * 4,
+    )
+    for r in sp["variants"]:
+        if "error" in r:
+            out.append(f"| {r['variant']} | failed | | | |")
+        else:
+            out.append(
+                f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
+                f"{r['speedup_vs_baseline']:.2f}x | {r['peak_memory_mb']:.0f} |"
+            )
+    return out
+
+
+def _losses_table(sec):
+    out = _table("Loss cost", sec, ".", ["loss", "s/step", "/ l1"], ["---", "---:", "---:"])
+    return out + [f"| {r['loss']} | {r['seconds_per_step']:.3f} | {r['relative_to_l1']:.2f} |" for r in sec["losses"]]
+
+
+def _drift_table(sec):
+    out = _table(
+        "Drift",
+        sec,
+        ".",
+        ["method", "ms/pair", "RMS error (px)", "max error (px)"],
+        ["---", "---:", "---:", "---:"],
+    )
+    out += [
+        f"| {k} | {1000 * v['seconds_per_pair']:.1f} | {v['rms_error_px']:.3f} | {v['max_error_px']:.3f} |"
+        for k, v in sec["methods"].items()
+    ]
+    paper = sec.get("ssim_per_patch")
+    if paper:
         out += [
+            f"| ssim, computed per patch as the paper describes (skimage, {paper['pairs']} actin pairs) | "
+            f"{1000 * paper['seconds_per_pair']:.0f} | same shift as ssim: "
+            f"{'yes' if paper['same_shift_as_ssim'] else '**no**'} | |",
             "",
-            f"**Changes tried to the workshop profile** (measured {q['measured']}): {q['description']}.",
-            "",
-            "| variant | what | steps | SSIM | PSNR (dB) |",
-            "| --- | --- | ---: | ---: | ---: |",
+            "`ssim` computes the paper's search exactly (tests/test_drift.py) from one SSIM map per shift "
+            f"instead of 12,100 patch SSIMs: {sec['ssim_speedup_over_per_patch']}x faster than the "
+            "per-patch computation. `phase` is "
+            f"{sec['phase_speedup_over_ssim_per_patch']}x faster than the per-patch computation and "
+            f"{sec['phase_speedup_over_ssim']}x faster than `ssim` as computed here.",
         ]
-        out += [
-            f"| {r['variant']} | {r['what']} | {_fmt(r['steps'])} | {r['ssim_gt']:.3f} | {r['psnr_gt']:.2f} |"
-            for r in q["runs"]
-        ]
-    if "train" in s:
-        out += [
-            "",
-            f"**Training step per profile** (measured {s['train']['measured']}).",
-            "",
-            "| profile | parameters | s/step | one training (min, estimate) | peak memory (MB) |",
-            "| --- | ---: | ---: | ---: | ---: |",
-        ]
-        out += [
-            f"| {r['profile']} | {r['n_parameters']} | {r['seconds_per_step']:.3f} | "
-            f"{r['estimated_training_minutes']:.1f} | {r['peak_memory_mb']:.0f} |"
-            for r in s["train"]["profiles"]
-        ]
-    if "speedups" in s:
-        sp = s["speedups"]
-        out += [
-            "",
-            f"**What was tried to speed up a step** (measured {sp['measured']}): {sp['description']}.",
-            "",
-            "| variant | median s/step | wall s/step | speed-up (median) | peak memory (MB) |",
-            "| --- | ---: | ---: | ---: | ---: |",
-        ]
-        for r in sp["variants"]:
-            if "error" in r:
-                out.append(f"| {r['variant']} | failed | | | |")
-            else:
-                out.append(
-                    f"| {r['variant']} | {r['seconds_per_step_median']:.3f} | {r['seconds_per_step_wall']:.3f} | "
-                    f"{r['speedup_vs_baseline']:.2f}x | {r['peak_memory_mb']:.0f} |"
-                )
-    if "losses" in s:
-        out += [
-            "",
-            f"**Loss cost** (measured {s['losses']['measured']}).",
-            "",
-            "| loss | s/step | / l1 |",
-            "| --- | ---: | ---: |",
-        ]
-        out += [
-            f"| {r['loss']} | {r['seconds_per_step']:.3f} | {r['relative_to_l1']:.2f} |" for r in s["losses"]["losses"]
-        ]
-    if "drift" in s:
-        out += [
-            "",
-            f"**Drift** (measured {s['drift']['measured']}).",
-            "",
-            "| method | ms/pair | RMS error (px) | max error (px) |",
-            "| --- | ---: | ---: | ---: |",
-        ]
-        out += [
-            f"| {k} | {1000 * v['seconds_per_pair']:.1f} | {v['rms_error_px']:.3f} | {v['max_error_px']:.3f} |"
-            for k, v in s["drift"]["methods"].items()
-        ]
-        paper = s["drift"].get("ssim_per_patch")
-        if paper:
-            out += [
-                f"| ssim, computed per patch as the paper describes (skimage, {paper['pairs']} actin pairs) | "
-                f"{1000 * paper['seconds_per_pair']:.0f} | same shift as ssim: "
-                f"{'yes' if paper['same_shift_as_ssim'] else '**no**'} | |",
-                "",
-                "`ssim` computes the paper's search exactly (tests/test_drift.py) from one SSIM map per shift "
-                f"instead of 12,100 patch SSIMs: {s['drift']['ssim_speedup_over_per_patch']}x faster than the "
-                "per-patch computation. `phase` is "
-                f"{s['drift']['phase_speedup_over_ssim_per_patch']}x faster than the per-patch computation and "
-                f"{s['drift']['phase_speedup_over_ssim']}x faster than `ssim` as computed here.",
-            ]
-    if "predict" in s:
-        p = s["predict"]
-        out += [
-            "",
-            f"**Prediction** (measured {p['measured']}): {p['size']} x {p['size']} px in "
-            f"{p['n_tiles'][0]} x {p['n_tiles'][1]} tiles, {p['seconds']:.1f} s = {p['mpix_per_s']:.2f} MPix/s, "
-            f"peak memory {p['peak_memory_mb']:.0f} MB.",
-        ]
-    if "simulate" in s:
-        sizes = s["simulate"]["sizes"]
-        out += [
-            "",
-            f"**Simulator** (measured {s['simulate']['measured']}): image pairs per second, "
-            + ", ".join(f"{k} px: {v['pairs_per_second_mean_over_structures']:.2f}" for k, v in sizes.items())
-            + " (mean over structures).",
-        ]
-    if "sweep" in s:
-        w = s["sweep"]
-        out += [
-            "",
-            f"**Sweep scaling** (measured {w['measured']}): "
-            + ", ".join(f"{r['workers']} worker(s) {r['trainings_per_hour']:.0f} trainings/hour" for r in w["runs"])
-            + f" (x{w['speedup_2_workers']:.2f}).",
-        ]
+    return out
+
+
+def _predict_line(p):
+    return _heading(
+        "Prediction",
+        p,
+        f": {p['size']} x {p['size']} px in {p['n_tiles'][0]} x {p['n_tiles'][1]} tiles, {p['seconds']:.1f} s = "
+        f"{p['mpix_per_s']:.2f} MPix/s, peak memory {p['peak_memory_mb']:.0f} MB.",
+    )
+
+
+def _simulate_line(sec):
+    rates = ", ".join(f"{k} px: {v['pairs_per_second_mean_over_structures']:.2f}" for k, v in sec["sizes"].items())
+    return _heading("Simulator", sec, f": image pairs per second, {rates} (mean over structures).")
+
+
+def _sweep_line(w):
+    runs = ", ".join(f"{r['workers']} worker(s) {r['trainings_per_hour']:.0f} trainings/hour" for r in w["runs"])
+    return _heading("Sweep scaling", w, f": {runs} (x{w['speedup_2_workers']:.2f}).")
+
+
+#: The report's parts after the targets, in order: results.json's section -> its table (or line) as Markdown lines.
+REPORT_PARTS = {
+    "notebooks_quick": _notebooks_table,
+    "notebooks_workshop": _notebooks_table,
+    "quality": _quality_table,
+    "quality_seeds": _quality_seeds_table,
+    "quality_real": _quality_real_table,
+    "quality_variants": _quality_variants_table,
+    "train": _train_table,
+    "speedups": _speedups_table,
+    "losses": _losses_table,
+    "drift": _drift_table,
+    "predict": _predict_line,
+    "simulate": _simulate_line,
+    "sweep": _sweep_line,
+}
+
+
+def format_markdown(results):
+    """The tables of ``results`` (as in results.json) as Markdown."""
+    out = _machine_and_targets(results)
+    sections = results.get("sections", {})
+    for name, part in REPORT_PARTS.items():
+        if name in sections:
+            out += part(sections[name])
     return "\n".join(out) + "\n"
 
 
