@@ -17,13 +17,13 @@ simulation is not timed).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from suite_common import write_json
 
 from l2l_helpers.data import simulate
 from l2l_helpers.pairs import drift
@@ -145,8 +145,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     result = run(n=args.n, size=args.size, seed=args.seed)
     result["total_seconds"] = time.perf_counter() - t0
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     for m, r in result["overall"].items():
         print(
             f"overall {m}: mean error {r['mean_error_px']:.3f} px, max {r['max_error_px']:.3f} px, "

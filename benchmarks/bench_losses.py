@@ -18,7 +18,6 @@ step of the small CARE U-Net takes ~500 ms at batch 16, 64 x 64 px here.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import time
@@ -26,6 +25,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from suite_common import write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "losses.json"
 
@@ -116,10 +116,7 @@ def main(argv=None):
             )
     out["evaluate_pair"] = {str(args.metric_size): time_metrics(args.metric_size, args.repeats)}
     print(f"evaluate_pair {args.metric_size} px: {out['evaluate_pair'][str(args.metric_size)]['ms_median']:.1f} ms")
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {path}")
+    print(f"wrote {write_json(args.out, out)}")
     return 0
 
 

@@ -7,12 +7,12 @@ Writes ``benchmarks/results/simulate.json``. Run with
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from suite_common import write_json
 
 from l2l_helpers.data.simulate import STRUCTURES, simulate_cell
 
@@ -37,23 +37,15 @@ def main(argv=None):
             "min_s": float(np.min(times)),
         }
         print(f"{structure:18s} {np.mean(times) * 1000:7.1f} ms per cell (max {np.max(times) * 1000:.1f} ms)")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(
-        json.dumps(
-            {
-                "size": args.size,
-                "repeats": args.repeats,
-                "seconds_per_cell": results,
-                "python": platform.python_version(),
-                "machine": platform.machine(),
-                "processor": platform.processor(),
-            },
-            indent=2,
-        )
-        + "\n"
-    )
-    print(f"wrote {out}")
+    out = {
+        "size": args.size,
+        "repeats": args.repeats,
+        "seconds_per_cell": results,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+    }
+    print(f"wrote {write_json(args.out, out)}")
     return 0
 
 

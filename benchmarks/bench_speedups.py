@@ -39,12 +39,13 @@ import sys
 import time
 from pathlib import Path
 
+from suite_common import _peak_mb, write_json
+
 HERE = Path(__file__).resolve().parent
 VARIANTS = ("baseline", "tf_data", "xla", "threads_2_1", "threads_1_1", "batch_8")
 
 
 def _measure(variant, profile, steps, warmup):
-    import resource
 
     import numpy as np
 
@@ -98,7 +99,7 @@ def _measure(variant, profile, steps, warmup):
         "timed_steps": steps,
         "seconds_per_step_median": round(float(np.median(times)), 4),
         "seconds_per_step_wall": round(wall, 4),
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_memory_mb": _peak_mb(),
     }
 
 
@@ -146,9 +147,7 @@ def main(argv=None):
     result = run(args.profile, args.steps, args.warmup, args.variants)
     for r in result["variants"]:
         print(r)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    write_json(args.out, result)
     return 0
 
 

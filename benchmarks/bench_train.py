@@ -28,11 +28,12 @@ import sys
 import time
 from pathlib import Path
 
+from suite_common import _peak_mb, write_json
+
 HERE = Path(__file__).resolve().parent
 
 
 def _measure_steps(profile, steps, warmup):
-    import resource
 
     import numpy as np
 
@@ -59,7 +60,6 @@ def _measure_steps(profile, steps, warmup):
     for _ in range(steps):
         km.train_on_batch(X[:b], Y[:b])
     sec = (time.perf_counter() - t0) / steps
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "profile": profile,
         "settings": p,
@@ -67,12 +67,11 @@ def _measure_steps(profile, steps, warmup):
         "seconds_per_step": round(sec, 4),
         "timed_steps": steps,
         "estimated_training_minutes": round(sec * p["epochs"] * p["steps_per_epoch"] / 60, 2),
-        "peak_memory_mb": round(peak_mb, 1),
+        "peak_memory_mb": _peak_mb(),
     }
 
 
 def _measure_full(profile):
-    import resource
     import tempfile
 
     from l2l_helpers.data.simulate import simulate_dataset
@@ -107,8 +106,17 @@ def _measure_full(profile):
         "train_seconds": round(t_train, 1),
         "val_loss_first_epoch": round(h["val_loss"][0], 4),
         "val_loss_best": round(min(h["val_loss"]), 4),
-        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_memory_mb": _peak_mb(),
     }
+
+
+#: What is printed of each measurement (after the profile's name): a step's, a full training's.
+_LINES = {
+    "steps": "{seconds_per_step:.3f} s/step, ~{estimated_training_minutes:.1f} min per training, "
+    "peak {peak_memory_mb:.0f} MB, {n_parameters} parameters",
+    "full": "full training: prepare {prepare_seconds} s, train {train_seconds} s, "
+    "val_loss {val_loss_first_epoch} -> {val_loss_best}",
+}
 
 
 def main(argv=None):
@@ -149,24 +157,12 @@ def main(argv=None):
         "steps": [],
         "full": [],
     }
-    for profile in args.profiles:
-        r = run("--child", profile)
-        print(
-            f"{profile:9s} {r['seconds_per_step']:.3f} s/step, ~{r['estimated_training_minutes']:.1f} min "
-            f"per training, peak {r['peak_memory_mb']:.0f} MB, {r['n_parameters']} parameters"
-        )
-        results["steps"].append(r)
-    for profile in args.full:
-        r = run("--child-full", profile)
-        print(
-            f"{profile:9s} full training: prepare {r['prepare_seconds']} s, train {r['train_seconds']} s, "
-            f"val_loss {r['val_loss_first_epoch']} -> {r['val_loss_best']}"
-        )
-        results["full"].append(r)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {out}")
+    for flag, profiles, key in (("--child", args.profiles, "steps"), ("--child-full", args.full, "full")):
+        for profile in profiles:
+            r = run(flag, profile)
+            print(f"{profile:9s} {_LINES[key].format(**r)}")
+            results[key].append(r)
+    print(f"wrote {write_json(args.out, results)}")
     return 0
 
 

@@ -88,6 +88,7 @@ from suite_common import (  # noqa: E402
     SECTIONS,
     _target,
     machine_info,
+    write_json,
 )
 from suite_cost import (  # noqa: E402
     child_drift,
@@ -111,6 +112,8 @@ from suite_quality import (  # noqa: E402
     _seed_means,
     child_quality,
     child_quality_real,
+    csbdeep_default_settings,
+    quality_targets,
     section_quality,
     section_quality_real,
     section_quality_seeds,
@@ -118,7 +121,18 @@ from suite_quality import (  # noqa: E402
 )
 from suite_report import format_markdown, update_readme  # noqa: E402
 
-__all__ = ["MARK_END", "MARK_START", "_seed_means", "_target", "format_markdown", "main", "run", "update_readme"]
+__all__ = [
+    "MARK_END",
+    "MARK_START",
+    "_seed_means",
+    "_target",
+    "csbdeep_default_settings",
+    "format_markdown",
+    "main",
+    "quality_targets",
+    "run",
+    "update_readme",
+]
 
 
 def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_MIN):
@@ -149,7 +163,7 @@ def run(sections, notebook_profile="quick", from_summary=None, budgets=BUDGETS_M
         results["sections"][key] = sec
         for t in sec.get("targets", []):
             print(f"   {t['target']}: {t['value']} (limit {t['limit']}) met={t['met']}", flush=True)
-        RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")  # after every section
+        write_json(RESULTS_JSON, results)  # after every section
     markdown = format_markdown(results)
     RESULTS_MD.write_text(markdown)
     update_readme(markdown)

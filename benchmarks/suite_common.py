@@ -99,6 +99,14 @@ def _target(name, value, limit, better="lower", unit=""):
     return {"target": name, "value": value, "limit": limit, "better": better, "unit": unit, "met": met}
 
 
+def write_json(path, data):
+    """Write ``data`` to ``path`` as indented JSON with a final newline, making its folder if needed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    return path
+
+
 def _child(section, args, python=None, timeout=None):
     """Run ``--child SECTION`` in a fresh process; return its JSON (last stdout line)."""
     cmd = [str(python or sys.executable), str(HERE / "suite.py"), "--child", section, *args]

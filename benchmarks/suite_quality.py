@@ -81,32 +81,8 @@ def _apply_variant(variant):
 
     import l2l_helpers.training.prepare as prepare
 
-    if variant == "batch_norm":
-
-        def common_unet(
-            n_dim=2,
-            n_depth=1,
-            kern_size=3,
-            n_first=16,
-            n_channel_out=1,
-            residual=True,
-            prob_out=False,
-            last_activation="linear",
-        ):
-            return lambda shape: nets.custom_unet(
-                shape,
-                last_activation,
-                n_depth,
-                n_first,
-                (kern_size,) * n_dim,
-                pool_size=(2,) * n_dim,
-                n_channel_out=n_channel_out,
-                residual=residual,
-                prob_out=prob_out,
-                batch_norm=True,
-            )
-
-        nets.common_unet = common_unet
+    if variant == "batch_norm":  # CSBDeep's common_unet builds its network with nets.custom_unet
+        nets.custom_unet = functools.partial(nets.custom_unet, batch_norm=True)
     if variant == "no_zoom":
         prepare.make_training_data = functools.partial(prepare.make_training_data, augment=False)
     return (256 if variant == "4x_patches" else 64), dict(QUALITY_VARIANTS[variant][1])
@@ -453,6 +429,50 @@ def section_quality_real(normalizations=REAL_NORMALIZATIONS, seeds=(0, 1, 2)):
     }
 
 
+def quality_targets(rows, budgets):
+    """The quality section's targets: the workshop profile's SSIM against CSBDeep's defaults and CAREamics.
+
+    Parameters
+    ----------
+    rows : list of dict
+        runs of the quality section (``tool``, ``budget_min``, ``status``, ``ssim_gt``).
+    budgets : sequence of float
+        the budgets in minutes, shortest first.
+
+    Returns
+    -------
+    list of dict
+        one target per comparison both of whose runs finished (see ``_target``).
+
+    Examples
+    --------
+    >>> ssims = {"workshop": 0.8, "careamics": 0.7}
+    >>> rows = [{"tool": t, "budget_min": 1, "status": "ok", "ssim_gt": v} for t, v in ssims.items()]
+    >>> [(t["target"], t["value"]) for t in quality_targets(rows, [1])]
+    [('workshop at least level with CAREamics at 1 min (SSIM difference)', 0.1)]
+    """
+
+    def ssim(tool, budget):
+        ok = (r for r in rows if r.get("tool") == tool and r.get("budget_min") == budget and r.get("status") == "ok")
+        return next((r["ssim_gt"] for r in ok), None)
+
+    comparisons = [
+        (
+            "csbdeep_default",
+            budgets[0],
+            budgets[-1],
+            f"in {budgets[0]} min reaches CSBDeep default's {budgets[-1]}-min SSIM (difference)",
+        )
+    ]
+    comparisons += [("careamics", b, b, f"at least level with CAREamics at {b} min (SSIM difference)") for b in budgets]
+    targets = []
+    for peer, budget, peer_budget, what in comparisons:
+        w, c = ssim("workshop", budget), ssim(peer, peer_budget)
+        if w is not None and c is not None:
+            targets.append(_target(f"workshop {what}", round(w - c, 4), 0.0, better="higher"))
+    return targets
+
+
 def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS, seed=0):
     import numpy as np
 
@@ -462,38 +482,7 @@ def section_quality(budgets=BUDGETS_MIN, tools=QUALITY_TOOLS, seed=0):
         d = np.load(data_path)
         inp = _mean_scores(d["test_x"], d["test_gt"])
 
-    def score(tool, budget, key="ssim_gt"):
-        return next(
-            (
-                r[key]
-                for r in rows
-                if r.get("tool") == tool and r.get("budget_min") == budget and r.get("status") == "ok"
-            ),
-            None,
-        )
-
-    targets = []
-    w1, c4 = score("workshop", budgets[0]), score("csbdeep_default", budgets[-1])
-    if w1 is not None and c4 is not None:
-        targets.append(
-            _target(
-                f"workshop in {budgets[0]} min reaches CSBDeep default's {budgets[-1]}-min SSIM (difference)",
-                round(w1 - c4, 4),
-                0.0,
-                better="higher",
-            )
-        )
-    for b in budgets:
-        w, c = score("workshop", b), score("careamics", b)
-        if w is not None and c is not None:
-            targets.append(
-                _target(
-                    f"workshop at least level with CAREamics at {b} min (SSIM difference)",
-                    round(w - c, 4),
-                    0.0,
-                    better="higher",
-                )
-            )
+    targets = quality_targets(rows, budgets)
     return {
         "description": "L2L on simulated actin (8 training, 2 validation, 4 held-out cells of 256 px), "
         "trained for a wall-clock budget on this CPU; mean SSIM and PSNR of the held-out "

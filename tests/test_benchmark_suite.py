@@ -192,3 +192,24 @@ def test_the_per_patch_ssim_search_finds_the_shift_of_the_ssim_method(monkeypatc
     shift = ssim_search_per_patch(ref, mov, max_shift=3, n_patches=6, patch_size=30, seed=1)
     assert shift == (-1, 2)
     assert np.allclose(shift, estimate_drift(ref, mov, method="ssim", max_shift=3, n_patches=6, patch_size=30, seed=1))
+
+
+def test_the_quality_targets_of_the_committed_runs_are_the_committed_targets(suite):
+    import json
+
+    quality = json.loads((SUITE.parent / "results.json").read_text())["sections"]["quality"]
+    budgets = sorted({r["budget_min"] for r in quality["runs"] if "budget_min" in r})
+    assert suite.quality_targets(quality["runs"], budgets) == quality["targets"]
+
+
+def test_the_csbdeep_default_tool_trains_with_csbdeeps_config_defaults_without_flips(suite):
+    assert suite.csbdeep_default_settings() == {
+        "unet_n_depth": 2,
+        "unet_n_first": 32,
+        "unet_kern_size": 5,
+        "unet_residual": True,
+        "batch_size": 16,
+        "learning_rate": 0.0004,
+        "steps_per_epoch": 400,
+        "flip_rotate": False,
+    }
