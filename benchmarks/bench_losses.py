@@ -11,8 +11,8 @@ Keras runs it) on a batch of random patches, and times
     python benchmarks/bench_losses.py --batch 16 --sizes 64 128 --repeats 20
 
 Times are wall-clock milliseconds on this machine (median of the repeats,
-after one warm-up call that traces the graph). For comparison: one training
-step of the small CARE U-Net takes ~500 ms at batch 16, 64 x 64 px here.
+after one warm-up call that traces the graph). For comparison, the training
+step of each profile's network: benchmarks/results.md, "Training step per profile".
 """
 
 from __future__ import annotations
