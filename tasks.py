@@ -159,21 +159,15 @@ def realdata_mirror(env):
         server.server_close()
 
 
+def _l2l_course(python, profile, *options, only=None):
+    """The ``l2l course`` command run with the venv's ``python``: ``profile``, ``options``, then ``--only``."""
+    cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", profile, *options]
+    return cmd + ["--only", *only] if only else cmd
+
+
 def cmd_course(args):
     python = ensure_env()
-    cmd = [
-        python,
-        "-m",
-        "l2l_helpers.cli",
-        "course",
-        "--profile",
-        args.profile,
-        "--out",
-        args.out,
-        ROOT / "notebooks",
-    ]
-    if args.only:
-        cmd += ["--only", *args.only]
+    cmd = _l2l_course(python, args.profile, "--out", args.out, ROOT / "notebooks", only=args.only)
     if args.inplace:
         cmd += ["--inplace"]
     with realdata_mirror(dict(os.environ)) as env:
@@ -184,22 +178,10 @@ def cmd_precompute(args):
     """Train every network the notebooks train, where notebooks opened in JupyterLab find and reuse them."""
     python = ensure_env()
     results = ROOT / "notebooks" / "results"
-    cmd = [
-        python,
-        "-m",
-        "l2l_helpers.cli",
-        "course",
-        "--profile",
-        args.profile,
-        ROOT / "notebooks",
-        "--out",
-        ROOT / "course_output" / f"precompute_{args.profile}",
-        "--results",
-        results,
-        "--no-html",
-    ]
-    if args.only:
-        cmd += ["--only", *args.only]
+    out = ROOT / "course_output" / f"precompute_{args.profile}"
+    cmd = _l2l_course(
+        python, args.profile, ROOT / "notebooks", "--out", out, "--results", results, "--no-html", only=args.only
+    )
     env = dict(os.environ, L2L_REUSE_MODELS="1")  # an interrupted precompute, run again, keeps what it finished
     with realdata_mirror(env):
         code = _run(cmd, cwd=ROOT, env=env)
