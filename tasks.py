@@ -62,6 +62,34 @@ def _run(cmd, **kwargs):
     return subprocess.run([str(c) for c in cmd], **kwargs).returncode
 
 
+def _with_venv_path(python, **variables):
+    """This environment, with ``variables`` set and the venv of ``python`` first on PATH (its ``l2l``, ``jupyter``)."""
+    return dict(os.environ, **variables, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+
+
+def _test_env(python, results):
+    """The environment of pytest and the notebook kernels it starts: quick profile, results into ``results``.
+
+    Kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are outputs as in the
+    committed notebooks (the pytest process itself uses Agg: tests/conftest.py); progress bars are plain
+    text, as in the committed notebooks (l2l course sets the same).
+    """
+    return _with_venv_path(
+        python,
+        L2L_PROFILE="quick",
+        L2L_PROGRESS="text",
+        L2L_RESULTS_DIR=str(results),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+        TF_CPP_MIN_LOG_LEVEL="2",
+    )
+
+
+def _pytest_cmd(python, *args, doctests=False):
+    """``python -m pytest`` as `test` and `test-colab` run it: nbval's options, no cache, the 15 slowest listed."""
+    doctest = ["--doctest-modules"] if doctests else []
+    return [python, "-m", "pytest", *doctest, *NBVAL_ARGS, "-p", "no:cacheprovider", "--durations=15", *args]
+
+
 def ensure_env():
     """Create .venv and install the pinned requirements and the package, once."""
     if sys.version_info < (3, 10):  # noqa: UP036 (tasks.py runs on whatever python3 a machine has)
@@ -131,21 +159,15 @@ def realdata_mirror(env):
         server.server_close()
 
 
+def _l2l_course(python, profile, *options, only=None):
+    """The ``l2l course`` command run with the venv's ``python``: ``profile``, ``options``, then ``--only``."""
+    cmd = [python, "-m", "l2l_helpers.cli", "course", "--profile", profile, *options]
+    return cmd + ["--only", *only] if only else cmd
+
+
 def cmd_course(args):
     python = ensure_env()
-    cmd = [
-        python,
-        "-m",
-        "l2l_helpers.cli",
-        "course",
-        "--profile",
-        args.profile,
-        "--out",
-        args.out,
-        ROOT / "notebooks",
-    ]
-    if args.only:
-        cmd += ["--only", *args.only]
+    cmd = _l2l_course(python, args.profile, "--out", args.out, ROOT / "notebooks", only=args.only)
     if args.inplace:
         cmd += ["--inplace"]
     with realdata_mirror(dict(os.environ)) as env:
@@ -156,22 +178,10 @@ def cmd_precompute(args):
     """Train every network the notebooks train, where notebooks opened in JupyterLab find and reuse them."""
     python = ensure_env()
     results = ROOT / "notebooks" / "results"
-    cmd = [
-        python,
-        "-m",
-        "l2l_helpers.cli",
-        "course",
-        "--profile",
-        args.profile,
-        ROOT / "notebooks",
-        "--out",
-        ROOT / "course_output" / f"precompute_{args.profile}",
-        "--results",
-        results,
-        "--no-html",
-    ]
-    if args.only:
-        cmd += ["--only", *args.only]
+    out = ROOT / "course_output" / f"precompute_{args.profile}"
+    cmd = _l2l_course(
+        python, args.profile, ROOT / "notebooks", "--out", out, "--results", results, "--no-html", only=args.only
+    )
     env = dict(os.environ, L2L_REUSE_MODELS="1")  # an interrupted precompute, run again, keeps what it finished
     with realdata_mirror(env):
         code = _run(cmd, cwd=ROOT, env=env)
@@ -224,19 +234,8 @@ def install_browser():
 
 def cmd_test(args):
     python = ensure_env()
-    # Notebook kernels draw with the inline backend, as Jupyter and `l2l course` do, so figures are
-    # outputs as in the committed notebooks; the pytest process itself uses Agg (tests/conftest.py).
-    # Progress bars are plain text, as in the committed notebooks (l2l course sets the same).
-    env = dict(
-        os.environ,
-        L2L_PROFILE="quick",
-        L2L_PROGRESS="text",
-        MPLBACKEND="module://matplotlib_inline.backend_inline",
-        TF_CPP_MIN_LOG_LEVEL="2",
-    )
-    env["PATH"] = os.pathsep.join([str(Path(python).parent), env.get("PATH", "")])  # `!l2l` in notebooks
     with tempfile.TemporaryDirectory(prefix="l2l-test-results-") as tmp:
-        env["L2L_RESULTS_DIR"] = tmp
+        env = _test_env(python, tmp)  # the venv's `l2l` for `!l2l` in notebooks
         # --fast: the tests and doctests that train no network (no notebooks, no browser), in minutes
         targets = args.paths or (["tests", "l2l_helpers"] if args.fast else ["tests", "l2l_helpers", "notebooks"])
         selection = ["-m", "not slow and not browser"] if args.fast else []
@@ -246,26 +245,14 @@ def cmd_test(args):
                 "L2L_REQUIRE_BROWSER=1 is set); install it with:  python3 tasks.py setup --browser",
                 flush=True,
             )
-        cmd = [
-            python,
-            "-m",
-            "pytest",
-            "--doctest-modules",
-            *NBVAL_ARGS,
-            "-p",
-            "no:cacheprovider",
-            "--durations=15",
-            *selection,
-            *targets,
-            *args.pytest_args,
-        ]
+        cmd = _pytest_cmd(python, *selection, *targets, *args.pytest_args, doctests=True)
         with realdata_mirror(env):
             return _run(cmd, cwd=ROOT, env=env)
 
 
 def cmd_lab(args):
     python = ensure_env()
-    env = dict(os.environ, PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]))
+    env = _with_venv_path(python)
     env.setdefault("L2L_REUSE_MODELS", "1")  # networks of `tasks.py precompute` (or an earlier run) load, not train
     return _run(
         [python, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *args.lab_args], cwd=ROOT, env=env
@@ -342,32 +329,14 @@ def cmd_test_colab(args):
         if _run([python, "-c", cell], cwd=tmp, env=env) != 0:
             return 1
         _run([python, "-c", COLAB_REPORT], cwd=tmp)
-        env = dict(
-            os.environ,
-            L2L_PROFILE="quick",
-            L2L_PROGRESS="text",
-            L2L_RESULTS_DIR=results,
-            MPLBACKEND="module://matplotlib_inline.backend_inline",
-            TF_CPP_MIN_LOG_LEVEL="2",
-            PATH=os.pathsep.join([str(python.parent), os.environ.get("PATH", "")]),
-        )
+        env = _test_env(python, results)
         notebooks = sorted((ROOT / "notebooks").glob(links.NOTEBOOK_GLOB))
         if args.only:
             notebooks = [p for p in notebooks if p.name.startswith(tuple(args.only))]
             if not notebooks:
                 sys.exit(f"no notebook in {ROOT / 'notebooks'} starts with {' or '.join(args.only)}")
         # rootdir is the checkout (pyproject's pytest settings), but the kernels import the installed package
-        cmd = [
-            python,
-            "-m",
-            "pytest",
-            *NBVAL_ARGS,
-            "-p",
-            "no:cacheprovider",
-            "--durations=15",
-            *[p.relative_to(ROOT) for p in notebooks],
-            *args.pytest_args,
-        ]
+        cmd = _pytest_cmd(python, *[p.relative_to(ROOT) for p in notebooks], *args.pytest_args)
         with realdata_mirror(env):
             return _run(cmd, cwd=ROOT, env=env)
 
@@ -383,12 +352,7 @@ def cmd_bench(args):
             != 0
         ):
             return 1
-    env = dict(
-        os.environ,
-        TF_CPP_MIN_LOG_LEVEL="2",
-        L2L_PROGRESS="text",
-        PATH=os.pathsep.join([str(Path(python).parent), os.environ.get("PATH", "")]),
-    )
+    env = _with_venv_path(python, TF_CPP_MIN_LOG_LEVEL="2", L2L_PROGRESS="text")
     with realdata_mirror(env):  # the real image of section quality_real, where ../shared/realdata exists
         return _run([python, ROOT / "benchmarks" / "suite.py", *args.suite_args], cwd=ROOT, env=env)
 

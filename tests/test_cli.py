@@ -245,3 +245,28 @@ def test_crossval_structure_and_folders_together_are_refused(capsys):
     args = ["crossval", "run", "--structure", "pxn", "--n-images", "6", "--input", "a", "--target", "b"]
     assert main([*args, "--pairs", "4", "--folds", "2", "--out", "x"]) == 2
     assert "either --structure" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("function", "options"),
+    [
+        ("pairs_by_token", ["--input-token", "AC15", "--target-token", "phalloidin"]),
+        ("pairs_from_channels", ["--input-channel", "1", "--target-channel", "0"]),
+    ],
+)
+def test_data_pairs_no_progress_hides_the_bar(monkeypatch, function, options):
+    import l2l_helpers.data.datasets
+
+    monkeypatch.setattr(l2l_helpers.data.datasets, function, _stand_in)
+    with pytest.raises(_Called) as called:
+        main(["data", "pairs", "src", "--out", "out", *options, "--no-progress"])
+    assert called.value.args[0]["progress"] is False
+
+
+def test_course_no_progress_hides_the_bar(monkeypatch):
+    import l2l_helpers.course.runner
+
+    monkeypatch.setattr(l2l_helpers.course.runner, "run_course", _stand_in)
+    with pytest.raises(_Called) as called:
+        main(["course", "--only", "00", "--no-progress"])
+    assert called.value.args[0]["progress"] is False

@@ -162,3 +162,10 @@ def test_warnings_in_saved_outputs_name_no_machine_specific_files():
     out = portable_paths(text, package_root="/srv/checkout")
     assert out.startswith("<cell>:4: UserWarning") and "\nl2l_helpers/training/train.py:156: UserWarning" in out
     assert "/tmp/" not in out and "/srv/" not in out
+
+
+def test_run_course_without_progress_draws_no_bar_but_reports_each_notebook(course_dir, tmp_path, capsys):
+    run_course(course_dir, tmp_path / "out", profile="quick", only=["00"], progress=False)
+    captured = capsys.readouterr()
+    assert "course (quick)" not in captured.err
+    assert "00_ok.ipynb: ok in" in captured.out

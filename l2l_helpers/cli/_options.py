@@ -1,11 +1,13 @@
-"""The options every ``l2l`` command spells the same way (``--out``, ``--no-progress``, ``--overwrite``).
+"""The options every ``l2l`` command spells the same way (``--out``, ``--no-progress``, ``--overwrite``, ``--profile``).
 
 docs/cli.md tabulates which command takes which; ``tests/test_cli.py`` checks that table against the parsers.
 """
 
 from __future__ import annotations
 
-__all__ = ["add_dask_options", "add_no_progress", "add_out", "add_overwrite"]
+from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
+
+__all__ = ["add_dask_options", "add_no_progress", "add_out", "add_overwrite", "add_profile"]
 
 
 def add_out(parser, help, metavar="DIR", required=True, default=None):
@@ -65,6 +67,29 @@ def add_overwrite(parser, command, where="--out"):
         action="store_true",
         help=f"allow a non-empty {where}: first remove what the previous '{command}' wrote there "
         "(listed in l2l_manifest.json); other files are kept",
+    )
+
+
+def add_profile(parser, what):
+    """Add ``--profile``: the settings profile of a command that trains (default :data:`DEFAULT_PROFILE`).
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser or argument group
+        Where to add the option.
+    what : str
+        What the profile sets, the start of the help text (``"training profile"``).
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> add_profile(parser, "training profile")
+    >>> parser.parse_args(["--profile", "quick"]).profile
+    'quick'
+    """
+    parser.add_argument(
+        "--profile", choices=list(PROFILES), default=DEFAULT_PROFILE, help=f"{what} (default: {DEFAULT_PROFILE})"
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from l2l_helpers.cli._options import add_out
+from l2l_helpers.cli._options import add_no_progress, add_out
 from l2l_helpers.training.profiles import PROFILES
 
 ORDER = 90
@@ -64,6 +64,7 @@ def register(sub):
         help="where the notebooks save their results (default: OUT/results; "
         "notebooks/results is where notebooks opened in JupyterLab look)",
     )
+    add_no_progress(p, help="no progress bar over the notebooks (a line per notebook is printed either way)")
     p.set_defaults(func=run)
 
 
@@ -92,6 +93,7 @@ def run(args):
         timeout=args.timeout,
         html=not args.no_html,
         results=getattr(args, "results", None),
+        progress=not args.no_progress,
     )
     failed = [e["notebook"] for e in summary["notebooks"] if e["status"] != "ok"]
     print(f"\nWrote executed notebooks, HTML and summary.md to {args.out}/")

@@ -16,9 +16,8 @@ with other ones, or after the profile's definition changed, is refused.
 
 from __future__ import annotations
 
-from l2l_helpers.cli._options import add_dask_options, add_no_progress, add_out
+from l2l_helpers.cli._options import add_dask_options, add_no_progress, add_out, add_profile
 from l2l_helpers.training.losses import LOSSES
-from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 ORDER = 47
 
@@ -106,12 +105,7 @@ def _add_sweep_options(sweep):
         metavar="R2",
         help="repetitions for the smaller half of the N values (default: --repeats)",
     )
-    sweep.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        default=DEFAULT_PROFILE,
-        help=f"training profile (default: {DEFAULT_PROFILE})",
-    )
+    add_profile(sweep, "training profile")
     sweep.add_argument("--seed", type=int, default=0, help="seed of the draws and trainings (default 0)")
     sweep.add_argument("--loss", choices=LOSSES, default=LOSSES[0], help=f"training loss (default: {LOSSES[0]})")
     sweep.add_argument(

@@ -120,6 +120,7 @@ def _add_pairs(sub):
     p.add_argument("--target-channel", type=int, help="channel index of the target label")
     p.add_argument("--channel-axis", type=int, help="axis holding the channels (default: guessed)")
     add_overwrite(p, "l2l data pairs")
+    add_no_progress(p)
     p.set_defaults(func=run_pairs)
 
 
@@ -182,7 +183,12 @@ def run_pairs(args):
         if None in tokens:
             raise ValueError("give both --input-token and --target-token")
         result = datasets.pairs_by_token(
-            args.source, args.out, args.input_token, args.target_token, overwrite=args.overwrite
+            args.source,
+            args.out,
+            args.input_token,
+            args.target_token,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
         )
     else:
         if None in channels:
@@ -194,6 +200,7 @@ def run_pairs(args):
             args.target_channel,
             channel_axis=args.channel_axis,
             overwrite=args.overwrite,
+            progress=not args.no_progress,
         )
     print(
         f"wrote {len(result.names)} pair{'' if len(result.names) == 1 else 's'} "

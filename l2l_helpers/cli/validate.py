@@ -16,8 +16,7 @@ each profile takes: benchmarks/results.md.
 
 from __future__ import annotations
 
-from l2l_helpers.cli._options import add_dask_options, add_no_progress, add_out
-from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
+from l2l_helpers.cli._options import add_dask_options, add_no_progress, add_out, add_profile
 
 ORDER = 48
 
@@ -66,12 +65,7 @@ def register(subparsers):
         "run", help="run (or resume) a validation; rows stream into OUT/validation.csv", description=_DESCRIPTION
     )
     add_out(p, "output folder (validation.csv, validation.md, validation.json)")
-    p.add_argument(
-        "--profile",
-        choices=list(PROFILES),
-        default=DEFAULT_PROFILE,
-        help=f"cells and training settings (default: {DEFAULT_PROFILE})",
-    )
+    add_profile(p, "cells and training settings")
     p.add_argument(
         "--structure", nargs="+", metavar="S", help=f"structures (default: all of {', '.join(PAIRED_STRUCTURES)})"
     )

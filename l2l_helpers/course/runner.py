@@ -237,6 +237,7 @@ def run_course(
     timeout=3600,
     html=True,
     results=None,
+    progress=True,
 ):
     """Execute the course notebooks and write notebooks, HTML and a summary.
 
@@ -265,6 +266,9 @@ def run_course(
         ``L2L_RESULTS_DIR`` of the kernels). Default ``out_dir/results``.
         ``notebooks/results`` is where notebooks opened in JupyterLab look:
         ``python3 tasks.py precompute`` trains the course's networks there.
+    progress : bool
+        Show a progress bar over the notebooks (a line per finished notebook
+        is printed either way).
 
     Returns
     -------
@@ -282,11 +286,7 @@ def run_course(
     >>> summary["notebooks"][0]["status"]  # doctest: +SKIP
     'ok'
     """
-    import nbformat
-
-    from l2l_helpers import __version__
-    from l2l_helpers.course.memory import PeakMemory
-    from l2l_helpers.course.progress import progress
+    from l2l_helpers.course.progress import progress as progress_bar
 
     notebooks = find_notebooks(notebooks_dir, only=only)
     out = Path(out_dir)
@@ -295,7 +295,24 @@ def run_course(
         raise ValueError(f"{out}: output folder must differ from the notebooks folder")
     out.mkdir(parents=True, exist_ok=True)
     results_root = Path(results) if results is not None else out / "results"
-    summary = {
+    summary = _summary_header(profile)
+    bar = progress_bar(notebooks, desc=f"course ({profile})", unit="notebook", disable=not progress)
+    for path in bar:
+        bar.set_postfix_str(path.name)
+        entry, report = _run_notebook(path, out, profile, results_root, timeout, html, inplace)
+        summary["notebooks"].append(entry)
+        bar.write(report)
+    summary["total_seconds"] = round(sum(e["seconds"] for e in summary["notebooks"]), 1)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out / "summary.md").write_text(format_summary(summary))
+    return summary
+
+
+def _summary_header(profile):
+    """The summary's fields before any notebook ran: profile, start, versions, machine."""
+    from l2l_helpers import __version__
+
+    return {
         "profile": profile,
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "python": platform.python_version(),
@@ -303,36 +320,34 @@ def run_course(
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU cores",
         "notebooks": [],
     }
-    bar = progress(notebooks, desc=f"course ({profile})", unit="notebook")
-    for path in bar:
-        bar.set_postfix_str(path.name)
-        t0 = time.perf_counter()
-        with PeakMemory() as memory:  # the kernel and what it starts (Dask workers, !l2l)
-            nb, error = execute_notebook(path, profile=profile, results_root=results_root, timeout=timeout)
-        seconds = time.perf_counter() - t0
-        target = out / path.name
-        nbformat.write(nb, target)
-        if html:
-            _write_html(nb, target.with_suffix(".html"))
-        if inplace and error is None:
-            nbformat.write(nb, path)
-        entry = {
-            "notebook": path.name,
-            "status": "ok" if error is None else "failed",
-            "seconds": round(seconds, 1),
-            "peak_memory_mb": round(memory.peak_mb),
-            "peak_rss_sum_mb": round(memory.peak_rss_mb),
-            "error": error,
-        }
-        summary["notebooks"].append(entry)
-        bar.write(
-            f"{path.name}: {entry['status']} in {seconds:.0f} s, peak memory {memory.peak_mb:.0f} MB"
-            + (f" ({error})" if error else "")
-        )
-    summary["total_seconds"] = round(sum(e["seconds"] for e in summary["notebooks"]), 1)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    (out / "summary.md").write_text(format_summary(summary))
-    return summary
+
+
+def _run_notebook(path, out, profile, results_root, timeout, html, inplace):
+    """Execute one notebook, write it (and its HTML) into ``out``: its summary entry and a line on how it went."""
+    import nbformat
+
+    from l2l_helpers.course.memory import PeakMemory
+
+    t0 = time.perf_counter()
+    with PeakMemory() as memory:  # the kernel and what it starts (Dask workers, !l2l)
+        nb, error = execute_notebook(path, profile=profile, results_root=results_root, timeout=timeout)
+    seconds = time.perf_counter() - t0
+    target = out / path.name
+    nbformat.write(nb, target)
+    if html:
+        _write_html(nb, target.with_suffix(".html"))
+    if inplace and error is None:
+        nbformat.write(nb, path)
+    entry = {
+        "notebook": path.name,
+        "status": "ok" if error is None else "failed",
+        "seconds": round(seconds, 1),
+        "peak_memory_mb": round(memory.peak_mb),
+        "peak_rss_sum_mb": round(memory.peak_rss_mb),
+        "error": error,
+    }
+    report = f"{path.name}: {entry['status']} in {seconds:.0f} s, peak memory {memory.peak_mb:.0f} MB"
+    return entry, report + (f" ({error})" if error else "")
 
 
 def _write_html(nb, path):

@@ -94,7 +94,7 @@ def _write_pairs(output, pairs, inputs, overwrite):
     return result
 
 
-def pairs_by_token(source, output, input_token, target_token, overwrite=False):
+def pairs_by_token(source, output, input_token, target_token, overwrite=False, progress=True):
     """Pair the TIFFs of a folder tree by a label token in their file or folder names.
 
     A file whose path below ``source`` contains ``input_token`` (matched
@@ -121,6 +121,9 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
         Allow a non-empty output folder: the files of the previous run into
         it (listed in its ``l2l_manifest.json``) are removed first, so two
         runs never mix; nothing else is deleted.
+    progress : bool
+        Show a progress bar (where the output is a terminal, or with
+        ``L2L_PROGRESS``; see :mod:`l2l_helpers.course.progress`).
 
     Returns
     -------
@@ -155,7 +158,7 @@ def pairs_by_token(source, output, input_token, target_token, overwrite=False):
     source = Path(source)
     inputs, targets = _match_by_token(source, input_token, target_token)
     _check_pairs_output(output, [source], overwrite)
-    return _write_pairs(output, _read_token_pairs(inputs, targets), [source], overwrite)
+    return _write_pairs(output, _read_token_pairs(inputs, targets, progress), [source], overwrite)
 
 
 def _match_by_token(source, input_token, target_token):
@@ -190,12 +193,12 @@ def _match_by_token(source, input_token, target_token):
     return inputs, targets
 
 
-def _read_token_pairs(inputs, targets):
+def _read_token_pairs(inputs, targets, progress=True):
     """Read the matched files: a list of (name, input image, target image, sources)."""
     from l2l_helpers.course.progress import progress as tqdm
 
     pairs, seen = [], {}
-    for key in tqdm(sorted(inputs), desc="reading pairs", unit="pair", disable=None):
+    for key in tqdm(sorted(inputs), desc="reading pairs", unit="pair", disable=None if progress else True):
         stem = PurePosixPath(key).with_suffix("").as_posix().replace(_MARKER, "")
         name = _pair_name(stem.split("/"))
         if name in seen:
@@ -226,7 +229,9 @@ def _channel_axis(shape, channel_axis, path):
     return small[0]
 
 
-def pairs_from_channels(source, output, input_channel, target_channel, channel_axis=None, overwrite=False):
+def pairs_from_channels(
+    source, output, input_channel, target_channel, channel_axis=None, overwrite=False, progress=True
+):
     """Split multi-channel TIFF stacks into input and target pair folders.
 
     Parameters
@@ -247,6 +252,9 @@ def pairs_from_channels(source, output, input_channel, target_channel, channel_a
         Allow a non-empty output folder: the files of the previous run into
         it (listed in its ``l2l_manifest.json``) are removed first, so two
         runs never mix; nothing else is deleted.
+    progress : bool
+        Show a progress bar (where the output is a terminal, or with
+        ``L2L_PROGRESS``; see :mod:`l2l_helpers.course.progress`).
 
     Returns
     -------
@@ -283,7 +291,7 @@ def pairs_from_channels(source, output, input_channel, target_channel, channel_a
 
     pairs = [
         _split_stack(path, input_channel, target_channel, channel_axis)
-        for path in tqdm(files, desc="splitting stacks", unit="stack", disable=None)
+        for path in tqdm(files, desc="splitting stacks", unit="stack", disable=None if progress else True)
     ]
     return _write_pairs(output, pairs, [folder], overwrite)
 

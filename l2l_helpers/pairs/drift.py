@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from l2l_helpers.data.io import ImageError, check_image
+from l2l_helpers.pairs import drift_estimation
 from l2l_helpers.pairs.drift_estimation import (
     METHODS,
     DriftRangeWarning,
@@ -33,19 +34,13 @@ from l2l_helpers.pairs.drift_estimation import (
     _check_pair,
     common_area,
     estimate_drift,
-    phase_shift,
-    sample_patch_corners,
-    ssim_scores,
+    phase_shift,  # noqa: F401 (re-exported: drift_estimation's names are importable from here)
+    sample_patch_corners,  # noqa: F401
+    ssim_scores,  # noqa: F401
 )
 
 __all__ = [
-    "METHODS",
-    "DriftRangeWarning",
-    "estimate_drift",
-    "phase_shift",
-    "ssim_scores",
-    "sample_patch_corners",
-    "common_area",
+    *drift_estimation.__all__,
     "apply_drift",
     "register_pair",
     "correct_folders",

@@ -7,5 +7,6 @@ what a biologist measures downstream (08).
 - :mod:`.background`: what a restoration leaves or invents where the truth has no structure;
 - :mod:`.separation`: superposed labels, and how well two channels were separated (:mod:`.separation_measures`:
   the regions and measures it uses);
-- :mod:`.downstream`: fibre widths, binary masks, distance maps.
+- :mod:`.downstream`: fibre widths (:mod:`.widths`: the line profiles and their Gaussian fits), binary masks,
+  distance maps.
 """
