@@ -103,18 +103,3 @@ def test_settings_differences_name_nested_settings_by_their_path_and_new_ones_as
     old = {"seed": 0, "care": {"epochs": 30, "loss": "mae"}}
     new = {"seed": 0, "care": {"epochs": 30, "loss": "mse"}, "prefilter": 1.5}
     assert sweep.settings_differences(old, new) == "care.loss: 'mae' -> 'mse', prefilter: not recorded -> 1.5"
-
-
-def test_a_json_data_setting_keeps_a_copy_of_its_dict():
-    from dataclasses import dataclass, field
-
-    from l2l_helpers.settings import Settings
-
-    @dataclass(frozen=True)
-    class Demo(Settings):
-        overrides: sweep.JSONData = field(default_factory=dict)
-
-    given = {"epochs": 2}
-    demo = Demo(overrides=given)
-    given["epochs"] = 3
-    assert demo.overrides == {"epochs": 2}

@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +63,6 @@ from l2l_helpers.experiments.sweep import (
     MEMORY_PER_WORKER_GB,
     PROFILE_SETTINGS_KEY,
     RESOURCE,
-    JSONData,
     default_workers,
     failed_row,
     local_cluster,
@@ -138,14 +138,14 @@ class SweepSettings(Settings):
     ([4, 8], None)
     """
 
-    data: JSONData
+    data: dict[str, typing.Any]
     n_pairs: tuple[int, ...]
     folds: int
     repeats: int = 1
     repeats_small: int | None = None
     profile: str = "workshop"
     loss: str = "l1"
-    overrides: JSONData = field(default_factory=dict)
+    overrides: dict[str, typing.Any] = field(default_factory=dict)
     seed: int = 0
     prefilter: float | None = None
     scale_epochs: bool = True

@@ -44,11 +44,9 @@ from l2l_helpers.experiments.workers import (
     prepare_worker,
     run_tasks,
 )
-from l2l_helpers.settings import Settings
 
 __all__ = [
     "INLINE",
-    "JSONData",
     "MEMORY_PER_WORKER_GB",
     "PROFILE_SETTINGS_KEY",
     "RESOURCE",
@@ -396,30 +394,3 @@ def open_resumable_csv(
     if backup.is_file():
         backup.unlink()
     return rows
-
-
-class JSONData(Settings):
-    """The type of a setting that holds free JSON data (a dict), such as the overrides of a training profile.
-
-    A :class:`~l2l_helpers.settings.Settings` field annotated ``JSONData`` accepts a dict and keeps a copy of it
-    (as plain JSON data: tuples become lists); anything else is refused with the setting named. The settings
-    inside are checked where they are used (:func:`l2l_helpers.training.profiles.profile_settings`).
-
-    Examples
-    --------
-    >>> from dataclasses import dataclass, field
-    >>> @dataclass(frozen=True)
-    ... class Demo(Settings):
-    ...     overrides: JSONData = field(default_factory=dict)
-    >>> Demo(overrides={"epochs": 2, "shape": (1, 2)}).overrides
-    {'epochs': 2, 'shape': [1, 2]}
-    >>> Demo(overrides=3)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    l2l_helpers.settings.SettingsError: overrides must be JSONData settings, got 3
-    """
-
-    @classmethod
-    def from_dict(cls, data):
-        """A copy of ``data`` as plain JSON data (what a field of this type holds)."""
-        return json.loads(json.dumps(data))

@@ -92,13 +92,13 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from l2l_helpers.experiments.methods import METHODS, TRAINED_METHODS, UNTRAINED_METHODS, check_names, kind_and_loss
 from l2l_helpers.experiments.sweep import (
     PROFILE_SETTINGS_KEY,
-    JSONData,
     failed_row,
     open_resumable_csv,
     run_tasks,
@@ -171,8 +171,8 @@ network keeps one cell for validation), got 1
     n_train: int = 8
     n_test: int = 3
     size: int = 256
-    training: JSONData = field(default_factory=dict)
-    cyclegan: JSONData = field(default_factory=dict)
+    training: dict[str, typing.Any] = field(default_factory=dict)
+    cyclegan: dict[str, typing.Any] = field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
