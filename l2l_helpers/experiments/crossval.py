@@ -287,11 +287,13 @@ def _sweep_settings(settings, data, n_pairs, folds, options):
 
 
 def _sweep_record(settings):
-    """What ``sweep.json`` records: the settings and the training settings the profile gives."""
-    from l2l_helpers.training.profiles import profile_settings
+    """What ``sweep.json`` records (after the schema version the sweep engine adds): the settings and the
+    training settings the profile gives, as the JSON of :class:`SweepSettings` and
+    :class:`~l2l_helpers.training.profiles.CARESettings`."""
+    from l2l_helpers.training.profiles import care_settings
 
-    care = profile_settings(settings.profile, **settings.overrides)
-    return {**settings.record(), PROFILE_SETTINGS_KEY: {"care": care}}
+    care = care_settings(settings.profile, **settings.overrides)
+    return {**settings.record(), PROFILE_SETTINGS_KEY: {"care": care.to_dict()}}
 
 
 def _failed_task_row(task, error, has_ground_truth):
@@ -380,7 +382,7 @@ def run_crossval(
     and missing ones run. A task whose worker dies is retried on another
     worker; a task that raises is retried once; a task that fails twice is
     written with status ``failed`` and its error, and the others go on.
-    ``OUT_DIR/sweep.json`` records the sweep's settings, with the training
+    ``OUT_DIR/sweep.json`` records the schema version and the sweep's settings, with the training
     settings the profile gave (``profile_settings``); resuming with other
     settings, or after the profile's definition changed, is refused (use
     ``overwrite`` or another folder).

@@ -362,20 +362,22 @@ def plan_validation(structures=None, methods=None, profile="workshop", seed=0, o
 
 def _profile_settings(tasks, profile, settings):
     """What the profile trains the planned networks with, as it defines it today (CARE, CycleGAN)."""
-    from l2l_helpers.training.cyclegan import cyclegan_settings
-    from l2l_helpers.training.profiles import profile_settings
+    from l2l_helpers.training.cyclegan import profile_cyclegan_settings
+    from l2l_helpers.training.profiles import care_settings
 
     trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
     trainings = {}
     if trained - {"cyclegan"}:
-        trainings["care"] = profile_settings(profile, **settings["training"])
+        trainings["care"] = care_settings(profile, **settings["training"]).to_dict()
     if "cyclegan" in trained:
-        trainings["cyclegan"] = cyclegan_settings(profile, **settings["cyclegan"])
+        trainings["cyclegan"] = profile_cyclegan_settings(profile, **settings["cyclegan"]).to_dict()
     return json.loads(json.dumps(trainings))
 
 
 def _validation_config(tasks, profile, seed, overrides):
-    """What ``validation.json`` records: structures, methods, seed, settings and the profile's settings."""
+    """What ``validation.json`` records (after the schema version the sweep engine adds): structures, methods,
+    seed, the settings (:class:`ValidationSettings` with the profile's name) and the profile's training settings
+    (:class:`~l2l_helpers.training.profiles.CARESettings`, :class:`~l2l_helpers.training.cyclegan.CycleGANSettings`)."""
     structures = sorted({t["structure"] for t in tasks}, key=lambda s: table_order({"structure": s, "method": ""}))
     config = {
         "structures": structures,
@@ -505,7 +507,7 @@ def run_validation(
     (rows already present are not written twice). A task that raises is
     retried once; one that fails twice gives a ``failed`` row per method,
     with its error, and the others go on. ``OUT_DIR/validation.json``
-    records the configuration, with the training settings the profile gave
+    records the schema version and the configuration, with the training settings the profile gave
     (``profile_settings``); resuming with another one, or after the
     profile's definition changed, is refused. At the
     end the CSV is sorted and ``OUT_DIR/validation.md`` written
