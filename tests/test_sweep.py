@@ -159,3 +159,22 @@ def test_settings_differences_name_nested_settings_by_their_path_and_new_ones_as
     old = {"seed": 0, "care": {"epochs": 30, "loss": "mae"}}
     new = {"seed": 0, "care": {"epochs": 30, "loss": "mse"}, "prefilter": 1.5}
     assert sweep.settings_differences(old, new) == "care.loss: 'mae' -> 'mse', prefilter: not recorded -> 1.5"
+
+
+def test_the_remaining_tasks_run_and_the_csv_is_closed_even_when_the_run_raises(tmp_path):
+    rows_csv = _open(tmp_path / "out")
+
+    def run(todo, options):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_remaining(rows_csv, [1], run, nothing_to_run="", scheduler=sweep.INLINE)
+    assert rows_csv._file.closed
+    rows_csv.out.close()
+
+
+def test_nothing_runs_when_no_task_remains_and_that_is_said(tmp_path, capsys):
+    rows_csv = _open(tmp_path / "out")
+    assert sweep.run_remaining(rows_csv, [], None, nothing_to_run="3 tasks: nothing to run") is None
+    assert capsys.readouterr().out == "3 tasks: nothing to run\n"
+    rows_csv.out.close()

@@ -68,6 +68,7 @@ from l2l_helpers.experiments.sweep import (
     local_cluster,
     open_resumable_csv,
     prepare_worker,
+    run_remaining,
     run_tasks,
     task_token,
 )
@@ -448,23 +449,17 @@ def run_crossval(
     todo = [t for t in tasks if (t["n_pairs"], t["repeat"], t["fold"]) not in done]
     summary = {"csv": rows_csv.path, "tasks": len(tasks), "skipped": len(rows_csv.kept), "ran": 0, "failed": 0}
     summary["dashboard"] = None
-    if progress and not todo:
-        print(f"{len(tasks)} tasks: all already in {RESULTS_CSV}; nothing to run")
-    try:
-        if todo:
-            run = dict(scheduler=scheduler, workers=workers, progress=progress)
-            summary["dashboard"] = _run_todo(
-                todo,
-                rows_csv,
-                summary,
-                has_truth,
-                record=record,
-                task_function=task_function,
-                profile=s.profile,
-                run=run,
-            )
-    finally:
-        rows_csv.close()
+    summary["dashboard"] = run_remaining(
+        rows_csv,
+        todo,
+        lambda todo, run: _run_todo(
+            todo, rows_csv, summary, has_truth, record=record, task_function=task_function, profile=s.profile, run=run
+        ),
+        nothing_to_run=f"{len(tasks)} tasks: all already in {RESULTS_CSV}; nothing to run",
+        progress=progress,
+        scheduler=scheduler,
+        workers=workers,
+    )
     rows = read_results(summary["csv"])
     if any(r["status"] == "ok" for r in rows):
         save_crossval_figure(rows, figure_path, title=out_dir.name)

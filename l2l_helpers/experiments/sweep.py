@@ -19,6 +19,7 @@ structure and trained method). This module is what they share:
   :func:`default_workers`), on a given scheduler, or inline in this process
   (``scheduler=INLINE``: no Dask, for tests and small runs);
   :func:`prepare_worker` is what a task function calls first;
+  :func:`run_remaining` runs what a resumed folder still lacks, then closes its CSV;
   :func:`task_token` names a run's Dask keys.
 
 Examples
@@ -64,6 +65,7 @@ __all__ = [
     "prepare_worker",
     "read_rows",
     "read_settings_record",
+    "run_remaining",
     "run_tasks",
     "settings_differences",
     "task_token",
@@ -453,3 +455,44 @@ def open_resumable_csv(
     if backup.is_file():
         backup.unlink()
     return rows
+
+
+def run_remaining(rows_csv, todo, run, *, nothing_to_run, progress=True, **where):
+    """Run the tasks a resumable CSV still lacks, then close the CSV (also when a task's error propagates).
+
+    Parameters
+    ----------
+    rows_csv : ResumableCSV
+        The open CSV (closed on return; its output folder stays open).
+    todo : list
+        The tasks still to run.
+    run : callable
+        ``run(todo, options)``: runs them (through :func:`run_tasks`) and returns the dashboard address or None;
+        ``options`` are ``progress`` and ``where``.
+    nothing_to_run : str
+        Printed (with ``progress``) when no task is left.
+    progress : bool
+        Show progress.
+    **where
+        Where the tasks run: ``scheduler`` and ``workers`` of :func:`run_tasks`.
+
+    Returns
+    -------
+    str or None
+        The dashboard address, or None (nothing ran, or inline).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> files = dict(settings_json="s.json", csv_name="r.csv", columns=("n", "status"))
+    >>> rows = open_resumable_csv(Path(tempfile.mkdtemp()), "crossval", {}, key=len, planned=set(), **files)
+    >>> run_remaining(rows, [], None, nothing_to_run="nothing to run", scheduler=INLINE)
+    nothing to run
+    >>> _ = rows.out.close()
+    """
+    if progress and not todo:
+        print(nothing_to_run)
+    try:
+        return run(todo, dict(where, progress=progress)) if todo else None
+    finally:
+        rows_csv.close()

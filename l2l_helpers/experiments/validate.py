@@ -101,6 +101,7 @@ from l2l_helpers.experiments.sweep import (
     PROFILE_SETTINGS_KEY,
     failed_row,
     open_resumable_csv,
+    run_remaining,
     run_tasks,
     task_token,
 )
@@ -572,24 +573,17 @@ def run_validation(
     todo = [t for t in tasks if any((t["structure"], m) not in done for m in t["methods"])]
     summary = {"csv": rows_csv.path, "table": rows_csv.out.path_for(VALIDATION_MD), "tasks": len(tasks)}
     summary.update(skipped=len(tasks) - len(todo), ran=0, failed=0, rows=len(rows_csv.kept), dashboard=None)
-    if progress and not todo:
-        print(f"{len(tasks)} tasks: every row already in {VALIDATION_CSV}; nothing to run")
-    try:
-        if todo:
-            run = dict(scheduler=scheduler, workers=workers, progress=progress)
-            summary["dashboard"] = _run_todo(
-                todo,
-                rows_csv,
-                planned,
-                done,
-                summary,
-                task_function=task_function,
-                config=config,
-                profile=profile,
-                run=run,
-            )
-    finally:
-        rows_csv.close()
+    summary["dashboard"] = run_remaining(
+        rows_csv,
+        todo,
+        lambda todo, run: _run_todo(
+            todo, rows_csv, planned, done, summary, task_function=task_function, config=config, profile=profile, run=run
+        ),
+        nothing_to_run=f"{len(tasks)} tasks: every row already in {VALIDATION_CSV}; nothing to run",
+        progress=progress,
+        scheduler=scheduler,
+        workers=workers,
+    )
     sort_validation_csv(summary["csv"])
     summary["table"].write_text(format_validation(read_validation(summary["csv"])), encoding="utf-8")
     summary["seconds"] = round(time.perf_counter() - t0, 1)
