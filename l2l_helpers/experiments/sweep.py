@@ -154,8 +154,11 @@ def read_settings_record(path):
     >>> read_settings_record(path)
     {'schema_version': 1, 'seed': 0}
     """
-    path = Path(path)
-    data = json.loads(path.read_text(encoding="utf-8"))
+    return _upgraded(json.loads(Path(path).read_text(encoding="utf-8")), path)
+
+
+def _upgraded(data, path):
+    """The data of the settings JSON ``path`` in the current form (see :func:`read_settings_record`)."""
     version = data.get(SCHEMA_KEY, SCHEMA_VERSION)  # none: l2l 0.1.0, the same keys
     if version != SCHEMA_VERSION:
         raise ValueError(
@@ -207,7 +210,8 @@ def check_resumed_settings(path, settings, what="sweep"):
     ValueError: ... holds a sweep with other settings (seed: 0 -> 1); run it with its own settings to resume, ...
     """
     path = Path(path)
-    old, settings = read_settings_record(path), _versioned(settings)
+    written = json.loads(path.read_text(encoding="utf-8"))
+    old, settings = _upgraded(written, path), _versioned(settings)
     unrecorded = PROFILE_SETTINGS_KEY not in old  # made before l2l recorded them: compare the rest
     compared = {k: v for k, v in settings.items() if k != PROFILE_SETTINGS_KEY} if unrecorded else settings
     if old != compared:
@@ -223,8 +227,7 @@ def check_resumed_settings(path, settings, what="sweep"):
             UserWarning,
             stacklevel=5,
         )
-    written = json.loads(path.read_text(encoding="utf-8"))
-    return settings if SCHEMA_KEY in written and not unrecorded else written
+    return settings if SCHEMA_KEY in written and not unrecorded else written  # a file of 0.1.0 kept as it is
 
 
 def task_token(settings):
