@@ -10,7 +10,11 @@ through JSON, and ``from_dict`` refuses names it does not know.
 Types understood: ``bool``, ``int``, ``float`` (an ``int`` is accepted and
 stored as ``float``), ``str``, ``typing.Literal[...]`` (the choices),
 ``tuple[X, ...]`` and ``tuple[X, Y]`` (lists from JSON become tuples),
-``X | None`` and nested :class:`Settings`.
+``X | None``, nested :class:`Settings`, and ``dict[str, typing.Any]`` (free
+JSON data, such as the overrides of a training profile: the setting keeps a
+copy of the dict given, checked to be JSON data, tuples stored as lists;
+``dict[str, X]`` also checks every value against ``X``). ``to_dict`` returns
+copies, so a record cannot be changed through the settings it came from.
 
 No TensorFlow is imported here.
 
@@ -86,6 +90,8 @@ def _check(name, value, kind):
         if len(value) != len(args):
             raise SettingsError(f"{name} must have {len(args)} values, got {value!r}")
         return tuple(_check(f"{name}[{i}]", v, a) for i, (v, a) in enumerate(zip(value, args)))
+    if origin is dict:
+        return _check_dict(name, value, args)
     if isinstance(kind, type) and issubclass(kind, Settings):
         if isinstance(value, dict):
             return kind.from_dict(value)
@@ -93,6 +99,24 @@ def _check(name, value, kind):
             raise SettingsError(f"{name} must be {kind.__name__} settings, got {value!r}")
         return value
     return _check_scalar(name, value, kind)
+
+
+def _check_dict(name, value, args):
+    """A copy of the dict ``value`` as JSON data (text keys; each value checked when ``args[1]`` is not Any)."""
+    if not isinstance(value, dict):
+        raise SettingsError(f"{name} must be a dict, got {value!r}")
+    if args and args[0] is not str:
+        raise TypeError(f"setting {name}: only dicts with text keys (dict[str, ...]) are supported by Settings")
+    value_kind = args[1] if len(args) == 2 else typing.Any
+    if any(not isinstance(k, str) for k in value):
+        raise SettingsError(f"{name} must have text keys, got {list(value)!r}")
+    try:
+        data = json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise SettingsError(f"{name} must be JSON data (numbers, text, lists, dicts), got {value!r}: {error}") from None
+    if value_kind in (typing.Any, Ellipsis):
+        return data
+    return {k: _plain(_check(f"{name}[{k!r}]", v, value_kind)) for k, v in data.items()}
 
 
 def _check_scalar(name, value, kind):
@@ -121,11 +145,13 @@ def _hints(cls):
 
 
 def _plain(value):
-    """``value`` as JSON data (settings as dicts, tuples as lists)."""
+    """``value`` as JSON data (settings as dicts, tuples as lists; dicts and lists copied)."""
     if isinstance(value, Settings):
         return value.to_dict()
-    if isinstance(value, tuple):
+    if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
     return value
 
 

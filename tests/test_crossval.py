@@ -192,6 +192,16 @@ def test_the_sweep_records_the_training_settings_the_profile_gives(finished_swee
     assert sweep[crossval.PROFILE_SETTINGS_KEY] == {"care": profile_settings("quick", **TINY["overrides"])}
 
 
+def test_the_sweep_records_its_schema_version_and_its_settings_as_sweep_settings_json(finished_sweep):
+    from l2l_helpers.experiments.sweep import SCHEMA_KEY
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    sweep = json.loads((finished_sweep[0] / crossval.SWEEP_JSON).read_text())
+    settings = {k: v for k, v in sweep.items() if k not in (SCHEMA_KEY, crossval.PROFILE_SETTINGS_KEY)}
+    assert next(iter(sweep)) == SCHEMA_KEY and sweep[SCHEMA_KEY] == SCHEMA_VERSION
+    assert settings == crossval.SweepSettings(data=SIM, n_pairs=(4,), folds=2, **TINY).to_dict()
+
+
 def test_resuming_after_the_profile_changed_is_refused_and_the_setting_named(finished_sweep, monkeypatch):
     from l2l_helpers.training.profiles import PROFILES
 

@@ -119,3 +119,20 @@ def test_l2l_experiment_names_a_broken_file(tmp_path, capsys):
     spec.write_text("{not json")
     assert main(["experiment", str(spec)]) == 2
     assert "broken.json" in capsys.readouterr().err
+
+
+def test_an_unknown_override_names_the_settings_allowed():
+    with pytest.raises(ValueError, match=r"unknown training setting 'unet_depth'; known: patch_size, .*unet_n_depth"):
+        Experiment(data=SIM, test_images=[4], overrides={"unet_depth": 3})
+
+
+def test_an_override_outside_its_choices_names_them():
+    with pytest.raises(ValueError, match=r"input_normalization must be one of percentile, mean_std, got 'zscore'"):
+        Experiment(data=SIM, test_images=[4], overrides={"input_normalization": "zscore"})
+
+
+def test_the_settings_are_the_profile_s_with_the_overrides_replaced():
+    from l2l_helpers.training.profiles import PROFILES
+
+    exp = Experiment(data=SIM, test_images=[4], **TINY)
+    assert exp.settings == PROFILES["quick"].replace(**TINY["overrides"])

@@ -1,7 +1,7 @@
 """Specification of l2l_helpers.settings: the base of every typed group of settings."""
 
-from dataclasses import FrozenInstanceError, dataclass
-from typing import Literal
+from dataclasses import FrozenInstanceError, dataclass, field
+from typing import Any, Literal
 
 import pytest
 
@@ -74,3 +74,54 @@ def test_tuple_with_the_wrong_length_is_refused():
 
 def test_differences_name_nested_settings_by_their_path():
     assert Demo().differences(Demo(epochs=3, inner=Inner(steps=4))) == ["epochs: 10 -> 3", "inner.steps: 10 -> 4"]
+
+
+@dataclass(frozen=True)
+class WithData(Settings):
+    overrides: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def test_a_json_data_setting_keeps_a_copy_of_the_dict_given():
+    given = {"epochs": 2, "nested": {"steps": 1}}
+    demo = WithData(overrides=given)
+    given["epochs"], given["nested"]["steps"] = 3, 5
+    assert demo.overrides == {"epochs": 2, "nested": {"steps": 1}}
+
+
+def test_a_json_data_setting_stores_tuples_as_lists():
+    assert WithData(overrides={"shape": (1, 2)}).overrides == {"shape": [1, 2]}
+
+
+def test_to_dict_returns_a_copy_of_a_json_data_setting():
+    demo = WithData(overrides={"nested": {"steps": 1}})
+    demo.to_dict()["overrides"]["nested"]["steps"] = 9
+    assert demo.overrides == {"nested": {"steps": 1}}
+
+
+def test_a_json_data_setting_refuses_what_is_not_a_dict_by_name():
+    with pytest.raises(SettingsError, match="overrides must be a dict, got 3"):
+        WithData(overrides=3)
+
+
+def test_a_json_data_setting_refuses_values_that_are_not_json_data():
+    with pytest.raises(SettingsError, match="overrides must be JSON data"):
+        WithData(overrides={"when": object()})
+    with pytest.raises(SettingsError, match="overrides must be JSON data"):
+        WithData(overrides={"rate": float("nan")})
+
+
+def test_a_json_data_setting_refuses_keys_that_are_not_text():
+    with pytest.raises(SettingsError, match="overrides must have text keys"):
+        WithData(overrides={1: 2})
+
+
+def test_a_typed_dict_setting_checks_every_value_by_its_key():
+    assert WithData(counts={"a": 2}).counts == {"a": 2}
+    with pytest.raises(SettingsError, match=r"counts\['a'\] must be a whole number, got 2.5"):
+        WithData(counts={"a": 2.5})
+
+
+def test_a_json_data_setting_round_trips_through_json():
+    demo = WithData(overrides={"epochs": 2, "shape": [1, 2]}, counts={"a": 1})
+    assert WithData.from_json(demo.to_json()) == demo

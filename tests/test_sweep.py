@@ -82,13 +82,69 @@ def test_a_resumed_folder_with_other_settings_is_refused_with_the_setting_named(
 
 def test_a_folder_made_before_profile_settings_were_recorded_resumes_with_a_warning_and_keeps_its_settings(tmp_path):
     out = tmp_path / "out"
-    old = {"seed": 0}
-    _write(out, [{"n": 1, "score": 0.5, "status": "ok"}], settings=old)
+    _write(out, [{"n": 1, "score": 0.5, "status": "ok"}], settings={"seed": 0})
+    before = (out / FILES["settings_json"]).read_text()
     with pytest.warns(UserWarning, match="records no profile settings"):
         rows_csv = _open(out)
     rows_csv.close()
     assert len(rows_csv.kept) == 1
-    assert json.loads((out / FILES["settings_json"]).read_text()) == old
+    assert (out / FILES["settings_json"]).read_text() == before
+
+
+def test_a_new_folder_records_the_schema_version_before_the_settings(tmp_path):
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    _write(tmp_path / "out", [])
+    recorded = json.loads((tmp_path / "out" / FILES["settings_json"]).read_text())
+    assert list(recorded) == [sweep.SCHEMA_KEY, *SETTINGS] and recorded[sweep.SCHEMA_KEY] == SCHEMA_VERSION
+
+
+def _as_written_by_0_1_0(out):
+    """Rewrite a folder's settings JSON as l2l 0.1.0 wrote it: without the schema version."""
+    path = out / FILES["settings_json"]
+    old = {k: v for k, v in json.loads(path.read_text()).items() if k != sweep.SCHEMA_KEY}
+    path.write_text(json.dumps(old, indent=2) + "\n")  # as the output folder writes JSON
+    return path
+
+
+def test_a_folder_of_l2l_0_1_0_resumes_and_keeps_its_settings_file_as_it_was(tmp_path):
+    out = tmp_path / "out"
+    _write(out, [{"n": 1, "score": 0.5, "status": "ok"}])
+    before = _as_written_by_0_1_0(out).read_bytes()
+    rows_csv = _open(out)
+    rows_csv.close()
+    rows_csv.out.close()
+    assert len(rows_csv.kept) == 1
+    assert (out / FILES["settings_json"]).read_bytes() == before
+
+
+def test_a_folder_of_l2l_0_1_0_with_other_settings_is_refused_with_the_setting_named(tmp_path):
+    out = tmp_path / "out"
+    _write(out, [])
+    _as_written_by_0_1_0(out)
+    with pytest.raises(ValueError, match=r"other settings \(seed: 0 -> 1\)"):
+        _open(out, {**SETTINGS, "seed": 1})
+
+
+def test_a_settings_file_of_a_newer_schema_is_refused_with_its_version(tmp_path):
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps({sweep.SCHEMA_KEY: 99, "seed": 0}))
+    with pytest.raises(ValueError, match="schema_version 99 is not one this l2l reads"):
+        sweep.read_settings_record(path)
+
+
+@pytest.mark.parametrize(
+    "folder, name", [("07_crossval_workshop", "sweep.json"), ("09_validation_workshop", "validation.json")]
+)
+def test_the_committed_records_of_l2l_0_1_0_read_as_the_current_form(folder, name):
+    from pathlib import Path
+
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "data" / folder / name
+    written = json.loads(path.read_text())
+    assert sweep.SCHEMA_KEY not in written  # as l2l 0.1.0 wrote it
+    assert sweep.read_settings_record(path) == {sweep.SCHEMA_KEY: SCHEMA_VERSION, **written}
 
 
 def test_a_non_empty_folder_without_settings_is_refused(tmp_path):
@@ -105,16 +161,20 @@ def test_settings_differences_name_nested_settings_by_their_path_and_new_ones_as
     assert sweep.settings_differences(old, new) == "care.loss: 'mae' -> 'mse', prefilter: not recorded -> 1.5"
 
 
-def test_a_json_data_setting_keeps_a_copy_of_its_dict():
-    from dataclasses import dataclass, field
+def test_the_remaining_tasks_run_and_the_csv_is_closed_even_when_the_run_raises(tmp_path):
+    rows_csv = _open(tmp_path / "out")
 
-    from l2l_helpers.settings import Settings
+    def run(todo, options):
+        raise KeyboardInterrupt
 
-    @dataclass(frozen=True)
-    class Demo(Settings):
-        overrides: sweep.JSONData = field(default_factory=dict)
+    with pytest.raises(KeyboardInterrupt):
+        sweep.run_remaining(rows_csv, [1], run, nothing_to_run="", scheduler=sweep.INLINE)
+    assert rows_csv._file.closed
+    rows_csv.out.close()
 
-    given = {"epochs": 2}
-    demo = Demo(overrides=given)
-    given["epochs"] = 3
-    assert demo.overrides == {"epochs": 2}
+
+def test_nothing_runs_when_no_task_remains_and_that_is_said(tmp_path, capsys):
+    rows_csv = _open(tmp_path / "out")
+    assert sweep.run_remaining(rows_csv, [], None, nothing_to_run="3 tasks: nothing to run") is None
+    assert capsys.readouterr().out == "3 tasks: nothing to run\n"
+    rows_csv.out.close()

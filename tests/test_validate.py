@@ -245,6 +245,14 @@ def _made_up_validation(out, methods):
     return json.loads((out / validate.VALIDATION_JSON).read_text())
 
 
+def test_the_validation_records_its_schema_version_first(tmp_path):
+    from l2l_helpers.experiments.sweep import SCHEMA_KEY
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    config = _made_up_validation(tmp_path / "out", ["input"])
+    assert list(config)[:2] == [SCHEMA_KEY, "structures"] and config[SCHEMA_KEY] == SCHEMA_VERSION
+
+
 def test_the_validation_records_the_settings_of_the_trainings_it_runs(tmp_path):
     from l2l_helpers.training.cyclegan import cyclegan_settings
     from l2l_helpers.training.profiles import profile_settings

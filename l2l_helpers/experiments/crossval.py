@@ -41,6 +41,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +63,12 @@ from l2l_helpers.experiments.sweep import (
     MEMORY_PER_WORKER_GB,
     PROFILE_SETTINGS_KEY,
     RESOURCE,
-    JSONData,
     default_workers,
     failed_row,
     local_cluster,
     open_resumable_csv,
     prepare_worker,
+    run_remaining,
     run_tasks,
     task_token,
 )
@@ -138,14 +139,14 @@ class SweepSettings(Settings):
     ([4, 8], None)
     """
 
-    data: JSONData
+    data: dict[str, typing.Any]
     n_pairs: tuple[int, ...]
     folds: int
     repeats: int = 1
     repeats_small: int | None = None
     profile: str = "workshop"
     loss: str = "l1"
-    overrides: JSONData = field(default_factory=dict)
+    overrides: dict[str, typing.Any] = field(default_factory=dict)
     seed: int = 0
     prefilter: float | None = None
     scale_epochs: bool = True
@@ -287,11 +288,13 @@ def _sweep_settings(settings, data, n_pairs, folds, options):
 
 
 def _sweep_record(settings):
-    """What ``sweep.json`` records: the settings and the training settings the profile gives."""
-    from l2l_helpers.training.profiles import profile_settings
+    """What ``sweep.json`` records (after the schema version the sweep engine adds): the settings and the
+    training settings the profile gives, as the JSON of :class:`SweepSettings` and
+    :class:`~l2l_helpers.training.profiles.CARESettings`."""
+    from l2l_helpers.training.profiles import care_settings
 
-    care = profile_settings(settings.profile, **settings.overrides)
-    return {**settings.record(), PROFILE_SETTINGS_KEY: {"care": care}}
+    care = care_settings(settings.profile, **settings.overrides)
+    return {**settings.record(), PROFILE_SETTINGS_KEY: {"care": care.to_dict()}}
 
 
 def _failed_task_row(task, error, has_ground_truth):
@@ -380,7 +383,7 @@ def run_crossval(
     and missing ones run. A task whose worker dies is retried on another
     worker; a task that raises is retried once; a task that fails twice is
     written with status ``failed`` and its error, and the others go on.
-    ``OUT_DIR/sweep.json`` records the sweep's settings, with the training
+    ``OUT_DIR/sweep.json`` records the schema version and the sweep's settings, with the training
     settings the profile gave (``profile_settings``); resuming with other
     settings, or after the profile's definition changed, is refused (use
     ``overwrite`` or another folder).
@@ -446,23 +449,17 @@ def run_crossval(
     todo = [t for t in tasks if (t["n_pairs"], t["repeat"], t["fold"]) not in done]
     summary = {"csv": rows_csv.path, "tasks": len(tasks), "skipped": len(rows_csv.kept), "ran": 0, "failed": 0}
     summary["dashboard"] = None
-    if progress and not todo:
-        print(f"{len(tasks)} tasks: all already in {RESULTS_CSV}; nothing to run")
-    try:
-        if todo:
-            run = dict(scheduler=scheduler, workers=workers, progress=progress)
-            summary["dashboard"] = _run_todo(
-                todo,
-                rows_csv,
-                summary,
-                has_truth,
-                record=record,
-                task_function=task_function,
-                profile=s.profile,
-                run=run,
-            )
-    finally:
-        rows_csv.close()
+    summary["dashboard"] = run_remaining(
+        rows_csv,
+        todo,
+        lambda todo, run: _run_todo(
+            todo, rows_csv, summary, has_truth, record=record, task_function=task_function, profile=s.profile, run=run
+        ),
+        nothing_to_run=f"{len(tasks)} tasks: all already in {RESULTS_CSV}; nothing to run",
+        progress=progress,
+        scheduler=scheduler,
+        workers=workers,
+    )
     rows = read_results(summary["csv"])
     if any(r["status"] == "ok" for r in rows):
         save_crossval_figure(rows, figure_path, title=out_dir.name)

@@ -202,10 +202,10 @@ def crossval_tasks(plan, data, profile="workshop", loss="l1", overrides=None, pr
     [5, 10]
     """
     from l2l_helpers.experiments.experiment import Experiment
-    from l2l_helpers.training.profiles import profile_settings
+    from l2l_helpers.training.profiles import care_settings
 
     overrides = dict(overrides or {})
-    base_epochs = profile_settings(profile, **overrides)["epochs"]
+    base_epochs = care_settings(profile, **overrides).epochs
     n_max = max(t["n_pairs"] for t in plan)
     tasks = []
     for t in plan:

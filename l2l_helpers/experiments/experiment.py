@@ -84,8 +84,11 @@ class Experiment:
     profile : str
         A profile of :data:`l2l_helpers.training.profiles.PROFILES`.
     overrides : dict
-        Profile settings to replace (e.g. ``{"epochs": 2}``), checked by
-        :func:`l2l_helpers.training.profiles.profile_settings`.
+        Settings of the profile to replace (e.g. ``{"epochs": 2}``): changes
+        of :class:`~l2l_helpers.training.profiles.CARESettings`, checked as
+        :func:`l2l_helpers.training.profiles.care_settings` checks them (an
+        unknown setting or a value that does not fit is refused, the setting
+        and what it allows named); :attr:`settings` are the result.
     seed : int
         Seed of patches, weights and batch order.
     train_images : sequence of int, optional
@@ -109,6 +112,9 @@ class Experiment:
     >>> exp = Experiment(data={"simulate": {"structure": "tubulin", "n": 4}}, test_images=[3])
     >>> exp.test_images, exp.method
     ((3,), 'l2l')
+    >>> Experiment(data={"simulate": {"structure": "actin", "n": 4}}, test_images=[3], profile="quick",
+    ...            overrides={"epochs": 2}).settings.epochs
+    2
     >>> Experiment(data={"simulate": {"structure": "actin", "n": 4}}, test_images=[3], overrides={"epochs": 2.5})
     Traceback (most recent call last):
     ...
@@ -127,7 +133,7 @@ class Experiment:
 
     def __post_init__(self):
         from l2l_helpers.training.losses import LOSSES
-        from l2l_helpers.training.profiles import PROFILES, profile_settings
+        from l2l_helpers.training.profiles import PROFILES, care_settings
 
         for f in fields(self):
             object.__setattr__(self, f.name, _frozen(getattr(self, f.name), f.name))
@@ -158,7 +164,7 @@ class Experiment:
             raise ValueError(f"unknown profile {self.profile!r}; choose one of {', '.join(PROFILES)}")
         if not isinstance(self.overrides, dict):
             raise ValueError("Experiment.overrides must be a dict of profile settings")
-        profile_settings(self.profile, **self.overrides)  # unknown keys, wrong types
+        care_settings(self.profile, **self.overrides)  # unknown settings, values that do not fit: refused by name
         if int(self.seed) != self.seed:
             raise ValueError(f"seed must be a whole number, got {self.seed!r}")
         test = tuple(self.test_images)
@@ -177,6 +183,24 @@ class Experiment:
 
     def __hash__(self):
         return hash(self.to_json())
+
+    @property
+    def settings(self):
+        """The CARE settings the experiment trains with: its profile's, with :attr:`overrides` replaced.
+
+        Returns
+        -------
+        l2l_helpers.training.profiles.CARESettings
+
+        Examples
+        --------
+        >>> exp = Experiment(data={"simulate": {"structure": "actin", "n": 3}}, test_images=(2,), profile="quick")
+        >>> exp.settings.patch_size, exp.settings.replace(patch_size=64).patch_size
+        (48, 64)
+        """
+        from l2l_helpers.training.profiles import care_settings
+
+        return care_settings(self.profile, **self.overrides)
 
     def to_dict(self):
         """The experiment as plain JSON data (lists, dicts, numbers, strings).
@@ -399,13 +423,13 @@ def _training_images(experiment, n_images):
 def _patches(experiment, d, train):
     """Training patches of the training images, with the profile's patch settings."""
     from l2l_helpers.training.prepare import make_training_data
-    from l2l_helpers.training.profiles import PATCH_SETTINGS, profile_settings
+    from l2l_helpers.training.profiles import PATCH_SETTINGS
 
-    settings = profile_settings(experiment.profile, **experiment.overrides)
+    settings = experiment.settings
     return make_training_data(
         [d["train_input"][i] for i in train],
         [d["target"][i] for i in train],
-        **{key: settings[key] for key in PATCH_SETTINGS},
+        **{key: getattr(settings, key) for key in PATCH_SETTINGS},
         names=[d["names"][i] for i in train],
         seed=experiment.seed,
     )

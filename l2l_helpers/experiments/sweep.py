@@ -7,7 +7,10 @@ structure and trained method). This module is what they share:
 
 * **settings of a folder**: :data:`PROFILE_SETTINGS_KEY`, :func:`settings_differences`
   and :func:`check_resumed_settings` (a folder is resumed only with the
-  settings it was made with);
+  settings it was made with); the settings JSON records
+  :data:`~l2l_helpers.settings.SCHEMA_VERSION` (:data:`SCHEMA_KEY`), and
+  :func:`read_settings_record` is the one reader of every version (those of
+  l2l 0.1.0 have none);
 * **the resumable CSV**: :func:`read_rows`, :func:`open_resumable_csv` (keeps
   the finished rows of an earlier run) and :class:`ResumableCSV` (appends
   rows, flushed to disk), :func:`failed_row` (the row of a task that failed);
@@ -16,6 +19,7 @@ structure and trained method). This module is what they share:
   :func:`default_workers`), on a given scheduler, or inline in this process
   (``scheduler=INLINE``: no Dask, for tests and small runs);
   :func:`prepare_worker` is what a task function calls first;
+  :func:`run_remaining` runs what a resumed folder still lacks, then closes its CSV;
   :func:`task_token` names a run's Dask keys.
 
 Examples
@@ -44,15 +48,15 @@ from l2l_helpers.experiments.workers import (
     prepare_worker,
     run_tasks,
 )
-from l2l_helpers.settings import Settings
+from l2l_helpers.settings import SCHEMA_VERSION
 
 __all__ = [
     "INLINE",
-    "JSONData",
     "MEMORY_PER_WORKER_GB",
     "PROFILE_SETTINGS_KEY",
     "RESOURCE",
     "ResumableCSV",
+    "SCHEMA_KEY",
     "check_resumed_settings",
     "default_workers",
     "failed_row",
@@ -60,6 +64,8 @@ __all__ = [
     "open_resumable_csv",
     "prepare_worker",
     "read_rows",
+    "read_settings_record",
+    "run_remaining",
     "run_tasks",
     "settings_differences",
     "task_token",
@@ -69,6 +75,10 @@ __all__ = [
 #: defined them: a profile can change between versions of l2l while keeping its name, and resuming must not mix
 #: rows of two definitions in one CSV.
 PROFILE_SETTINGS_KEY = "profile_settings"
+
+#: The key of a sweep's or validation's settings JSON that records the version of its form
+#: (:data:`l2l_helpers.settings.SCHEMA_VERSION`); the files of l2l 0.1.0 have none.
+SCHEMA_KEY = "schema_version"
 
 #: Longest error message kept in a failed row.
 _ERROR_CHARS = 500
@@ -109,46 +119,99 @@ def settings_differences(old, new, prefix=""):
     return ", ".join(parts)
 
 
+def _versioned(settings):
+    """``settings`` with :data:`SCHEMA_KEY` first (the form written by this l2l)."""
+    return {SCHEMA_KEY: SCHEMA_VERSION, **{k: v for k, v in settings.items() if k != SCHEMA_KEY}}
+
+
+def read_settings_record(path):
+    """A sweep's or validation's settings JSON in the current form, whichever version of l2l wrote it.
+
+    The one reader of these records. The current form is the settings as the typed models' JSON
+    (:meth:`~l2l_helpers.settings.Settings.to_dict`) with :data:`SCHEMA_KEY` first. A file without a
+    schema version was written by l2l 0.1.0, whose settings have the same keys: it is read with the version
+    added (a file made before l2l recorded the profile's settings also lacks :data:`PROFILE_SETTINGS_KEY`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The settings JSON (``sweep.json``, ``validation.json``).
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        A schema version this l2l does not read (a newer l2l wrote the file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "sweep.json"
+    >>> _ = path.write_text('{"seed": 0}')  # as l2l 0.1.0 wrote it
+    >>> read_settings_record(path)
+    {'schema_version': 1, 'seed': 0}
+    """
+    return _upgraded(json.loads(Path(path).read_text(encoding="utf-8")), path)
+
+
+def _upgraded(data, path):
+    """The data of the settings JSON ``path`` in the current form (see :func:`read_settings_record`)."""
+    version = data.get(SCHEMA_KEY, SCHEMA_VERSION)  # none: l2l 0.1.0, the same keys
+    if version != SCHEMA_VERSION:
+        raise ValueError(
+            f"{path}: {SCHEMA_KEY} {version!r} is not one this l2l reads ({SCHEMA_VERSION}); "
+            "it was written by a newer l2l: update l2l, or use overwrite / another folder"
+        )
+    return _versioned(data)
+
+
 def check_resumed_settings(path, settings, what="sweep"):
     """The settings to record when resuming a folder whose settings JSON is ``path``.
 
-    The recorded settings must equal ``settings``. A folder made before l2l recorded the profile's settings
-    (no :data:`PROFILE_SETTINGS_KEY`, otherwise equal) is resumed with a warning that they cannot be checked,
-    and keeps its settings unchanged: it does not claim settings its rows were not made with.
+    The recorded settings (read by :func:`read_settings_record`) must equal ``settings``. A folder written by
+    l2l 0.1.0 keeps its file as it is (no schema version added, so a finished folder stays byte-identical). A
+    folder made before l2l recorded the profile's settings (no :data:`PROFILE_SETTINGS_KEY`, otherwise equal)
+    is resumed with a warning that they cannot be checked, and keeps its settings unchanged: it does not claim
+    settings its rows were not made with.
 
     Parameters
     ----------
     path : str or Path
         The settings JSON of the folder (``sweep.json``, ``validation.json``).
     settings : dict
-        The settings of this run (JSON data).
+        The settings of this run (JSON data; :data:`SCHEMA_KEY` is added).
     what : str
         What the folder holds (``"sweep"``, ``"validation"``), for the error.
 
     Returns
     -------
     dict
-        ``settings``, or the recorded ones for a folder made before profile settings were recorded.
+        ``settings`` with their schema version, or the file's data for a folder of l2l 0.1.0 or made before
+        profile settings were recorded.
 
     Raises
     ------
     ValueError
-        Other settings (the differences are named).
+        Other settings (the differences are named), or a schema version this l2l does not read.
 
     Examples
     --------
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "sweep.json"
-    >>> _ = path.write_text('{"seed": 0, "profile_settings": {}}')
+    >>> _ = path.write_text('{"schema_version": 1, "seed": 0, "profile_settings": {}}')
     >>> check_resumed_settings(path, {"seed": 0, "profile_settings": {}})
-    {'seed': 0, 'profile_settings': {}}
+    {'schema_version': 1, 'seed': 0, 'profile_settings': {}}
     >>> check_resumed_settings(path, {"seed": 1, "profile_settings": {}})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     ValueError: ... holds a sweep with other settings (seed: 0 -> 1); run it with its own settings to resume, ...
     """
     path = Path(path)
-    old = json.loads(path.read_text(encoding="utf-8"))
+    written = json.loads(path.read_text(encoding="utf-8"))
+    old, settings = _upgraded(written, path), _versioned(settings)
     unrecorded = PROFILE_SETTINGS_KEY not in old  # made before l2l recorded them: compare the rest
     compared = {k: v for k, v in settings.items() if k != PROFILE_SETTINGS_KEY} if unrecorded else settings
     if old != compared:
@@ -156,16 +219,15 @@ def check_resumed_settings(path, settings, what="sweep"):
             f"{path.parent} holds a {what} with other settings ({settings_differences(old, compared)}); "
             "run it with its own settings to resume, or use overwrite / another folder"
         )
-    if not unrecorded:
-        return settings
-    warnings.warn(
-        f"{path} records no profile settings (made by an earlier version of l2l): resuming "
-        "without checking that the profile still trains as it did then; use overwrite to compute "
-        "every row again",
-        UserWarning,
-        stacklevel=5,
-    )
-    return old
+    if unrecorded:
+        warnings.warn(
+            f"{path} records no profile settings (made by an earlier version of l2l): resuming "
+            "without checking that the profile still trains as it did then; use overwrite to compute "
+            "every row again",
+            UserWarning,
+            stacklevel=5,
+        )
+    return settings if SCHEMA_KEY in written and not unrecorded else written  # a file of 0.1.0 kept as it is
 
 
 def task_token(settings):
@@ -330,7 +392,7 @@ def open_resumable_csv(
     command : str
         The command that owns the folder (``crossval``, ``validate``).
     settings : dict
-        The run's settings (JSON data), written to ``settings_json``.
+        The run's settings (JSON data), written to ``settings_json`` after :data:`SCHEMA_KEY`.
     settings_json, csv_name : str
         File names of the settings and the rows.
     columns : sequence of str
@@ -390,7 +452,7 @@ def open_resumable_csv(
         )
         resuming = True
     out = open_output(out_dir, command, overwrite=overwrite or resuming, inputs=inputs, owned=["."])
-    out.write_json(settings_json, settings)
+    out.write_json(settings_json, settings if resuming else _versioned(settings))
     rows = ResumableCSV(out, out.path_for(csv_name), columns, kept)
     backup = out_dir / f".{csv_name}.resume"
     if backup.is_file():
@@ -398,28 +460,42 @@ def open_resumable_csv(
     return rows
 
 
-class JSONData(Settings):
-    """The type of a setting that holds free JSON data (a dict), such as the overrides of a training profile.
+def run_remaining(rows_csv, todo, run, *, nothing_to_run, progress=True, **where):
+    """Run the tasks a resumable CSV still lacks, then close the CSV (also when a task's error propagates).
 
-    A :class:`~l2l_helpers.settings.Settings` field annotated ``JSONData`` accepts a dict and keeps a copy of it
-    (as plain JSON data: tuples become lists); anything else is refused with the setting named. The settings
-    inside are checked where they are used (:func:`l2l_helpers.training.profiles.profile_settings`).
+    Parameters
+    ----------
+    rows_csv : ResumableCSV
+        The open CSV (closed on return; its output folder stays open).
+    todo : list
+        The tasks still to run.
+    run : callable
+        ``run(todo, options)``: runs them (through :func:`run_tasks`) and returns the dashboard address or None;
+        ``options`` are ``progress`` and ``where``.
+    nothing_to_run : str
+        Printed (with ``progress``) when no task is left.
+    progress : bool
+        Show progress.
+    **where
+        Where the tasks run: ``scheduler`` and ``workers`` of :func:`run_tasks`.
+
+    Returns
+    -------
+    str or None
+        The dashboard address, or None (nothing ran, or inline).
 
     Examples
     --------
-    >>> from dataclasses import dataclass, field
-    >>> @dataclass(frozen=True)
-    ... class Demo(Settings):
-    ...     overrides: JSONData = field(default_factory=dict)
-    >>> Demo(overrides={"epochs": 2, "shape": (1, 2)}).overrides
-    {'epochs': 2, 'shape': [1, 2]}
-    >>> Demo(overrides=3)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    l2l_helpers.settings.SettingsError: overrides must be JSONData settings, got 3
+    >>> import tempfile
+    >>> files = dict(settings_json="s.json", csv_name="r.csv", columns=("n", "status"))
+    >>> rows = open_resumable_csv(Path(tempfile.mkdtemp()), "crossval", {}, key=len, planned=set(), **files)
+    >>> run_remaining(rows, [], None, nothing_to_run="nothing to run", scheduler=INLINE)
+    nothing to run
+    >>> _ = rows.out.close()
     """
-
-    @classmethod
-    def from_dict(cls, data):
-        """A copy of ``data`` as plain JSON data (what a field of this type holds)."""
-        return json.loads(json.dumps(data))
+    if progress and not todo:
+        print(nothing_to_run)
+    try:
+        return run(todo, dict(where, progress=progress)) if todo else None
+    finally:
+        rows_csv.close()

@@ -92,15 +92,16 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from l2l_helpers.experiments.methods import METHODS, TRAINED_METHODS, UNTRAINED_METHODS, check_names, kind_and_loss
 from l2l_helpers.experiments.sweep import (
     PROFILE_SETTINGS_KEY,
-    JSONData,
     failed_row,
     open_resumable_csv,
+    run_remaining,
     run_tasks,
     task_token,
 )
@@ -171,8 +172,8 @@ network keeps one cell for validation), got 1
     n_train: int = 8
     n_test: int = 3
     size: int = 256
-    training: JSONData = field(default_factory=dict)
-    cyclegan: JSONData = field(default_factory=dict)
+    training: dict[str, typing.Any] = field(default_factory=dict)
+    cyclegan: dict[str, typing.Any] = field(default_factory=dict)
 
     def __post_init__(self):
         super().__post_init__()
@@ -362,20 +363,22 @@ def plan_validation(structures=None, methods=None, profile="workshop", seed=0, o
 
 def _profile_settings(tasks, profile, settings):
     """What the profile trains the planned networks with, as it defines it today (CARE, CycleGAN)."""
-    from l2l_helpers.training.cyclegan import cyclegan_settings
-    from l2l_helpers.training.profiles import profile_settings
+    from l2l_helpers.training.cyclegan import profile_cyclegan_settings
+    from l2l_helpers.training.profiles import care_settings
 
     trained = {m for t in tasks for m in t["methods"] if m in TRAINED_METHODS}
     trainings = {}
     if trained - {"cyclegan"}:
-        trainings["care"] = profile_settings(profile, **settings["training"])
+        trainings["care"] = care_settings(profile, **settings["training"]).to_dict()
     if "cyclegan" in trained:
-        trainings["cyclegan"] = cyclegan_settings(profile, **settings["cyclegan"])
+        trainings["cyclegan"] = profile_cyclegan_settings(profile, **settings["cyclegan"]).to_dict()
     return json.loads(json.dumps(trainings))
 
 
 def _validation_config(tasks, profile, seed, overrides):
-    """What ``validation.json`` records: structures, methods, seed, settings and the profile's settings."""
+    """What ``validation.json`` records (after the schema version the sweep engine adds): structures, methods,
+    seed, the settings (:class:`ValidationSettings` with the profile's name) and the profile's training settings
+    (:class:`~l2l_helpers.training.profiles.CARESettings`, :class:`~l2l_helpers.training.cyclegan.CycleGANSettings`)."""
     structures = sorted({t["structure"] for t in tasks}, key=lambda s: table_order({"structure": s, "method": ""}))
     config = {
         "structures": structures,
@@ -505,7 +508,7 @@ def run_validation(
     (rows already present are not written twice). A task that raises is
     retried once; one that fails twice gives a ``failed`` row per method,
     with its error, and the others go on. ``OUT_DIR/validation.json``
-    records the configuration, with the training settings the profile gave
+    records the schema version and the configuration, with the training settings the profile gave
     (``profile_settings``); resuming with another one, or after the
     profile's definition changed, is refused. At the
     end the CSV is sorted and ``OUT_DIR/validation.md`` written
@@ -570,24 +573,17 @@ def run_validation(
     todo = [t for t in tasks if any((t["structure"], m) not in done for m in t["methods"])]
     summary = {"csv": rows_csv.path, "table": rows_csv.out.path_for(VALIDATION_MD), "tasks": len(tasks)}
     summary.update(skipped=len(tasks) - len(todo), ran=0, failed=0, rows=len(rows_csv.kept), dashboard=None)
-    if progress and not todo:
-        print(f"{len(tasks)} tasks: every row already in {VALIDATION_CSV}; nothing to run")
-    try:
-        if todo:
-            run = dict(scheduler=scheduler, workers=workers, progress=progress)
-            summary["dashboard"] = _run_todo(
-                todo,
-                rows_csv,
-                planned,
-                done,
-                summary,
-                task_function=task_function,
-                config=config,
-                profile=profile,
-                run=run,
-            )
-    finally:
-        rows_csv.close()
+    summary["dashboard"] = run_remaining(
+        rows_csv,
+        todo,
+        lambda todo, run: _run_todo(
+            todo, rows_csv, planned, done, summary, task_function=task_function, config=config, profile=profile, run=run
+        ),
+        nothing_to_run=f"{len(tasks)} tasks: every row already in {VALIDATION_CSV}; nothing to run",
+        progress=progress,
+        scheduler=scheduler,
+        workers=workers,
+    )
     sort_validation_csv(summary["csv"])
     summary["table"].write_text(format_validation(read_validation(summary["csv"])), encoding="utf-8")
     summary["seconds"] = round(time.perf_counter() - t0, 1)
