@@ -320,12 +320,13 @@ def _run_cyclegan(args):
         raise ValueError(f"{', '.join(given)}: not used by --method cyclegan (options of the CARE training)")
     if len(args.target) != 1:
         raise ValueError(f"--method cyclegan takes one --target folder, got {len(args.target)}")
-    from l2l_helpers.training.cyclegan import train_from_folders  # reads every image before TensorFlow is imported
+    from l2l_helpers.training.train import train_from_folders  # reads every image before TensorFlow is imported
 
     result = train_from_folders(
         args.input,
         args.target[0],
         args.out,
+        method="cyclegan",
         profile=args.profile,
         seed=args.seed,
         resume=args.resume,
