@@ -101,6 +101,17 @@ def _stored_patches(model_dir, overrides, input_normalization, validation_images
     return patch_args, data.get("images")
 
 
+def _folder_patches(input_dir, target_dirs, patch_args, stored_names):
+    """The image names of paired folders and the patches made of them (refused if not the ``stored_names``)."""
+    from l2l_helpers.data.io import load_pairs
+    from l2l_helpers.training.prepare import make_training_data
+
+    names, stacks = load_pairs(input_dir, *target_dirs)
+    check_same_names(stored_names, names, input_dir)
+    inputs, targets = stacks[0], stacks[1:]
+    return names, make_training_data(inputs, targets if len(targets) > 1 else targets[0], names=names, **patch_args)
+
+
 def _data_record(patch_args, input_dir, target_dirs, names):
     """``metadata["data"]`` of a training from folders: how to make its patches again."""
     poisson = patch_args["poisson"]
@@ -241,8 +252,7 @@ def train_care_from_folders(
     >>> result = train_care_from_folders("data/actin/input", "data/actin/benchmark",
     ...                                  "models/actin_l2l", settings="quick")  # doctest: +SKIP
     """
-    from l2l_helpers.data.io import load_pairs
-    from l2l_helpers.training.prepare import ZOOM_FACTORS, make_training_data
+    from l2l_helpers.training.prepare import ZOOM_FACTORS
 
     target_dirs = _target_dirs(target_dirs)
     overrides = {k: v for k, v in overrides.items() if v is not None}
@@ -250,6 +260,7 @@ def train_care_from_folders(
         patch_args, stored_names = _stored_patches(model_dir, overrides, input_normalization, validation_images)
         care = None
     else:
+        stored_names = None
         care, profile = _resolve_settings(settings, profile, {**overrides, "input_normalization": input_normalization})
         patch_args = {
             **{key: getattr(care, key) for key in PATCH_SETTINGS},
@@ -261,11 +272,7 @@ def train_care_from_folders(
             "seed": seed,
             "validation_images": validation_images,
         }
-    names, stacks = load_pairs(input_dir, *target_dirs)
-    if resume:
-        check_same_names(stored_names, names, input_dir)
-    inputs, targets = stacks[0], stacks[1:]
-    patches = make_training_data(inputs, targets if len(targets) > 1 else targets[0], names=names, **patch_args)
+    names, patches = _folder_patches(input_dir, target_dirs, patch_args, stored_names)
     return train_model(
         *patches,
         model_dir,
