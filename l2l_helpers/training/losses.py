@@ -94,9 +94,9 @@ MS_WEIGHTS = {
 #: Filter size used when the patch is large enough.
 DEFAULT_FILTER_SIZE = {"ssim": 11, "ms3": 11, "ms5": 7}
 
-# Below this value a term's gradient is the slope of term**w at this value (at most w * 0.1**(w - 1) < 1.6).
-# Measured (simulated actin, quick U-Net): with 1e-4 instead, 3-scale MS-SSIM training diverged in 5 of 6 runs (a few
-# near-zero terms, whose true gradient w * c**(w - 1) explodes, dominated the batch); with 0.1 in none of 3 (seeds 0-2).
+# Below this value a term's gradient is the slope of term**w at this value (at most w * 0.1**(w - 1) < 1.6), so
+# near-zero terms, whose true gradient w * c**(w - 1) explodes, cannot dominate a batch (why 0.1: benchmarks/results.md,
+# section "MS-SSIM gradient floor").
 _SAFE_EPS = 0.1
 
 
