@@ -4,7 +4,8 @@ Lessons 03 (N2N and L2L), 04 (losses) and 05 (CycleGAN).
 
 - :mod:`.profiles`: the profiles ``quick``, ``workshop`` and ``paper``, ``care_config`` and where results go;
 - :mod:`.normalization`: percentile and mean/standard-deviation normalisation (training and restoring);
-- :mod:`.prepare`: augmentation and patches (training data split by image);
+- :mod:`.augment`: zoom, rotation and Poisson noise of training pairs;
+- :mod:`.prepare`: patches (training data split by image);
 - :mod:`.losses`: L1, MSE, SSIM and MS-SSIM losses;
 - :mod:`.seeding`: seeded blocks that leave no global random state behind;
 - :mod:`.record`: the record of a model folder (``l2l_training.json``), one type for every training;
