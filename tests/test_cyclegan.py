@@ -6,6 +6,7 @@ CycleGAN networks, training, resume, restorer, ``l2l train --method cyclegan``.
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -316,9 +317,14 @@ def test_history_has_every_loss_term_and_the_schedules_learning_rate(trained):
 
 @pytest.mark.slow
 def test_the_record_says_how_the_model_was_trained(trained):
+    from l2l_helpers.settings import SCHEMA_VERSION
+
     info = json.loads((trained.model_dir / "l2l_training.json").read_text())
     assert (info["method"], info["profile"], info["seed"], info["epochs_done"]) == ("cyclegan", "quick", 3, 2)
-    assert info["settings"]["steps_per_epoch"] == 3 and info["settings"]["gen_n_blocks"] == 2
+    assert info["schema_version"] == SCHEMA_VERSION
+    assert cg.CycleGANSettings.from_dict(info["settings"]) == cg.CYCLEGAN_PROFILES["quick"].replace(
+        n_epochs=1, n_epochs_decay=1, steps_per_epoch=3
+    )
     assert {"tensorflow", "keras", "numpy", "l2l_helpers"} <= set(info["versions"]) and info["seconds"] > 0
     assert (info["data"]["n_inputs"], info["data"]["n_targets"]) == (3, 2)
 
@@ -442,6 +448,43 @@ def test_loading_a_folder_without_a_cyclegan_raises_a_model_error(tmp_path):
 
 
 # --- the command --------------------------------------------------------------------------------------
+
+
+# --- a record of l2l 0.1.0 (tests/data/records_0.1.0/cyclegan, see its README) ------------------
+
+CYCLEGAN_0_1_0 = Path(__file__).parent / "data" / "records_0.1.0" / "cyclegan"
+
+
+def test_a_cyclegan_record_of_l2l_0_1_0_reads_as_the_current_schema_with_its_settings():
+    from l2l_helpers.settings import SCHEMA_VERSION
+
+    raw = json.loads((CYCLEGAN_0_1_0 / "l2l_training.json").read_text())
+    info = cg.CycleGANRecord(CYCLEGAN_0_1_0).read_method_info()
+    assert "schema_version" not in raw and info["schema_version"] == SCHEMA_VERSION
+    assert {key: info[key] for key in raw} == raw
+    assert cg.CycleGANSettings.from_dict(info["settings"]) == cg.CYCLEGAN_PROFILES["quick"].replace(
+        n_epochs=1, n_epochs_decay=0, steps_per_epoch=2
+    )
+
+
+def test_a_cyclegan_of_l2l_0_1_0_restores_as_it_did_then():
+    from l2l_helpers.data.io import read_image
+    from l2l_helpers.restoring.restorers import load_restorer
+
+    restorer = load_restorer(CYCLEGAN_0_1_0)
+    out = restorer.restore(read_image(CYCLEGAN_0_1_0 / "input_cell_0.tif"))
+    assert isinstance(restorer, cg.CycleGANRestorer)
+    np.testing.assert_array_equal(out, np.load(CYCLEGAN_0_1_0 / "expected_cell_0.npy"))
+
+
+def test_the_cyclegan_record_is_the_training_record_with_the_cyclegans_files(tmp_path):
+    from l2l_helpers.training.record import TrainingRecord
+
+    record = cg.CycleGANRecord(tmp_path)
+    assert isinstance(record, TrainingRecord) and not record.holds_model()
+    (tmp_path / "G_AB.weights.h5").write_bytes(b"")
+    assert record.holds_model() and not TrainingRecord(tmp_path).holds_model()
+    assert set(record.paths) == {"history", "info", *cg.NETWORKS}
 
 
 def _write_folder(folder, images, prefix):

@@ -643,6 +643,43 @@ def test_without_reuse_a_finished_training_is_trained_again(finished, patches):
     assert train_model(*patches, model_dir, seed=3, split=patches.split, overwrite=True, **TINY).seconds > 0
 
 
+def test_training_from_folders_names_an_unknown_method_or_several_cyclegan_targets(tmp_path):
+    with pytest.raises(ValueError, match="method 'n2v': choose one of care, cyclegan"):
+        train_from_folders(tmp_path / "input", tmp_path / "target", tmp_path / "m", method="n2v")
+    with pytest.raises(ValueError, match="a CycleGAN takes one target folder, got 2"):
+        train_from_folders(tmp_path / "input", ["a", "b"], tmp_path / "m", method="cyclegan")
+
+
+def test_resuming_on_folders_whose_image_names_changed_is_refused_with_the_folder(tmp_path):
+    from l2l_helpers.training.folders import check_same_names
+
+    check_same_names(None, ["b.tif"], tmp_path)  # not recorded: nothing to compare
+    with pytest.raises(ValueError, match="input: its images differ from those of the stored run"):
+        check_same_names(["a.tif"], ["b.tif"], tmp_path / "input")
+
+
+# --- the training record -------------------------------------------------------------------------
+
+
+def test_a_record_without_a_method_is_a_care_networks(tmp_path):
+    from l2l_helpers.training.cyclegan import CycleGANRecord
+    from l2l_helpers.training.record import TrainingRecord
+
+    TrainingRecord(tmp_path).write_info({"schema_version": 1, "settings": {}})
+    assert TrainingRecord(tmp_path).read_method_info()["schema_version"] == 1
+    with pytest.raises(ModelError, match="not a CycleGAN model folder .* records method 'care'"):
+        CycleGANRecord(tmp_path).read_method_info()
+
+
+def test_the_history_is_written_with_the_given_columns_and_read_back_as_numbers(tmp_path):
+    from l2l_helpers.training.record import TrainingRecord
+
+    record = TrainingRecord(tmp_path)
+    record.write_history([{"epoch": 1, "loss": 0.5, "extra": 3}, {"epoch": 2, "loss": 0.25}], ("epoch", "loss"))
+    assert record.read_history() == {"epoch": [1, 2], "loss": [0.5, 0.25]}
+    assert not (tmp_path / "history.csv.tmp").exists()
+
+
 # --- records of l2l 0.1.0 (tests/data/records_0.1.0, see its README) -----------------------------
 
 RECORDS_0_1_0 = Path(__file__).parent / "data" / "records_0.1.0"

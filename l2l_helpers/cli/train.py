@@ -247,6 +247,19 @@ def _check_model_folder(model_dir, resume, overwrite):
         raise FileNotFoundError(f"{model_dir}: model folder does not exist (nothing to resume)")
 
 
+def _run_arguments(args):
+    """The arguments and settings of ``train_from_folders`` that every method takes from the same options."""
+    return {
+        "profile": args.profile,
+        "seed": args.seed,
+        "resume": args.resume,
+        "overwrite": args.overwrite,
+        "steps_per_epoch": args.steps,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+    }
+
+
 def _run_care(args):
     """``l2l train`` (``--method care``): train a CARE network on folders of image pairs."""
     from l2l_helpers.data.io import match_pairs
@@ -259,10 +272,7 @@ def _run_care(args):
         args.target,
         args.out,
         loss=args.loss,
-        profile=args.profile,
-        seed=args.seed,
-        resume=args.resume,
-        overwrite=args.overwrite,
+        **_run_arguments(args),
         zoom_factors=args.zoom_factors,
         augment=not args.no_augment,
         poisson=args.poisson,
@@ -271,11 +281,8 @@ def _run_care(args):
         input_normalization=args.input_normalization,
         verbose=0 if args.no_progress else None,
         epochs=args.epochs,
-        steps_per_epoch=args.steps,
         patch_size=args.patch_size,
-        batch_size=args.batch_size,
         n_patches_per_image=args.patches_per_image,
-        learning_rate=args.learning_rate,
         unet_n_depth=args.depth,
         unet_n_first=args.n_first,
         unet_kern_size=args.kernel_size,
@@ -320,24 +327,19 @@ def _run_cyclegan(args):
         raise ValueError(f"{', '.join(given)}: not used by --method cyclegan (options of the CARE training)")
     if len(args.target) != 1:
         raise ValueError(f"--method cyclegan takes one --target folder, got {len(args.target)}")
-    from l2l_helpers.training.cyclegan import train_from_folders  # reads every image before TensorFlow is imported
+    from l2l_helpers.training.train import train_from_folders  # reads every image before TensorFlow is imported
 
     result = train_from_folders(
         args.input,
         args.target[0],
         args.out,
-        profile=args.profile,
-        seed=args.seed,
-        resume=args.resume,
-        overwrite=args.overwrite,
+        method="cyclegan",
+        **_run_arguments(args),
         prefilter_sigma=args.prefilter,
         progress=not args.no_progress,
         n_epochs=args.epochs,
         n_epochs_decay=args.epochs_decay,
-        steps_per_epoch=args.steps,
         crop_size=args.patch_size,
-        batch_size=args.batch_size,
-        learning_rate=args.learning_rate,
         gen_n_first=args.n_first,
     )
     h = result.history

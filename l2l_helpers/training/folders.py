@@ -1,7 +1,11 @@
-"""Train a CARE network on folders of image pairs (what ``l2l train`` runs).
+"""Train a network on folders of images (what ``l2l train`` runs): the one entry point of every method.
 
-:func:`train_from_folders` pairs the images of an input folder and one or
-more target folders by file name, makes patches of them
+:func:`train_from_folders` trains a CARE network (``method="care"``) or
+hands a CycleGAN run (``method="cyclegan"``) to
+:func:`l2l_helpers.training.cyclegan.folders.train_cyclegan_from_folders`;
+both refuse to resume on folders whose image names changed
+(:func:`check_same_names`). For CARE it pairs the images of an input
+folder and one or more target folders by file name, makes patches of them
 (:func:`l2l_helpers.training.prepare.make_training_data`) and trains on them
 (:func:`l2l_helpers.training.train.train_model`). It records how the patches
 were made (``metadata["data"]`` of ``l2l_training.json``), so that a resumed
@@ -18,7 +22,44 @@ from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
 from l2l_helpers.training.profiles import PATCH_SETTINGS
 from l2l_helpers.training.train import _resolve_settings, train_model
 
-__all__ = ["train_from_folders"]
+__all__ = ["METHODS", "train_from_folders", "check_same_names"]
+
+#: The training methods of :func:`train_from_folders`.
+METHODS = ("care", "cyclegan")
+
+
+def check_same_names(stored, names, folder):
+    """Refuse to resume on a folder whose image names differ from those the stored run recorded.
+
+    Parameters
+    ----------
+    stored : sequence of str or None
+        The names the stored run recorded (None: not recorded, nothing to
+        check).
+    names : sequence of str
+        The names in the folder now.
+    folder : str or Path
+        The folder (named in the error).
+
+    Raises
+    ------
+    ValueError
+        If the names differ.
+
+    Examples
+    --------
+    >>> check_same_names(["a.tif"], ["a.tif"], "input")
+    >>> check_same_names(["a.tif"], ["b.tif"], "input")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: input: its images differ from those of the stored run (1 images, first ['a.tif']; now 1, ...
+    """
+    if stored is not None and list(stored) != list(names):
+        raise ValueError(
+            f"{folder}: its images differ from those of the stored run ({len(stored)} "
+            f"images, first {list(stored)[:3]}; now {len(names)}, first {list(names)[:3]}); "
+            "resume with the same images"
+        )
 
 
 def _target_dirs(target_dirs):
@@ -31,7 +72,7 @@ def _target_dirs(target_dirs):
 
 
 def _stored_patches(model_dir, overrides, input_normalization, validation_images):
-    """The arguments of make_training_data that made the patches of a run to resume (from its record)."""
+    """The arguments of make_training_data that made the patches of a run to resume, and its image names."""
     info = read_training_info(model_dir)
     data = dict(info.get("metadata", {}).get("data", {}))
     if not data:
@@ -50,13 +91,25 @@ def _stored_patches(model_dir, overrides, input_normalization, validation_images
             f"cannot change the validation images when resuming (stored: {stored}, given: {list(validation_images)})"
         )
     keys = ("patch_size", "n_patches_per_image", "zoom_factors", "augment", "poisson", "validation_split")
-    return {
+    patch_args = {
         **{key: data[key] for key in keys},
         "percentiles": tuple(data["percentiles"]),
         "input_normalization": stored_norm,
         "seed": int(info["seed"]),
         "validation_images": stored,
     }
+    return patch_args, data.get("images")
+
+
+def _folder_patches(input_dir, target_dirs, patch_args, stored_names):
+    """The image names of paired folders and the patches made of them (refused if not the ``stored_names``)."""
+    from l2l_helpers.data.io import load_pairs
+    from l2l_helpers.training.prepare import make_training_data
+
+    names, stacks = load_pairs(input_dir, *target_dirs)
+    check_same_names(stored_names, names, input_dir)
+    inputs, targets = stacks[0], stacks[1:]
+    return names, make_training_data(inputs, targets if len(targets) > 1 else targets[0], names=names, **patch_args)
 
 
 def _data_record(patch_args, input_dir, target_dirs, names):
@@ -79,7 +132,58 @@ def _data_record(patch_args, input_dir, target_dirs, names):
     return data
 
 
-def train_from_folders(
+def train_from_folders(input_dir, target_dirs, model_dir, method="care", **kwargs):
+    """Train a network on folders of images (what ``l2l train`` runs).
+
+    Parameters
+    ----------
+    input_dir : str or Path
+        Folder of input images.
+    target_dirs : str or Path or sequence of them
+        Target folder(s): one or more for CARE (paired with the inputs by
+        file name), one for a CycleGAN (unpaired).
+    model_dir : str or Path
+        Model folder.
+    method : {"care", "cyclegan"}
+        What to train.
+    **kwargs
+        For CARE those of :func:`train_care_from_folders`, for a CycleGAN
+        those of
+        :func:`~l2l_helpers.training.cyclegan.folders.train_cyclegan_from_folders`.
+
+    Returns
+    -------
+    TrainingResult or CycleGANResult
+
+    Raises
+    ------
+    ValueError
+        An unknown method, a CycleGAN given several target folders, or
+        see the function of the method (when resuming, also folders whose
+        image names differ from the stored run's).
+
+    Examples
+    --------
+    >>> train_from_folders("in", "target", "m", method="n2v")
+    Traceback (most recent call last):
+    ...
+    ValueError: method 'n2v': choose one of care, cyclegan
+    >>> result = train_from_folders("data/actin/input", "data/actin/benchmark",
+    ...                             "models/actin_l2l", profile="quick")  # doctest: +SKIP
+    """
+    if method not in METHODS:
+        raise ValueError(f"method {method!r}: choose one of {', '.join(METHODS)}")
+    if method == "care":
+        return train_care_from_folders(input_dir, target_dirs, model_dir, **kwargs)
+    from l2l_helpers.training.cyclegan.folders import train_cyclegan_from_folders
+
+    target_dirs = _target_dirs(target_dirs)
+    if len(target_dirs) != 1:
+        raise ValueError(f"a CycleGAN takes one target folder, got {len(target_dirs)}")
+    return train_cyclegan_from_folders(input_dir, target_dirs[0], model_dir, **kwargs)
+
+
+def train_care_from_folders(
     input_dir,
     target_dirs,
     model_dir,
@@ -99,7 +203,7 @@ def train_from_folders(
     profile=None,
     **overrides,
 ):
-    """Train a network on folders of image pairs (what ``l2l train`` runs).
+    """Train a CARE network on folders of image pairs (:func:`train_from_folders` with ``method="care"``).
 
     Images are paired by file name (:func:`l2l_helpers.data.io.load_pairs`),
     turned into patches by :func:`l2l_helpers.training.prepare.make_training_data`
@@ -140,22 +244,23 @@ def train_from_folders(
     ImageError
         Missing folders, unpaired files, bad images (named in the message).
     FileExistsError, FileNotFoundError, ValueError
-        See :func:`train_model`.
+        See :func:`train_model`; when resuming, also an input folder whose
+        image names differ from the stored run's.
 
     Examples
     --------
-    >>> result = train_from_folders("data/actin/input", "data/actin/benchmark",
-    ...                             "models/actin_l2l", settings="quick")  # doctest: +SKIP
+    >>> result = train_care_from_folders("data/actin/input", "data/actin/benchmark",
+    ...                                  "models/actin_l2l", settings="quick")  # doctest: +SKIP
     """
-    from l2l_helpers.data.io import load_pairs
-    from l2l_helpers.training.prepare import ZOOM_FACTORS, make_training_data
+    from l2l_helpers.training.prepare import ZOOM_FACTORS
 
     target_dirs = _target_dirs(target_dirs)
     overrides = {k: v for k, v in overrides.items() if v is not None}
     if resume:
-        patch_args = _stored_patches(model_dir, overrides, input_normalization, validation_images)
+        patch_args, stored_names = _stored_patches(model_dir, overrides, input_normalization, validation_images)
         care = None
     else:
+        stored_names = None
         care, profile = _resolve_settings(settings, profile, {**overrides, "input_normalization": input_normalization})
         patch_args = {
             **{key: getattr(care, key) for key in PATCH_SETTINGS},
@@ -167,9 +272,7 @@ def train_from_folders(
             "seed": seed,
             "validation_images": validation_images,
         }
-    names, stacks = load_pairs(input_dir, *target_dirs)
-    inputs, targets = stacks[0], stacks[1:]
-    patches = make_training_data(inputs, targets if len(targets) > 1 else targets[0], names=names, **patch_args)
+    names, patches = _folder_patches(input_dir, target_dirs, patch_args, stored_names)
     return train_model(
         *patches,
         model_dir,

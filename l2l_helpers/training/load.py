@@ -16,7 +16,14 @@ from pathlib import Path
 from l2l_helpers.data.io import ModelError
 from l2l_helpers.training.record import BEST_WEIGHTS, CONFIG_JSON, LAST_WEIGHTS, TrainingRecord
 
-__all__ = ["load_model", "read_training_info", "read_history"]
+__all__ = [
+    "load_model",
+    "read_training_info",
+    "read_history",
+    "training_fingerprint",
+    "reuse_wanted",
+    "load_finished_training",
+]
 
 
 def read_history(model_dir):
@@ -154,3 +161,105 @@ def load_model(model_dir, weights="best"):
         raise ModelError(f"{wfile}: cannot load the weights ({type(exc).__name__}: {exc})") from exc
     model.l2l_info = info
     return model
+
+
+def training_fingerprint(arrays, **request):
+    """SHA-256 of the patches and of everything else that decides a training (its JSON, sorted).
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray
+        The patches (``X, Y, X_val, Y_val``).
+    **request
+        Everything else that decides the training (JSON-serialisable; the
+        l2l version is added).
+
+    Returns
+    -------
+    str
+        Hexadecimal digest (recorded as ``fingerprint``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> a = training_fingerprint([np.zeros(2)], loss="l1")
+    >>> a == training_fingerprint([np.zeros(2)], loss="l1"), a == training_fingerprint([np.ones(2)], loss="l1")
+    (True, False)
+    """
+    import hashlib
+    import json
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.data)
+    h.update(json.dumps({"l2l_version": _version(), **request}, sort_keys=True, default=str).encode())
+    return h.hexdigest()
+
+
+def reuse_wanted(reuse):
+    """Whether a finished training of the same request is reused (given, else ``L2L_REUSE_MODELS``).
+
+    Parameters
+    ----------
+    reuse : bool or None
+        Given; None: the environment variable ``L2L_REUSE_MODELS`` (1, true or yes).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> reuse_wanted(True)
+    True
+    """
+    import os
+
+    if reuse is None:
+        return os.environ.get("L2L_REUSE_MODELS", "").strip().lower() in ("1", "true", "yes")
+    return bool(reuse)
+
+
+def load_finished_training(record, fingerprint, epochs):
+    """The finished training in ``record``'s folder if it is the request of ``fingerprint``, else None.
+
+    Parameters
+    ----------
+    record : TrainingRecord
+        The model folder's record.
+    fingerprint : str
+        :func:`training_fingerprint` of the request.
+    epochs : int
+        Epochs the request trains (a run with fewer is not finished).
+
+    Returns
+    -------
+    tuple of (L2LCARE, dict) or None
+        The model and its history; None if the folder holds another or
+        an unfinished or unreadable training.
+
+    Examples
+    --------
+    >>> load_finished_training(TrainingRecord("no/such/folder"), "0" * 64, 1) is None
+    True
+    """
+    try:
+        info = record.read_info()
+        history = record.read_history()
+    except Exception:  # noqa: BLE001 - an unreadable record is simply not reused
+        return None
+    if info.get("fingerprint") != fingerprint or len(history.get("epoch", [])) < epochs:
+        return None
+    try:
+        model = load_model(record.model_dir)
+    except ModelError:
+        return None
+    print(
+        f"{record.model_dir.name}: reusing the finished training in {record.model_dir} "
+        "(L2L_REUSE_MODELS; the same request trains the same network)"
+    )
+    return model, history

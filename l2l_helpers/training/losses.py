@@ -94,9 +94,9 @@ MS_WEIGHTS = {
 #: Filter size used when the patch is large enough.
 DEFAULT_FILTER_SIZE = {"ssim": 11, "ms3": 11, "ms5": 7}
 
-# Below this value a term's gradient is the slope of term**w at this value (at most w * 0.1**(w - 1) < 1.6).
-# Measured (simulated actin, quick U-Net): with 1e-4 instead, 3-scale MS-SSIM training diverged in 5 of 6 runs (a few
-# near-zero terms, whose true gradient w * c**(w - 1) explodes, dominated the batch); with 0.1 in none of 3 (seeds 0-2).
+# Below this value a term's gradient is the slope of term**w at this value (at most w * 0.1**(w - 1) < 1.6), so
+# near-zero terms, whose true gradient w * c**(w - 1) explodes, cannot dominate a batch (why 0.1: benchmarks/results.md,
+# section "MS-SSIM gradient floor").
 _SAFE_EPS = 0.1
 
 
@@ -440,7 +440,20 @@ def get_loss(name, patch_size=None):
     if settings["adapted"] and settings["note"] not in _NOTED:  # once per process: every training would repeat it
         _NOTED.add(settings["note"])
         warnings.warn(settings["note"], UserWarning, stacklevel=2)
+    loss = _loss_function(name, settings)
+    loss.__name__ = f"l2l_{name}"
+    loss.__qualname__ = loss.__name__
+    loss.settings = settings
+    return loss
 
+
+def _filter_args(settings):
+    """The arguments of the SSIM filter of :func:`loss_settings` (for ``tf.image.ssim`` and :func:`ms_ssim`)."""
+    return {key: settings[key] for key in ("max_val", "filter_size", "filter_sigma", "k1", "k2")}
+
+
+def _loss_function(name, settings):
+    """The function ``loss(y_true, y_pred)`` of a loss and its :func:`loss_settings`."""
     if name == "l1":
 
         def loss(y_true, y_pred):
@@ -468,15 +481,7 @@ def get_loss(name, patch_size=None):
                     f"({settings['filter_size']} px); pass patch_size={min(spatial)} to get_loss"
                 )
             # tf.image.ssim averages the per-channel SSIM: 1 - mean = mean of per-channel losses.
-            value = tf.image.ssim(
-                y_true,
-                y_pred,
-                max_val=settings["max_val"],
-                filter_size=settings["filter_size"],
-                filter_sigma=settings["filter_sigma"],
-                k1=settings["k1"],
-                k2=settings["k2"],
-            )
+            value = tf.image.ssim(y_true, y_pred, **_filter_args(settings))
             return 1.0 - tf.reduce_mean(value)
     else:
 
@@ -485,21 +490,9 @@ def get_loss(name, patch_size=None):
 
             y_true, y_pred = _float_pair(y_true, y_pred, name)
             try:
-                value = ms_ssim(
-                    y_true,
-                    y_pred,
-                    weights=settings["weights"],
-                    max_val=settings["max_val"],
-                    filter_size=settings["filter_size"],
-                    filter_sigma=settings["filter_sigma"],
-                    k1=settings["k1"],
-                    k2=settings["k2"],
-                )
+                value = ms_ssim(y_true, y_pred, weights=settings["weights"], **_filter_args(settings))
             except ValueError as exc:
                 raise ValueError(f"loss {name!r}: {exc}; pass the patch size to get_loss") from None
             return 1.0 - tf.reduce_mean(value)
 
-    loss.__name__ = f"l2l_{name}"
-    loss.__qualname__ = loss.__name__
-    loss.settings = settings
     return loss

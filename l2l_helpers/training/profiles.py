@@ -51,6 +51,7 @@ __all__ = [
     "current_profile",
     "care_settings",
     "profile_settings",
+    "care_config",
     "results_dir",
 ]
 
@@ -374,6 +375,52 @@ def profile_settings(profile=DEFAULT_PROFILE, **overrides):
     l2l_helpers.settings.SettingsError: epochs must be a whole number, got 2.7
     """
     return care_settings(profile, **overrides).to_dict()
+
+
+def care_config(settings, n_channels=1, **config):
+    """CSBDeep's ``Config`` of the CARE U-Net that a profile's settings describe.
+
+    The one place where the settings ``unet_n_depth``, ``unet_n_first``,
+    ``unet_kern_size`` and ``unet_residual`` become a network (training and
+    the benchmarks use it). TensorBoard is off: it is not installed with
+    TensorFlow.
+
+    Parameters
+    ----------
+    settings : CARESettings or dict
+        Settings of :func:`care_settings` (or their dict view,
+        :func:`profile_settings`; other keys are ignored).
+    n_channels : int
+        Input and output channels.
+    **config
+        Further ``Config`` arguments, e.g. ``train_loss`` or ``train_epochs``.
+
+    Returns
+    -------
+    csbdeep.models.Config
+
+    Examples
+    --------
+    >>> care_config(PROFILES["workshop"]).unet_n_first  # doctest: +SKIP
+    16
+    """
+    from csbdeep.models import Config
+
+    if isinstance(settings, CARESettings):
+        settings = settings.to_dict()
+
+    return Config(
+        "YX",
+        n_channel_in=n_channels,
+        n_channel_out=n_channels,
+        probabilistic=False,
+        unet_n_depth=settings["unet_n_depth"],
+        unet_n_first=settings["unet_n_first"],
+        unet_kern_size=settings["unet_kern_size"],
+        unet_residual=settings["unet_residual"],
+        train_tensorboard=False,
+        **config,
+    )
 
 
 def results_dir(name, root=None, profile=None):

@@ -14,15 +14,21 @@ A model folder written by :func:`l2l_helpers.training.train.train_model` holds::
 :class:`TrainingRecord` reads and writes all of these except the weights
 and ``config.json`` (written by Keras and CSBDeep), and knows which files
 belong to a model folder (:data:`MODEL_FILES`), so that a re-run can remove
-every file of an earlier run and refuse to mix with anything else. Other
-trainers (e.g. a CycleGAN) can keep their records the same way.
+every file of an earlier run and refuse to mix with anything else. Every
+kind of training keeps its record with it: a kind is a subclass that sets
+the per-kind tables (:attr:`TrainingRecord.METHOD`, :attr:`~TrainingRecord.FILES`,
+:attr:`~TrainingRecord.MARKERS`, :attr:`~TrainingRecord.WEIGHTS`), as
+:class:`l2l_helpers.training.cyclegan.model_folder.CycleGANRecord` does.
 
 ``l2l_training.json`` carries ``schema_version``
 (:data:`l2l_helpers.settings.SCHEMA_VERSION`) and the CARE settings as
 :meth:`l2l_helpers.training.profiles.CARESettings.to_dict` (key
-``settings``). Records written by l2l 0.1.0 have no ``schema_version``;
-:func:`upgrade_info`, the one reader of them, gives them the current form
-when they are read (:meth:`TrainingRecord.read_info`).
+``settings``), a CycleGAN's its
+:meth:`l2l_helpers.training.cyclegan.settings.CycleGANSettings.to_dict`.
+Records written by l2l 0.1.0 have no ``schema_version``; :func:`upgrade_info`
+(of :mod:`l2l_helpers.training.upgrade`), the one reader of them, gives them the current form when they are read
+(:meth:`TrainingRecord.read_info`); a record without ``"method"`` is a
+CARE network's.
 
 No TensorFlow is imported here.
 """
@@ -37,8 +43,8 @@ from pathlib import Path
 import numpy as np
 
 from l2l_helpers.data.io import ModelError
-from l2l_helpers.settings import SCHEMA_VERSION, SettingsError
-from l2l_helpers.training.profiles import PROFILES, CARESettings
+from l2l_helpers.training.profiles import CARESettings
+from l2l_helpers.training.upgrade import TRAINING_JSON, upgrade_info
 
 __all__ = [
     "CONFIG_JSON",
@@ -55,8 +61,6 @@ __all__ = [
 
 #: CSBDeep's network configuration.
 CONFIG_JSON = "config.json"
-#: How the model was trained.
-TRAINING_JSON = "l2l_training.json"
 #: Where an interrupted run stands (epochs done, best val_loss, ...).
 STATE_JSON = "l2l_state.json"
 #: Per-epoch losses and metrics.
@@ -86,87 +90,16 @@ MODEL_FILES = (
 
 
 def _write_json(path, data):
+    _write_atomically(path, lambda fh: json.dump(data, fh, indent=2, sort_keys=True))
+
+
+def _write_atomically(path, write, newline=None):
+    """Write a file through a temporary file that replaces it when ``write(fh)`` is done."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
+    with open(tmp, "w", encoding="utf-8", newline=newline) as fh:
+        write(fh)
     tmp.replace(path)
-
-
-def upgrade_info(info, source=TRAINING_JSON):
-    """A training record of any l2l version in the current form (schema :data:`~l2l_helpers.settings.SCHEMA_VERSION`).
-
-    The one place that knows how records written by l2l 0.1.0 (no
-    ``schema_version``) differ from today's: their ``settings`` hold only
-    the network and training settings, without ``unet_residual`` and
-    ``flip_rotate`` in runs recorded before these were settings (those ran a
-    residual U-Net without flips); runs recorded before
-    ``input_normalization`` was a choice scaled inputs to percentiles; runs
-    recorded before the split was recorded have no ``train_images`` and
-    ``validation_images`` (None: unknown). The settings become a whole
-    :class:`~l2l_helpers.training.profiles.CARESettings`: ``patch_size`` and
-    ``input_normalization`` of the patches, ``n_patches_per_image`` from the
-    data settings of ``train_from_folders`` (else the profile's).
-
-    Parameters
-    ----------
-    info : dict
-        The record as read from ``l2l_training.json``. Records of other
-        trainings (``"method"`` other than ``"care"``, e.g. a CycleGAN's) are
-        returned as they are.
-    source : str
-        Named in errors (the file).
-
-    Returns
-    -------
-    dict
-        The record with ``schema_version`` and whole ``settings`` (a new
-        dict if anything was added).
-
-    Raises
-    ------
-    ModelError
-        A schema version this l2l does not know, or settings that do not
-        fit :class:`~l2l_helpers.training.profiles.CARESettings`.
-
-    Examples
-    --------
-    >>> old = {"profile": "quick", "patch_size": 32, "settings": {"epochs": 1, "unet_n_first": 8}}
-    >>> new = upgrade_info(old)
-    >>> new["schema_version"], new["settings"]["unet_residual"], new["input_normalization"]
-    (1, True, 'percentile')
-    >>> upgrade_info(new) is new
-    True
-    """
-    version = info.get("schema_version")
-    if version is not None:
-        if version != SCHEMA_VERSION:
-            raise ModelError(
-                f"{source}: schema_version {version!r} is not one this l2l reads ({SCHEMA_VERSION}); "
-                "a newer l2l wrote it: update l2l"
-            )
-        return info
-    if info.get("method", "care") != "care":
-        return info
-    info = dict(info)
-    info.setdefault("input_normalization", "percentile")  # runs recorded before it was a choice
-    info.setdefault("train_images", None)  # runs recorded before the split was
-    info.setdefault("validation_images", None)
-    data = (info.get("metadata") or {}).get("data") or {}
-    recorded = {
-        "unet_residual": True,  # runs recorded before unet_residual and flip_rotate were settings
-        "flip_rotate": False,
-        **(info.get("settings") or {}),
-        "patch_size": info.get("patch_size"),
-        "n_patches_per_image": data.get("n_patches_per_image"),
-        "input_normalization": info["input_normalization"],
-    }
-    try:
-        info["settings"] = PROFILES.get(info.get("profile"), CARESettings()).replace(**recorded).to_dict()
-    except SettingsError as exc:
-        raise ModelError(f"{source}: the recorded settings do not fit ({exc})") from exc
-    info["schema_version"] = SCHEMA_VERSION
-    return info
 
 
 def _number(key, value):
@@ -179,7 +112,12 @@ def _number(key, value):
 
 
 class TrainingRecord:
-    """Read and write the record of one model folder.
+    """Read and write the record of one model folder (of a CARE network; subclasses set other kinds).
+
+    The per-kind tables are class attributes: :attr:`METHOD` (the
+    ``"method"`` its record names), :attr:`FILES` (every file it writes),
+    :attr:`MARKERS` (files that mean the folder holds a model) and
+    :attr:`WEIGHTS` (its weight files by name).
 
     Parameters
     ----------
@@ -209,14 +147,22 @@ class TrainingRecord:
         "best_weights": BEST_WEIGHTS,
         "last_weights": LAST_WEIGHTS,
     }
-    #: Every file a training writes into its model folder (subclasses for other kinds of model set their own).
+    #: The training method its ``l2l_training.json`` records (a record without one is a CARE network's).
+    METHOD = "care"
+    #: Its name in messages.
+    KIND = "CARE"
+    #: Every file a training writes into its model folder (what foreign_files() and clear() go by).
     FILES = MODEL_FILES
+    #: Files whose presence means the folder holds (part of) a model.
+    MARKERS = (CONFIG_JSON, TRAINING_JSON, LAST_WEIGHTS)
+    #: Weight files by name (keys of :attr:`paths`).
+    WEIGHTS = {"best_weights": BEST_WEIGHTS, "last_weights": LAST_WEIGHTS}
 
     def __init__(self, model_dir):
         self.model_dir = Path(model_dir)
 
     def __repr__(self):
-        return f"TrainingRecord({str(self.model_dir)!r})"
+        return f"{type(self).__name__}({str(self.model_dir)!r})"
 
     def path(self, what):
         """Return the path of one file of the record.
@@ -240,8 +186,9 @@ class TrainingRecord:
 
     @property
     def paths(self):
-        """dict of Path: ``history``, ``best_weights``, ``last_weights``, ``info``."""
-        return {key: self.path(key) for key in ("history", "best_weights", "last_weights", "info")}
+        """dict of Path: ``history``, the weight files of :attr:`WEIGHTS`, ``info``."""
+        weights = {key: self.model_dir / name for key, name in self.WEIGHTS.items()}
+        return {"history": self.path("history"), **weights, "info": self.path("info")}
 
     # --- what is in the folder --------------------------------------------------------------------
 
@@ -257,7 +204,7 @@ class TrainingRecord:
         >>> TrainingRecord("no/such/folder").holds_model()
         False
         """
-        return any(self.path(k).exists() for k in ("config", "info", "last_weights"))
+        return any((self.model_dir / name).exists() for name in self.MARKERS)
 
     def foreign_files(self):
         """Return the names of entries of the folder that no training writes.
@@ -336,6 +283,35 @@ class TrainingRecord:
         if not isinstance(info, dict):
             raise ModelError(f"{path}: the training record is not a JSON object")
         return upgrade_info(info, source=path)
+
+    def read_method_info(self):
+        """Read ``l2l_training.json`` and check that it records this kind of training (:attr:`METHOD`).
+
+        Returns
+        -------
+        dict
+            As :meth:`read_info`.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the folder does not exist.
+        ModelError
+            If the folder holds no training record, or one of another kind
+            of training (a record without ``"method"`` is a CARE network's).
+
+        Examples
+        --------
+        >>> TrainingRecord("models/actin_l2l").read_method_info()["seed"]  # doctest: +SKIP
+        0
+        """
+        info = self.read_info()
+        method = info.get("method", "care")
+        if method != self.METHOD:
+            raise ModelError(
+                f"{self.model_dir}: not a {self.KIND} model folder ({TRAINING_JSON} records method {method!r})"
+            )
+        return info
 
     def read_settings(self):
         """Read the CARE settings the model was trained with.
@@ -434,7 +410,26 @@ class TrainingRecord:
                 f"{self.model_dir}: no finished epoch to resume from ({STATE_JSON} or {LAST_WEIGHTS} missing)"
             )
 
-    # --- optimizer --------------------------------------------------------------------------------
+    # --- arrays and optimizer --------------------------------------------------------------------------------
+
+    def save_arrays(self, name, arrays):
+        """Write named arrays into one ``.npz`` file of the folder (atomically).
+
+        Parameters
+        ----------
+        name : str
+            File name (ending in ``.npz``; its temporary file ``name + ".tmp.npz"``
+            should be in :attr:`FILES`).
+        arrays : dict of array_like
+            The arrays by name.
+
+        Examples
+        --------
+        >>> TrainingRecord("m").save_arrays("pools.npz", {"A": np.zeros(3)})  # doctest: +SKIP
+        """
+        tmp = self.model_dir / (name + ".tmp.npz")
+        np.savez(tmp, **arrays)
+        tmp.replace(self.model_dir / name)
 
     def save_optimizer(self, optimizer):
         """Save the values of an optimizer's variables (``optimizer_last.npz``).
@@ -448,10 +443,7 @@ class TrainingRecord:
         --------
         >>> record.save_optimizer(model.keras_model.optimizer)  # doctest: +SKIP
         """
-        values = {f"v{i:04d}": np.asarray(v) for i, v in enumerate(optimizer.variables)}
-        tmp = self.model_dir / (OPTIMIZER_NPZ + ".tmp.npz")
-        np.savez(tmp, **values)
-        tmp.replace(self.path("optimizer"))
+        self.save_arrays(OPTIMIZER_NPZ, {f"v{i:04d}": np.asarray(v) for i, v in enumerate(optimizer.variables)})
 
     def load_optimizer(self, optimizer, variables):
         """Restore an optimizer's variables saved by :meth:`save_optimizer`.
@@ -514,6 +506,28 @@ class TrainingRecord:
                 hist[key].append(_number(key, row.get(key)))
         return hist
 
+    def write_history(self, rows, columns):
+        """Write ``history.csv`` (atomically) from a list of per-epoch dicts.
+
+        Parameters
+        ----------
+        rows : list of dict
+            One dict per epoch; keys not in ``columns`` are left out.
+        columns : sequence of str
+            The columns, in order (``epoch`` first).
+
+        Examples
+        --------
+        >>> TrainingRecord("m").write_history([{"epoch": 1, "loss": 0.3}], ("epoch", "loss"))  # doctest: +SKIP
+        """
+
+        def write(fh):
+            writer = csv.DictWriter(fh, fieldnames=list(columns), extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+
+        _write_atomically(self.path("history"), write, newline="")
+
     def truncate_history(self, n_epochs):
         """Keep only the rows of the first ``n_epochs`` epochs of ``history.csv``.
 
@@ -538,7 +552,4 @@ class TrainingRecord:
             return
         kept = [rows[0]] + [r for r in rows[1:] if r and int(float(r[0])) <= n_epochs]
         if len(kept) != len(rows):
-            tmp = path.with_name(path.name + ".tmp")
-            with open(tmp, "w", newline="", encoding="utf-8") as fh:
-                csv.writer(fh).writerows(kept)
-            tmp.replace(path)
+            _write_atomically(path, lambda fh: csv.writer(fh).writerows(kept), newline="")

@@ -51,9 +51,16 @@ from pathlib import Path
 
 import numpy as np
 
-from l2l_helpers.data.io import ModelError
 from l2l_helpers.settings import SCHEMA_VERSION
-from l2l_helpers.training.load import _version, load_model, read_history, read_training_info
+from l2l_helpers.training.load import (
+    _version,
+    load_finished_training,
+    load_model,
+    read_history,
+    read_training_info,
+    reuse_wanted,
+    training_fingerprint,
+)
 from l2l_helpers.training.losses import LOSSES as LOSS_NAMES
 from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
 from l2l_helpers.training.profiles import (
@@ -62,6 +69,7 @@ from l2l_helpers.training.profiles import (
     PROFILES,
     TRAIN_SETTINGS,
     CARESettings,
+    care_config,
     care_settings,
     profile_settings,
 )
@@ -75,7 +83,7 @@ __all__ = [
     "TRAINING_JSON",
     "TrainingResult",
     "profile_settings",
-    "care_config",
+    "care_config",  # from .profiles
     "train_model",
     "train_from_folders",  # noqa: F822 - from .folders, by __getattr__ at the end
     "load_model",
@@ -251,12 +259,35 @@ def _resumed_info(record, patch_size, k, input_normalization, split, overrides):
     return {**info, "settings": settings.to_dict()}
 
 
+def _refuse_patch_settings(overrides):
+    for key in PATCH_SETTINGS:
+        if overrides.get(key) is not None:
+            raise ValueError(f"{key} is set when the patches are made (make_training_data), not by train_model")
+
+
+def _request(loss, profile, seed, percentiles, names, split_names, metadata):
+    """What a new training is asked to do, as recorded (``names``: the input name and the target names)."""
+    return {
+        "loss": loss,
+        "profile": profile,
+        "seed": int(seed),
+        "percentiles": [float(p) for p in percentiles],
+        "input_name": str(names[0]),
+        "target_names": list(names[1]),
+        "split": split_names,
+        "metadata": metadata or {},
+    }
+
+
 def _check_new_folder(record, reuse, fingerprint, epochs, overwrite):
     """A reused TrainingResult, or None when the folder may take a new training (else an error)."""
-    if _reuse_wanted(reuse) and record.holds_model():
-        reused = _reuse(record, fingerprint, epochs)
-        if reused is not None:
-            return reused
+    if reuse_wanted(reuse) and record.holds_model():
+        finished = load_finished_training(record, fingerprint, epochs)
+        if finished is not None:
+            model, history = finished
+            return TrainingResult(
+                model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0
+            )
     if record.holds_model() and not overwrite:
         raise FileExistsError(
             f"{record.model_dir}: already holds a model; choose another folder, continue it "
@@ -293,7 +324,7 @@ def _new_info(arrays, request, settings, loss_info):
     """The record of a new training: the request, its settings, its fingerprint."""
     X, Y, X_val, _ = arrays
     norm = settings.input_normalization
-    fingerprint = _fingerprint(
+    fingerprint = training_fingerprint(
         arrays,
         loss=request["loss"],
         profile=request["profile"],
@@ -526,9 +557,7 @@ def train_model(
     """
     arrays = (X, Y, X_val, Y_val)
     _check_arrays(*arrays)
-    for key in PATCH_SETTINGS:
-        if overrides.get(key) is not None:
-            raise ValueError(f"{key} is set when the patches are made (make_training_data), not by train_model")
+    _refuse_patch_settings(overrides)
     record = TrainingRecord(model_dir)
     patch_size, k = int(X.shape[1]), int(Y.shape[-1])
     input_normalization = _input_normalization(input_normalization, split)
@@ -543,16 +572,7 @@ def train_model(
     custom_loss, csb_loss, loss_info = _resolve_loss(loss, patch_size)
     target_names = _target_names(target_names, k)
     if not resume:
-        request = {
-            "loss": loss,
-            "profile": profile,
-            "seed": int(seed),
-            "percentiles": [float(p) for p in percentiles],
-            "input_name": str(input_name),
-            "target_names": list(target_names),
-            "split": split_names,
-            "metadata": metadata or {},
-        }
+        request = _request(loss, profile, seed, percentiles, (input_name, target_names), split_names, metadata)
         info = _new_info(arrays, request, settings, loss_info)
         reused = _check_new_folder(record, reuse, info["fingerprint"], settings.epochs, overwrite)
         if reused is not None:
@@ -566,94 +586,6 @@ def train_model(
     return TrainingResult(
         model=model, history=record.read_history(), model_dir=record.model_dir, paths=record.paths, seconds=seconds
     )
-
-
-def care_config(settings, n_channels=1, **config):
-    """CSBDeep's ``Config`` of the CARE U-Net that a profile's settings describe.
-
-    The one place where the settings ``unet_n_depth``, ``unet_n_first``,
-    ``unet_kern_size`` and ``unet_residual`` become a network (training and
-    the benchmarks use it). TensorBoard is off: it is not installed with
-    TensorFlow.
-
-    Parameters
-    ----------
-    settings : CARESettings or dict
-        Settings of :func:`care_settings` (or their dict view,
-        :func:`profile_settings`; other keys are ignored).
-    n_channels : int
-        Input and output channels.
-    **config
-        Further ``Config`` arguments, e.g. ``train_loss`` or ``train_epochs``.
-
-    Returns
-    -------
-    csbdeep.models.Config
-
-    Examples
-    --------
-    >>> care_config(PROFILES["workshop"]).unet_n_first  # doctest: +SKIP
-    16
-    """
-    from csbdeep.models import Config
-
-    if isinstance(settings, CARESettings):
-        settings = settings.to_dict()
-
-    return Config(
-        "YX",
-        n_channel_in=n_channels,
-        n_channel_out=n_channels,
-        probabilistic=False,
-        unet_n_depth=settings["unet_n_depth"],
-        unet_n_first=settings["unet_n_first"],
-        unet_kern_size=settings["unet_kern_size"],
-        unet_residual=settings["unet_residual"],
-        train_tensorboard=False,
-        **config,
-    )
-
-
-def _fingerprint(arrays, **request):
-    """SHA-256 of the patches and of everything else that decides a training (its JSON, sorted)."""
-    import hashlib
-    import json
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.data)
-    h.update(json.dumps({"l2l_version": _version(), **request}, sort_keys=True, default=str).encode())
-    return h.hexdigest()
-
-
-def _reuse_wanted(reuse):
-    import os
-
-    if reuse is None:
-        return os.environ.get("L2L_REUSE_MODELS", "").strip().lower() in ("1", "true", "yes")
-    return bool(reuse)
-
-
-def _reuse(record, fingerprint, epochs):
-    """The finished training in ``record`` as a TrainingResult if it is this request's, else None."""
-    try:
-        info = record.read_info()
-        history = record.read_history()
-    except Exception:  # noqa: BLE001 - an unreadable record is simply not reused
-        return None
-    if info.get("fingerprint") != fingerprint or len(history.get("epoch", [])) < epochs:
-        return None
-    try:
-        model = load_model(record.model_dir)
-    except ModelError:
-        return None
-    print(
-        f"{record.model_dir.name}: reusing the finished training in {record.model_dir} "
-        "(L2L_REUSE_MODELS; the same request trains the same network)"
-    )
-    return TrainingResult(model=model, history=history, model_dir=record.model_dir, paths=record.paths, seconds=0.0)
 
 
 def __getattr__(name):

@@ -45,7 +45,8 @@ Modules:
 - :mod:`.model_folder`: the files of a model folder (:class:`CycleGANRecord`);
 - :mod:`.model`: the four networks, two optimizers and two training steps as one object;
 - :mod:`.training`: :func:`train_cyclegan` (two lists of images);
-- :mod:`.folders`: :func:`train_from_folders` (two folders; ``l2l train --method cyclegan``);
+- :mod:`.folders`: :func:`train_cyclegan_from_folders` (two folders; what
+  :func:`l2l_helpers.training.folders.train_from_folders` runs for ``method="cyclegan"``);
 - :mod:`.restorer`: :class:`CycleGANRestorer`, ``G_AB`` as a restorer (in tiles for large
   images, :func:`l2l_helpers.restoring.tiling.predict_tiled`).
 
@@ -58,7 +59,7 @@ TensorFlow is imported only when a network is built, trained or loaded;
 """
 
 from l2l_helpers.training.cyclegan.data import ImagePool, from_model_range, to_model_range
-from l2l_helpers.training.cyclegan.folders import train_from_folders
+from l2l_helpers.training.cyclegan.folders import train_cyclegan_from_folders
 from l2l_helpers.training.cyclegan.model_folder import (
     CYCLEGAN_FILES,
     HISTORY_COLUMNS,
@@ -110,7 +111,7 @@ __all__ = [
     "CycleGANRecord",
     "CycleGANResult",
     "train_cyclegan",
-    "train_from_folders",
+    "train_cyclegan_from_folders",
     "read_history",
     "CycleGANRestorer",
 ]

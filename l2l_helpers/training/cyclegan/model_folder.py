@@ -19,11 +19,8 @@ No TensorFlow is imported here.
 
 from __future__ import annotations
 
-import csv
-
 import numpy as np
 
-from l2l_helpers.data.io import ModelError
 from l2l_helpers.restoring.restorers import RESTORER_JSON
 from l2l_helpers.training.record import HISTORY_CSV, OPTIMIZER_NPZ, STATE_JSON, TRAINING_JSON, TrainingRecord
 from l2l_helpers.training.train import read_history
@@ -69,11 +66,12 @@ HISTORY_COLUMNS = ("epoch", "lr", "G_AB", "G_BA", "cycle_A", "cycle_B", "idt_A",
 
 
 class CycleGANRecord(TrainingRecord):
-    """The record of a CycleGAN model folder (:class:`l2l_helpers.training.record.TrainingRecord` for its files).
+    """The record of a CycleGAN model folder: :class:`l2l_helpers.training.record.TrainingRecord` with its tables.
 
-    Info, state and history are kept as for a CARE model; the weights are
-    those of :data:`WEIGHT_FILES` (``last_weights`` is ``G_AB``'s file), and
-    both optimizers' states are kept in one ``optimizer_last.npz``.
+    Info, state, history and optimizers (both in one ``optimizer_last.npz``)
+    are kept as for a CARE model; the weights are those of
+    :data:`WEIGHT_FILES` (``last_weights`` is ``G_AB``'s file); the image
+    pools are kept in ``pools.npz``.
 
     Parameters
     ----------
@@ -84,82 +82,16 @@ class CycleGANRecord(TrainingRecord):
     --------
     >>> CycleGANRecord("models/actin_cyclegan").path("last_weights").name
     'G_AB.weights.h5'
-    >>> CycleGANRecord("no/such/folder").foreign_files()
-    []
+    >>> CycleGANRecord("no/such/folder").holds_model(), CycleGANRecord("no/such/folder").foreign_files()
+    (False, [])
     """
 
+    METHOD = "cyclegan"
+    KIND = "CycleGAN"
+    FILES = CYCLEGAN_FILES
+    MARKERS = (TRAINING_JSON, RESTORER_JSON, WEIGHT_FILES["G_AB"])
+    WEIGHTS = WEIGHT_FILES
     _NAMES = {**TrainingRecord._NAMES, "best_weights": WEIGHT_FILES["G_AB"], "last_weights": WEIGHT_FILES["G_AB"]}
-    FILES = CYCLEGAN_FILES  # what foreign_files() and clear() go by
-
-    @property
-    def paths(self):
-        """dict of Path: ``history``, ``info`` and the weights of every network."""
-        return {
-            "history": self.path("history"),
-            "info": self.path("info"),
-            **{net: self.model_dir / WEIGHT_FILES[net] for net in NETWORKS},
-        }
-
-    def holds_model(self):
-        """Return True if the folder holds (part of) a started CycleGAN or another model.
-
-        Returns
-        -------
-        bool
-
-        Examples
-        --------
-        >>> CycleGANRecord("no/such/folder").holds_model()
-        False
-        """
-        return any((self.model_dir / n).exists() for n in (TRAINING_JSON, RESTORER_JSON, WEIGHT_FILES["G_AB"]))
-
-    def write_history(self, history):
-        """Write ``history.csv`` (atomically) from a list of per-epoch dicts.
-
-        Parameters
-        ----------
-        history : list of dict
-            One dict per epoch with the keys of :data:`HISTORY_COLUMNS`.
-
-        Examples
-        --------
-        >>> CycleGANRecord("m").write_history([{"epoch": 1, "G": 3.2}])  # doctest: +SKIP
-        """
-        path = self.path("history")
-        tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
-            writer.writeheader()
-            writer.writerows(history)
-        tmp.replace(path)
-
-    def read_cyclegan_info(self):
-        """Read ``l2l_training.json`` and check that it records a CycleGAN.
-
-        Returns
-        -------
-        dict
-
-        Raises
-        ------
-        FileNotFoundError
-            If the folder does not exist.
-        ModelError
-            If the folder holds no training record, or one of another model.
-
-        Examples
-        --------
-        >>> CycleGANRecord("models/actin_cyclegan").read_cyclegan_info()["method"]  # doctest: +SKIP
-        'cyclegan'
-        """
-        info = self.read_info()
-        if info.get("method") != "cyclegan":
-            raise ModelError(
-                f"{self.model_dir}: not a CycleGAN model folder ({TRAINING_JSON} records "
-                f"{info.get('method', 'a CARE network')!r})"
-            )
-        return info
 
     def save_pools(self, pools):
         """Write the image pools' contents (``pools.npz``, atomically).
@@ -173,12 +105,7 @@ class CycleGANRecord(TrainingRecord):
         --------
         >>> CycleGANRecord("m").save_pools({"A": ImagePool(), "B": ImagePool()})  # doctest: +SKIP
         """
-        values = {}
-        for key, pool in pools.items():
-            values[key], _ = pool.get_state()
-        tmp = self.model_dir / (POOLS_NPZ + ".tmp.npz")
-        np.savez(tmp, **values)
-        tmp.replace(self.model_dir / POOLS_NPZ)
+        self.save_arrays(POOLS_NPZ, {key: pool.get_state()[0] for key, pool in pools.items()})
 
     def load_pools(self, pools, rng_states):
         """Restore the image pools saved by :meth:`save_pools`, with their random generators' states.

@@ -116,7 +116,7 @@ class CycleGANRestorer(Restorer):
         folder = Path(folder)
         record = CycleGANRecord(folder)
         try:
-            info = record.read_cyclegan_info()
+            info = record.read_method_info()
         except FileNotFoundError as exc:
             raise ModelError(str(exc)) from exc
         if generator not in ("G_AB", "G_BA"):

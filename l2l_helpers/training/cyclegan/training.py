@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from l2l_helpers.data.io import ModelError
+from l2l_helpers.settings import SCHEMA_VERSION
 from l2l_helpers.training.cyclegan.data import ImagePool, _check_images, _CropSampler, to_model_range
-from l2l_helpers.training.cyclegan.model_folder import CycleGANRecord
+from l2l_helpers.training.cyclegan.model_folder import HISTORY_COLUMNS, CycleGANRecord
 from l2l_helpers.training.cyclegan.restorer import CycleGANRestorer
 from l2l_helpers.training.cyclegan.settings import CycleGANSettings, profile_cyclegan_settings, profile_name
 from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
@@ -307,7 +308,7 @@ def _data_info(inputs, targets):
 
 def _resumed_run(record, data_info, prefilter_sigma, overrides):
     """The settings and record of the run in ``record``'s folder, after checking that it can be resumed so."""
-    info = record.read_cyclegan_info()
+    info = record.read_method_info()
     record.check_resumable()
     settings = _resumed_settings(CycleGANSettings.from_dict(info["settings"]), overrides)
     stored = info.get("data", {})
@@ -385,6 +386,7 @@ def _new_info(settings, profile, seed, percentiles, prefilter_sigma, names, data
     """The record (``l2l_training.json``) of a new run, before its first epoch."""
     input_name, target_name = names["input_name"], names["target_name"]
     return {
+        "schema_version": SCHEMA_VERSION,
         "method": "cyclegan",
         "l2l_version": None,
         "versions": None,
@@ -502,7 +504,7 @@ def _save_checkpoint(record, gan, data, info, history, epochs_done, clock):
     gan.save_weights(record.model_dir)
     record.save_optimizer(gan.optimizers)
     record.save_pools(data.pools)
-    record.write_history(history)
+    record.write_history(history, HISTORY_COLUMNS)
     info["epochs_done"] = epochs_done
     info["seconds"] = seconds_before + time.perf_counter() - t0
     record.write_info(info)
