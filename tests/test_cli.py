@@ -212,11 +212,12 @@ def test_train_no_progress_silences_the_care_epochs(tmp_path, monkeypatch, extra
 
 
 def test_train_no_progress_silences_the_cyclegan_epochs(tmp_path, monkeypatch):
-    import l2l_helpers.training.cyclegan
+    import l2l_helpers.training.train
 
-    monkeypatch.setattr(l2l_helpers.training.cyclegan, "train_from_folders", _stand_in)
+    monkeypatch.setattr(l2l_helpers.training.train, "train_from_folders", _stand_in)
     with pytest.raises(_Called) as called:
         main(["train", "--method", "cyclegan", *_pairs(tmp_path), "--prefilter", "1.5", "--no-progress"])
+    assert called.value.args[0]["method"] == "cyclegan"
     assert called.value.args[0]["progress"] is False
     assert called.value.args[0]["prefilter_sigma"] == 1.5
 

@@ -95,8 +95,8 @@ MS_WEIGHTS = {
 DEFAULT_FILTER_SIZE = {"ssim": 11, "ms3": 11, "ms5": 7}
 
 # Below this value a term's gradient is the slope of term**w at this value (at most w * 0.1**(w - 1) < 1.6), so
-# near-zero terms, whose true gradient w * c**(w - 1) explodes, cannot dominate a batch (why 0.1: benchmarks/results.md,
-# section "MS-SSIM gradient floor").
+# near-zero terms, whose true gradient w * c**(w - 1) explodes, cannot dominate a batch (why 0.1: smaller floors
+# let 3-scale MS-SSIM training on simulated actin diverge; no benchmark section measures this yet).
 _SAFE_EPS = 0.1
 
 
