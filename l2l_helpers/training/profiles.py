@@ -209,47 +209,26 @@ class CARESettings(Settings):
 #:     epochs x 400 steps, batch 16, learning rate 0.0004: use a GPU
 #:     (benchmarks/results.md, "Training step per profile").
 PROFILES = {
+    # each profile written as what it changes in the workshop profile (CARESettings' defaults)
     "quick": CARESettings(
         patch_size=48,
         n_patches_per_image=32,
-        unet_n_depth=2,
-        unet_n_first=16,
-        unet_kern_size=3,
         unet_residual=True,
         epochs=10,
-        steps_per_epoch=20,
-        batch_size=16,
         learning_rate=0.001,
         flip_rotate=False,
-        input_normalization="percentile",
     ),
-    "workshop": CARESettings(
-        patch_size=64,
-        n_patches_per_image=64,
-        unet_n_depth=2,
-        unet_n_first=16,
-        unet_kern_size=3,
-        unet_residual=False,
-        epochs=20,
-        steps_per_epoch=20,
-        batch_size=16,
-        learning_rate=0.0007,
-        flip_rotate=True,
-        input_normalization="percentile",
-    ),
+    "workshop": CARESettings(),
     "paper": CARESettings(
         patch_size=128,
         n_patches_per_image=256,
-        unet_n_depth=2,
         unet_n_first=32,
         unet_kern_size=5,
         unet_residual=True,
         epochs=100,
         steps_per_epoch=400,
-        batch_size=16,
         learning_rate=0.0004,
         flip_rotate=False,
-        input_normalization="percentile",
     ),
 }
 #: Settings of :class:`CARESettings` used when the patches are made
