@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from l2l_helpers.training.profiles import PROFILES
+from l2l_helpers.training.profiles import DEFAULT_PROFILE, PROFILES
 
 __all__ = [
     "FIGURE_FORMAT",
@@ -150,7 +150,7 @@ def kernel_results_dir(results_root, notebook_dir):
     return str(root)
 
 
-def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, kernel_name="python3"):
+def execute_notebook(path, profile=DEFAULT_PROFILE, results_root=None, timeout=3600, kernel_name="python3"):
     """Execute one notebook in a fresh kernel.
 
     Parameters
@@ -231,7 +231,7 @@ def execute_notebook(path, profile="workshop", results_root=None, timeout=3600, 
 def run_course(
     notebooks_dir="notebooks",
     out_dir="course_output",
-    profile="workshop",
+    profile=DEFAULT_PROFILE,
     only=None,
     inplace=False,
     timeout=3600,

@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
+
 __all__ = ["crossval_tasks", "plan_crossval", "repeats_per_n", "scaled_epochs"]
 
 
@@ -167,7 +169,7 @@ def plan_crossval(n_images, n_pairs, folds, repeats=1, repeats_small=None, seed=
     return plan
 
 
-def crossval_tasks(plan, data, profile="workshop", loss="l1", overrides=None, prefilter=None, scale_epochs=True):
+def crossval_tasks(plan, data, profile=DEFAULT_PROFILE, loss="l1", overrides=None, prefilter=None, scale_epochs=True):
     """Turn a plan into tasks: one JSON experiment per (N, repetition, fold).
 
     Parameters

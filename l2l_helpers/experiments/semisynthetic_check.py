@@ -25,6 +25,7 @@ import numpy as np
 
 from l2l_helpers.experiments.methods import check_names, kind_and_loss
 from l2l_helpers.experiments.validation_table import SCORES
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
 
 __all__ = ["HELD_OUT_SIDES", "METHODS", "held_out_side", "validate_on_image"]
 
@@ -143,7 +144,7 @@ def validate_on_image(
     image,
     *,
     structure="actin",
-    profile="workshop",
+    profile=DEFAULT_PROFILE,
     test_fraction=0.3,
     held_out="auto",
     tile=128,

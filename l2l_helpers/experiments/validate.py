@@ -119,6 +119,7 @@ from l2l_helpers.experiments.validation_table import (
 )
 from l2l_helpers.experiments.validation_task import run_validation_task
 from l2l_helpers.settings import Settings, SettingsError
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
 
 __all__ = [
     "VALIDATION_PROFILES",
@@ -206,7 +207,7 @@ VALIDATION_PROFILES = {
 # --------------------------------------------------------------------------- settings and plan
 
 
-def validation_settings(profile="workshop", overrides=None):
+def validation_settings(profile=DEFAULT_PROFILE, overrides=None):
     """The cells and training settings of a validation profile, some of them overridden.
 
     Parameters
@@ -273,7 +274,7 @@ def _data_seed(structure, seed):
     return len(PAIRED_STRUCTURES) * int(seed) + PAIRED_STRUCTURES.index(structure)
 
 
-def plan_validation(structures=None, methods=None, profile="workshop", seed=0, overrides=None):
+def plan_validation(structures=None, methods=None, profile=DEFAULT_PROFILE, seed=0, overrides=None):
     """Plan the tasks of a validation: one per trained method and structure, one for the untrained methods.
 
     Parameters
@@ -487,7 +488,7 @@ def _run_todo(todo, rows_csv, planned, done, summary, *, task_function, config, 
 def run_validation(
     out_dir,
     structures=None,
-    profile="workshop",
+    profile=DEFAULT_PROFILE,
     seed=0,
     scheduler=None,
     workers=None,

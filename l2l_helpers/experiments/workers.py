@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
+
 __all__ = [
     "INLINE",
     "MEMORY_PER_WORKER_GB",
@@ -111,7 +113,7 @@ def _free_memory_gb():
     return free / 1e9
 
 
-def default_workers(profile="workshop", memory_gb=None, cpus=None):
+def default_workers(profile=DEFAULT_PROFILE, memory_gb=None, cpus=None):
     """How many one-thread training workers fit on this machine.
 
     One worker per CPU core, but no more than fit in the free memory: the
@@ -322,7 +324,7 @@ def run_tasks(
     *,
     scheduler=None,
     workers=None,
-    profile="workshop",
+    profile=DEFAULT_PROFILE,
     progress=True,
     desc="tasks",
     announce=None,

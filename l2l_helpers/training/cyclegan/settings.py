@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from l2l_helpers.settings import Settings, SettingsError
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
 
 __all__ = [
     "MIN_SIZE",
@@ -151,7 +152,7 @@ CYCLEGAN_PROFILES = {
 }
 
 
-def profile_cyclegan_settings(profile="workshop", **overrides):
+def profile_cyclegan_settings(profile=DEFAULT_PROFILE, **overrides):
     """Return a profile's :class:`CycleGANSettings` (or given ones), with some settings overridden.
 
     Parameters
@@ -196,7 +197,7 @@ def profile_name(settings):
     return next((name for name, s in CYCLEGAN_PROFILES.items() if s == settings), None)
 
 
-def cyclegan_settings(profile="workshop", **overrides):
+def cyclegan_settings(profile=DEFAULT_PROFILE, **overrides):
     """Return the CycleGAN settings of a profile, with some of them overridden, as a dict.
 
     Parameters

@@ -29,6 +29,7 @@ from l2l_helpers.training.cyclegan.model_folder import HISTORY_COLUMNS, CycleGAN
 from l2l_helpers.training.cyclegan.restorer import CycleGANRestorer
 from l2l_helpers.training.cyclegan.settings import CycleGANSettings, profile_cyclegan_settings, profile_name
 from l2l_helpers.training.prepare import DEFAULT_PERCENTILES
+from l2l_helpers.training.profiles import DEFAULT_PROFILE
 from l2l_helpers.training.record import OPTIMIZER_NPZ, TRAINING_JSON
 
 __all__ = ["learning_rate_factor", "CycleGANResult", "train_cyclegan"]
@@ -144,7 +145,7 @@ def train_cyclegan(
     inputs,
     targets,
     model_dir,
-    profile="workshop",
+    profile=DEFAULT_PROFILE,
     seed=0,
     resume=False,
     prefilter_sigma=None,
