@@ -37,6 +37,7 @@ def _measure_steps(profile, steps, warmup):
 
     import numpy as np
 
+    from l2l_helpers.course.machine import step_times
     from l2l_helpers.training.train import care_config, profile_settings
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -54,12 +55,7 @@ def _measure_steps(profile, steps, warmup):
     n, b, s = p["batch_size"], p["batch_size"], p["patch_size"]
     X = rng.random((n, s, s, 1), dtype=np.float32)
     Y = rng.random((n, s, s, 1), dtype=np.float32)
-    for _ in range(warmup):
-        km.train_on_batch(X[:b], Y[:b])
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        km.train_on_batch(X[:b], Y[:b])
-    sec = (time.perf_counter() - t0) / steps
+    sec = sum(step_times(km, X[:b], Y[:b], steps=steps, warmup=warmup)) / steps
     return {
         "profile": profile,
         "settings": p,

@@ -82,8 +82,14 @@ def machine_info():
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = None
+    from l2l_helpers.course.machine import cpu_info
+
+    info = cpu_info()
     return {
         "cpu": cpu,
+        "cpu_family": info["family"],
+        "cpu_flags": info["flags"],  # AVX2 / AVX-512 / AMX: they decide a training step's time
+        "probe": speed_probe(),
         "cores": os.cpu_count(),
         "memory_gb": mem_gb,
         "python": platform.python_version(),
@@ -91,6 +97,15 @@ def machine_info():
         "gpu": None,
         "versions": versions,
     }
+
+
+def speed_probe():
+    """The fixed speed probe of l2l_helpers.course.machine, run in a fresh process (dict; None if it failed)."""
+    run = subprocess.run([sys.executable, "-m", "l2l_helpers.course.machine"], capture_output=True, text=True)
+    if run.returncode != 0:
+        return None
+    probe = json.loads(run.stdout.strip().splitlines()[-1])
+    return {key: probe[key] for key in ("profile", "seconds_per_step", "matmul_gflops")}
 
 
 def _target(name, value, limit, better="lower", unit=""):

@@ -30,6 +30,7 @@ def child_loss_step(loss, steps=20, warmup=3):
     import numpy as np
     from csbdeep.models import CARE
 
+    from l2l_helpers.course.machine import step_times
     from l2l_helpers.training.losses import get_loss
     from l2l_helpers.training.profiles import profile_settings
     from l2l_helpers.training.train import care_config
@@ -45,13 +46,7 @@ def child_loss_step(loss, steps=20, warmup=3):
     s, b = p["patch_size"], p["batch_size"]
     X = rng.random((b, s, s, 1), dtype=np.float32)
     Y = rng.random((b, s, s, 1), dtype=np.float32)
-    for _ in range(warmup):
-        km.train_on_batch(X, Y)
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        km.train_on_batch(X, Y)
-        times.append(time.perf_counter() - t0)
+    times = step_times(km, X, Y, steps=steps, warmup=warmup)
     return {"loss": loss, "seconds_per_step": round(_median(times), 4), "peak_memory_mb": _peak_mb()}
 
 

@@ -61,6 +61,23 @@ def _table(title, sec, text, header, align):
     return [*_heading(title, sec, text), "", _row(header), _row(align)]
 
 
+def _probe_lines(machine):
+    """The CPU's family, vector extensions and speed probe, where the run recorded them (none before)."""
+    probe = machine.get("probe")
+    if "cpu_flags" not in machine:
+        return []
+    line = (
+        f"CPU family {machine.get('cpu_family')}, vector extensions: {', '.join(machine['cpu_flags']) or 'none'}"
+        " (training time depends on them more than on the clock)"
+    )
+    if probe:
+        line += (
+            f"; speed probe: {probe['seconds_per_step']} s per {probe['profile']} training step, "
+            f"{probe['matmul_gflops']} GFLOP/s float32 matrix multiplication"
+        )
+    return ["", line + "."]
+
+
 def _machine_and_targets(results):
     """The machine the numbers were measured on, then every target of every section with its verdict."""
     m = results.get("machine", {})
@@ -69,6 +86,7 @@ def _machine_and_targets(results):
         f"Measured on {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gb')} GB, no GPU; "
         f"TensorFlow {versions.get('tensorflow')}, Keras {versions.get('keras')}, "
         f"CSBDeep {versions.get('csbdeep')}. Regenerate with `python3 tasks.py bench`.",
+        *_probe_lines(m),
         "",
         "| section | target | measured | limit | met |",
         "| --- | --- | ---: | ---: | :---: |",

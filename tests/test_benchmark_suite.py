@@ -1,11 +1,13 @@
 """The benchmark suite's report (benchmarks/suite.py): targets, tables, README block. No benchmark is run."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import pytest
 
-SUITE = Path(__file__).resolve().parents[1] / "benchmarks" / "suite.py"
+ROOT = Path(__file__).resolve().parents[1]
+SUITE = ROOT / "benchmarks" / "suite.py"
 
 
 @pytest.fixture(scope="module")
@@ -213,3 +215,16 @@ def test_the_csbdeep_default_tool_trains_with_csbdeeps_config_defaults_without_f
         "steps_per_epoch": 400,
         "flip_rotate": False,
     }
+
+
+def test_the_committed_report_renders_unchanged_from_the_committed_results(suite):
+    results = json.loads((ROOT / "benchmarks" / "results.json").read_text())
+    assert suite.format_markdown(results) == (ROOT / "benchmarks" / "results.md").read_text()
+
+
+def test_the_report_names_the_cpus_vector_extensions_and_its_speed_probe(suite):
+    machine = {"cpu": "CPU", "cores": 2, "versions": {}, "cpu_family": 25, "cpu_flags": ["avx2"]}
+    machine["probe"] = {"profile": "workshop", "seconds_per_step": 0.242, "matmul_gflops": 80.0}
+    text = suite.format_markdown({"machine": machine, "sections": {}})
+    assert "CPU family 25, vector extensions: avx2" in text
+    assert "speed probe: 0.242 s per workshop training step, 80.0 GFLOP/s" in text
