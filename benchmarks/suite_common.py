@@ -54,14 +54,6 @@ def machine_info():
     """CPU model, cores, memory and library versions of this machine (dict)."""
     from importlib import metadata
 
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     try:
         mem_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
     except (ValueError, OSError):
@@ -86,7 +78,7 @@ def machine_info():
 
     info = cpu_info()
     return {
-        "cpu": cpu,
+        "cpu": info["model"] or platform.processor() or platform.machine(),
         "cpu_family": info["family"],
         "cpu_flags": info["flags"],  # AVX2 / AVX-512 / AMX: they decide a training step's time
         "probe": speed_probe(),
