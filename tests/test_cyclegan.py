@@ -474,7 +474,8 @@ def test_a_cyclegan_of_l2l_0_1_0_restores_as_it_did_then():
     restorer = load_restorer(CYCLEGAN_0_1_0)
     out = restorer.restore(read_image(CYCLEGAN_0_1_0 / "input_cell_0.tif"))
     assert isinstance(restorer, cg.CycleGANRestorer)
-    np.testing.assert_array_equal(out, np.load(CYCLEGAN_0_1_0 / "expected_cell_0.npy"))
+    # equal up to float32 rounding: CPUs with and without AVX-512 round some sums differently
+    np.testing.assert_allclose(out, np.load(CYCLEGAN_0_1_0 / "expected_cell_0.npy"), rtol=1e-5, atol=1e-6)
 
 
 def test_the_cyclegan_record_is_the_training_record_with_the_cyclegans_files(tmp_path):

@@ -201,7 +201,7 @@ def crossval_tasks(plan, data, profile=DEFAULT_PROFILE, loss="l1", overrides=Non
     >>> plan = plan_crossval(n_images=8, n_pairs=[4, 8], folds=4)
     >>> tasks = crossval_tasks(plan, {"simulate": {"structure": "actin", "n": 8}}, profile="quick")
     >>> [t["experiment"]["overrides"]["epochs"] for t in tasks if t["fold"] == 0]
-    [5, 10]
+    [2, 5]
     """
     from l2l_helpers.experiments.experiment import Experiment
     from l2l_helpers.training.profiles import care_settings

@@ -189,10 +189,12 @@ class CARESettings(Settings):
 #: Settings of the three run profiles; the keys are the profile names.
 #:
 #: ``quick``
-#:     tests and CI: a small residual U-Net (depth 2, 16 first filters, 3x3
-#:     kernels, 83k parameters) on 48 px patches, 10 epochs x 20 steps of 16
-#:     patches. No ``flip_rotate`` (the tests' assertions were calibrated
-#:     without it).
+#:     tests and CI: a small residual U-Net (depth 2, 8 first filters, 3x3
+#:     kernels, 21k parameters) on 48 px patches, 5 epochs x 40 steps of 16
+#:     patches: the smallest network that still shows what the notebooks
+#:     check, on slow CPUs too; few long epochs, because each epoch's
+#:     validation and checkpoint cost as much as several steps. No
+#:     ``flip_rotate`` (the tests' assertions were calibrated without it).
 #: ``workshop``
 #:     default of the notebooks: depth 2, 16 first filters, 3x3 kernels, no
 #:     residual (83k parameters) on 64 px patches, 20 epochs x 20 steps;
@@ -213,8 +215,10 @@ PROFILES = {
     "quick": CARESettings(
         patch_size=48,
         n_patches_per_image=32,
+        unet_n_first=8,
         unet_residual=True,
-        epochs=10,
+        epochs=5,
+        steps_per_epoch=40,
         learning_rate=0.001,
         flip_rotate=False,
     ),
